@@ -1,0 +1,134 @@
+"""The per-plugin generator configuration, ``plugins/<service>/schemagen.yaml``.
+
+See README.md in this package for the format. Loading validates eagerly so a typo
+fails with the file and key named, before any SDK is imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aso.schemagen.convert import PropertyFacts, SchemaGenError
+
+CONFIG_FILE = "schemagen.yaml"
+
+_FACT_KEYS = {"armReference", "isSecret", "importConfigMapMode", "rename"}
+_VERSION_KEYS = {"armApiVersion", "sdk", "model", "properties", "export"}
+_KIND_KEYS = {"armType", "versions"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionConfig:
+    kind: str
+    version: str
+    arm_type: str
+    arm_api_version: str
+    sdk: str
+    """Pinned distribution the model comes from, ``name==version``."""
+    model: str
+    """Dotted path of the SDK model class."""
+    facts: dict[str, PropertyFacts] = field(default_factory=dict)
+
+    @property
+    def output_name(self) -> str:
+        return f"{self.kind.lower()}.{self.version}.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginConfig:
+    plugin_dir: Path
+    package: str
+    versions: list[VersionConfig]
+
+    @property
+    def schemas_dir(self) -> Path:
+        """``src/<package>/schemas`` (src layout), else ``<package>/schemas``."""
+        if (self.plugin_dir / "src").is_dir():
+            return self.plugin_dir / "src" / self.package / "schemas"
+        return self.plugin_dir / self.package / "schemas"
+
+
+def _fail(where: str, message: str) -> SchemaGenError:
+    return SchemaGenError(f"{where}: {message}")
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(where, "expected a mapping")
+    return value
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(where, "expected a non-empty string")
+    return value
+
+
+def _facts(raw: Any, where: str) -> dict[str, PropertyFacts]:
+    result: dict[str, PropertyFacts] = {}
+    for path, entry in _mapping(raw or {}, where).items():
+        here = f"{where}.{path}"
+        entry = _mapping(entry, here)
+        unknown = set(entry) - _FACT_KEYS
+        if unknown:
+            raise _fail(here, f"unknown keys {sorted(unknown)} (allowed: {sorted(_FACT_KEYS)})")
+        mode = entry.get("importConfigMapMode")
+        if mode not in (None, "optional", "required"):
+            raise _fail(here, "importConfigMapMode must be optional or required")
+        rename = entry.get("rename")
+        result[str(path)] = PropertyFacts(
+            arm_reference=bool(entry.get("armReference", False)),
+            is_secret=bool(entry.get("isSecret", False)),
+            import_config_map_mode=mode,
+            rename=_string(rename, f"{here}.rename") if rename is not None else None,
+        )
+    return result
+
+
+def load_config(plugin_dir: Path) -> PluginConfig:
+    path = plugin_dir / CONFIG_FILE
+    where = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _fail(where, f"cannot read: {error}") from error
+    raw = _mapping(raw, where)
+    package = _string(raw.get("package"), f"{where}: package")
+    default_sdk = raw.get("sdk")
+    versions: list[VersionConfig] = []
+    for kind, kind_raw in _mapping(raw.get("kinds"), f"{where}: kinds").items():
+        kind_where = f"{where}: kinds.{kind}"
+        kind_raw = _mapping(kind_raw, kind_where)
+        unknown = set(kind_raw) - _KIND_KEYS
+        if unknown:
+            raise _fail(kind_where, f"unknown keys {sorted(unknown)}")
+        arm_type = _string(kind_raw.get("armType"), f"{kind_where}.armType")
+        for version, version_raw in _mapping(kind_raw.get("versions"), f"{kind_where}.versions").items():
+            version_where = f"{kind_where}.versions.{version}"
+            version_raw = _mapping(version_raw, version_where)
+            unknown = set(version_raw) - _VERSION_KEYS
+            if unknown:
+                raise _fail(version_where, f"unknown keys {sorted(unknown)}")
+            if version_raw.get("export", True) is False:
+                continue  # ASO's $export: false - described but not served
+            sdk = _string(version_raw.get("sdk", default_sdk), f"{version_where}.sdk")
+            if "==" not in sdk:
+                raise _fail(f"{version_where}.sdk", "pin the SDK release as name==version")
+            versions.append(
+                VersionConfig(
+                    kind=str(kind),
+                    version=str(version),
+                    arm_type=arm_type,
+                    arm_api_version=_string(
+                        version_raw.get("armApiVersion"), f"{version_where}.armApiVersion"
+                    ),
+                    sdk=sdk,
+                    model=_string(version_raw.get("model"), f"{version_where}.model"),
+                    facts=_facts(version_raw.get("properties"), f"{version_where}.properties"),
+                )
+            )
+    return PluginConfig(plugin_dir=plugin_dir, package=package, versions=versions)

@@ -1,0 +1,283 @@
+"""Turning SDK model fields into ASO-shaped openAPI v3 schemas for ``spec`` and ``status``.
+
+The shape follows ASO v2 so its users' YAML fits: ARM ``properties`` flattened where
+the SDK flattens it, ARM-id properties become ``*Reference`` objects, secret inputs
+become Secret references, ConfigMap-importable values gain ``*FromConfig``. Each node
+whose ARM location differs from its spec name carries ``x-aso-arm`` (ARM path relative
+to the parent object) and, for references/secrets/config, ``x-aso-kind``; the core
+reads those to map spec <-> ARM and strips every ``x-aso-*`` key from the CRDs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aso.schemagen.models import (
+    ArrayOf,
+    Field,
+    MapOf,
+    ModelOf,
+    Resolver,
+    Scalar,
+    TypeRef,
+    Unknown,
+    default_resolver,
+    model_fields,
+)
+
+Schema = dict[str, Any]
+
+# ARM envelope properties the core owns (azureName, owner) or that are never user input.
+ROOT_SPEC_EXCLUDED = frozenset({"name", "id", "type", "etag", "systemData"})
+
+ConfigMode = Literal["optional", "required"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PropertyFacts:
+    """What ASO's ``v2/azure-arm.yaml`` says about one property, plus our renames."""
+
+    arm_reference: bool = False
+    is_secret: bool = False
+    import_config_map_mode: ConfigMode | None = None
+    rename: str | None = None
+
+
+class SchemaGenError(ValueError):
+    """The configuration does not fit the model (e.g. a fact names no property)."""
+
+
+def secret_reference_schema() -> Schema:
+    """ASO's SecretReference: the Secret ``name`` in the resource's namespace and its ``key``."""
+    return {
+        "type": "object",
+        "description": "A reference to a key of a Kubernetes Secret in the resource's namespace.",
+        "properties": {"name": {"type": "string"}, "key": {"type": "string"}},
+        "required": ["key", "name"],
+    }
+
+
+def config_map_reference_schema() -> Schema:
+    return {
+        "type": "object",
+        "description": "A reference to a key of a Kubernetes ConfigMap in the resource's namespace.",
+        "properties": {"name": {"type": "string"}, "key": {"type": "string"}},
+        "required": ["key", "name"],
+    }
+
+
+def resource_reference_schema() -> Schema:
+    """ASO's ResourceReference: an ARM id, or group/kind/name of a custom resource."""
+    return {
+        "type": "object",
+        "description": "An ARM id (armId), or the group, kind and name of a resource in the same namespace.",
+        "properties": {
+            "armId": {"type": "string"},
+            "group": {"type": "string"},
+            "kind": {"type": "string"},
+            "name": {"type": "string"},
+        },
+    }
+
+
+def reference_name(name: str) -> str:
+    """ASO's renaming of ARM-id properties: ``subnetId`` -> ``subnetReference``, ``id`` -> ``reference``."""
+    if name == "id":
+        return "reference"
+    if name == "ids":
+        return "references"
+    if name.endswith("Ids"):
+        return name[:-3] + "References"
+    if name.endswith("Id"):
+        return name[:-2] + "Reference"
+    return name + "Reference"
+
+
+def _join(*parts: str) -> str:
+    return ".".join(part for part in parts if part)
+
+
+class SchemaBuilder:
+    """Builds the spec and status schemas of one root model class.
+
+    ``facts`` is keyed by full ARM path from the resource body, arrays transparent
+    (``properties.networkAcls.virtualNetworkRules.id``).
+    """
+
+    def __init__(
+        self,
+        root: type,
+        facts: Mapping[str, PropertyFacts] | None = None,
+        resolve: Resolver | None = None,
+    ) -> None:
+        self.root = root
+        self.facts = dict(facts or {})
+        self.resolve = resolve or default_resolver(root)
+        self._used_facts: set[str] = set()
+        self._fields_cache: dict[type, list[Field]] = {}
+
+    # -- shared ---------------------------------------------------------------
+
+    def _fields(self, cls: type) -> list[Field]:
+        if cls not in self._fields_cache:
+            self._fields_cache[cls] = model_fields(cls, self.resolve)
+        return self._fields_cache[cls]
+
+    def _facts(self, full_path: str) -> PropertyFacts:
+        if full_path in self.facts:
+            self._used_facts.add(full_path)
+            return self.facts[full_path]
+        return PropertyFacts()
+
+    def check_facts_used(self) -> None:
+        unused = sorted(set(self.facts) - self._used_facts)
+        if unused:
+            raise SchemaGenError(
+                f"{self.root.__qualname__}: facts name no property of the model: {', '.join(unused)}"
+            )
+
+    @staticmethod
+    def _annotate(node: Schema, spec_name: str, arm_path: tuple[str, ...], kind: str | None) -> Schema:
+        arm = ".".join(arm_path)
+        if arm != spec_name:
+            node["x-aso-arm"] = arm
+        if kind is not None:
+            node["x-aso-kind"] = kind
+        return node
+
+    # -- spec -----------------------------------------------------------------
+
+    def spec(self) -> Schema:
+        schema = self._spec_object(self.root, "", (), root=True)
+        return schema if schema is not None else {"type": "object"}
+
+    def _spec_object(
+        self, cls: type, prefix: str, stack: tuple[type, ...], *, root: bool = False
+    ) -> Schema | None:
+        if cls in stack:
+            # Recursive model (e.g. an error with inner errors): stop and accept any JSON below.
+            return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+        properties: Schema = {}
+        required: list[str] = []
+        for f in self._fields(cls):
+            if not f.write or (root and f.arm_path[0] in ROOT_SPEC_EXCLUDED):
+                continue
+            full_path = _join(prefix, *f.arm_path)
+            facts = self._facts(full_path)
+            name = facts.rename or f.arm_path[-1]
+            if facts.is_secret:
+                node: Schema = self._annotate(secret_reference_schema(), name, f.arm_path, "secret")
+            elif facts.arm_reference:
+                name = reference_name(name) if not facts.rename else name
+                node = self._reference_node(f.type)
+                node = self._annotate(node, name, f.arm_path, "reference")
+            else:
+                built = self._spec_type(f.type, full_path, (*stack, cls))
+                if built is None:
+                    continue  # a nested object with nothing writable left
+                node = self._annotate({**built, **f.constraints}, name, f.arm_path, None)
+            if f.description:
+                node.setdefault("description", f.description)
+            mode = facts.import_config_map_mode
+            if mode is not None:
+                config = config_map_reference_schema()
+                config["x-aso-arm"] = ".".join(f.arm_path)
+                config["x-aso-kind"] = "config"
+                properties[f"{name}FromConfig"] = config
+            if mode != "required":
+                properties[name] = node
+            if f.required and not (root and f.arm_path == ("name",)) and mode is None:
+                required.append(name)
+        if not properties and not root:
+            return None
+        schema: Schema = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = sorted(required)
+        return schema
+
+    @staticmethod
+    def _reference_node(type_ref: TypeRef) -> Schema:
+        if isinstance(type_ref, ArrayOf):
+            return {"type": "array", "items": resource_reference_schema()}
+        return resource_reference_schema()
+
+    def _spec_type(self, type_ref: TypeRef, path: str, stack: tuple[type, ...]) -> Schema | None:
+        if isinstance(type_ref, Scalar):
+            return _scalar(type_ref, with_enum=True)
+        if isinstance(type_ref, ArrayOf):
+            items = self._spec_type(type_ref.items, path, stack)
+            return None if items is None else {"type": "array", "items": items}
+        if isinstance(type_ref, MapOf):
+            values = self._spec_type(type_ref.values, path, stack)
+            return None if values is None else {"type": "object", "additionalProperties": values}
+        if isinstance(type_ref, ModelOf):
+            return self._spec_object(type_ref.cls, path, stack)
+        assert isinstance(type_ref, Unknown)
+        return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+    # -- status ---------------------------------------------------------------
+
+    def status(self) -> Schema:
+        return self._status_object(self.root, "", ())
+
+    def _status_object(self, cls: type, prefix: str, stack: tuple[type, ...]) -> Schema:
+        if cls in stack:
+            return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+        properties: Schema = {}
+        for f in self._fields(cls):
+            full_path = _join(prefix, *f.arm_path)
+            facts = self._facts(full_path)
+            if not f.read or facts.is_secret:
+                continue  # write-only: ARM never returns it
+            name = facts.rename or f.arm_path[-1]
+            node = self._status_type(f.type, full_path, (*stack, cls))
+            self._annotate(node, name, f.arm_path, None)
+            if f.description:
+                node.setdefault("description", f.description)
+            properties[name] = node
+        return {"type": "object", "properties": properties}
+
+    def _status_type(self, type_ref: TypeRef, path: str, stack: tuple[type, ...]) -> Schema:
+        if isinstance(type_ref, Scalar):
+            # No enum in status: Azure may report values newer than this API description.
+            return _scalar(type_ref, with_enum=False)
+        if isinstance(type_ref, ArrayOf):
+            return {"type": "array", "items": self._status_type(type_ref.items, path, stack)}
+        if isinstance(type_ref, MapOf):
+            return {"type": "object", "additionalProperties": self._status_type(type_ref.values, path, stack)}
+        if isinstance(type_ref, ModelOf):
+            return self._status_object(type_ref.cls, path, stack)
+        return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+
+def _scalar(scalar: Scalar, *, with_enum: bool) -> Schema:
+    node: Schema = {"type": scalar.type}
+    if scalar.format:
+        node["format"] = scalar.format
+    if with_enum and scalar.enum:
+        node["enum"] = list(scalar.enum)
+    return node
+
+
+def build_schemas(
+    root: type,
+    facts: Mapping[str, PropertyFacts] | None = None,
+    resolve: Resolver | None = None,
+) -> tuple[Schema, Schema]:
+    """The (spec, status) schemas of an SDK model class; raises SchemaGenError on unused facts."""
+    builder = SchemaBuilder(root, facts, resolve)
+    spec = builder.spec()
+    status = builder.status()
+    builder.check_facts_used()
+    return spec, status
+
+
+def strip_extensions(schema: Any) -> Any:
+    """A copy without the generator's ``x-aso-*`` annotations (what the CRD carries)."""
+    if isinstance(schema, dict):
+        return {k: strip_extensions(v) for k, v in schema.items() if not k.startswith("x-aso-")}
+    if isinstance(schema, list):
+        return [strip_extensions(v) for v in schema]
+    return schema
