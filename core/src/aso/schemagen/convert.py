@@ -177,7 +177,7 @@ class SchemaBuilder:
                 built = self._spec_type(f.type, full_path, (*stack, cls))
                 if built is None:
                     continue  # a nested object with nothing writable left
-                node = self._annotate({**built, **f.constraints}, name, f.arm_path, None)
+                node = self._annotate(_constrained(built, f.constraints), name, f.arm_path, None)
             if f.description:
                 node.setdefault("description", f.description)
             mode = facts.import_config_map_mode
@@ -250,6 +250,20 @@ class SchemaBuilder:
         if isinstance(type_ref, ModelOf):
             return self._status_object(type_ref.cls, path, stack)
         return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+
+# Keywords msrest states on an attribute that, for a list of strings, constrain each item.
+_ITEM_KEYWORDS = frozenset({"pattern", "maxLength", "minLength", "maximum", "minimum", "multipleOf"})
+
+
+def _constrained(node: Schema, constraints: Mapping[str, Any]) -> Schema:
+    if not constraints:
+        return node
+    if node.get("type") == "array":
+        items = {**node["items"], **{k: v for k, v in constraints.items() if k in _ITEM_KEYWORDS}}
+        rest = {k: v for k, v in constraints.items() if k not in _ITEM_KEYWORDS}
+        return {**node, "items": items, **rest}
+    return {**node, **constraints}
 
 
 def _scalar(scalar: Scalar, *, with_enum: bool) -> Schema:
