@@ -104,3 +104,8 @@ def test_missing_model_is_reported(
     )
     assert main([str(plugin)]) == 2
     assert "Nope is not a class" in capsys.readouterr().err
+
+
+def test_plugin_without_config_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path)]) == 0
+    assert "no schemagen.yaml" in capsys.readouterr().out

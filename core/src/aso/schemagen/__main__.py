@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from aso.schemagen.config import CONFIG_FILE
 from aso.schemagen.convert import SchemaGenError
 from aso.schemagen.generate import generate_plugin
 
@@ -21,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = False
     for plugin_dir in args.plugin_dirs:
+        if not (plugin_dir / CONFIG_FILE).is_file():
+            # nox passes every plugin; one whose schemas are not generated has nothing to do.
+            print(f"skipped {plugin_dir}: no {CONFIG_FILE}")
+            continue
         try:
             changed = generate_plugin(plugin_dir, check=args.check)
         except SchemaGenError as error:
