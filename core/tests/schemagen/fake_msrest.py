@@ -70,6 +70,48 @@ class ErrorDetail(Model):
     }
 
 
+class BackupPolicy(Model):
+    """Polymorphic base: ARM tells the subtypes apart by ``type``.
+
+    :ivar type: Describes the mode of backups. Required.
+    :vartype type: str
+    """
+
+    _validation = {"type": {"required": True}}
+    _attribute_map = {"type": {"key": "type", "type": "str"}}
+    _subtype_map = {"type": {"Periodic": "PeriodicPolicy", "Continuous": "ContinuousPolicy"}}
+
+
+class PeriodicPolicy(BackupPolicy):
+    _validation = {"type": {"required": True}, "interval_minutes": {"minimum": 0}}
+    _attribute_map = {
+        "type": {"key": "type", "type": "str"},
+        "interval_minutes": {"key": "periodicModeProperties.intervalInMinutes", "type": "int"},
+    }
+
+
+class ContinuousPolicy(BackupPolicy):
+    _validation = {"type": {"required": True}}
+    _attribute_map = {"type": {"key": "type", "type": "str"}, "tier": {"key": "tier", "type": "str"}}
+
+
+class UserIdentity(Model):
+    _validation = {"principal_id": {"readonly": True}, "client_id": {"readonly": True}}
+    _attribute_map = {
+        "principal_id": {"key": "principalId", "type": "str"},
+        "client_id": {"key": "clientId", "type": "str"},
+    }
+
+
+class Identity(Model):
+    _validation = {"principal_id": {"readonly": True}}
+    _attribute_map = {
+        "principal_id": {"key": "principalId", "type": "str"},
+        "type": {"key": "type", "type": "str"},
+        "user_assigned_identities": {"key": "userAssignedIdentities", "type": "{UserIdentity}"},
+    }
+
+
 class Rule(Model):
     _attribute_map = {
         "subnet_id": {"key": "id", "type": "str"},
@@ -150,6 +192,8 @@ class Server(Model):
         "fully_qualified_domain_name": {"key": "properties.fullyQualifiedDomainName", "type": "str"},
         "status": {"key": "properties.status", "type": "ServerStatus"},
         "error": {"key": "properties.error", "type": "ErrorDetail"},
+        "backup_policy": {"key": "properties.backupPolicy", "type": "BackupPolicy"},
+        "identity": {"key": "identity", "type": "Identity"},
     }
 
     kind = "SqlServer"

@@ -170,6 +170,45 @@ def test_recursion_guard(server: tuple[Schema, Schema]) -> None:
     assert status_error["properties"]["details"]["items"]["x-kubernetes-preserve-unknown-fields"] is True
 
 
+def test_polymorphic_model_becomes_one_property_per_subtype(server: tuple[Schema, Schema]) -> None:
+    spec, status = server
+    union = spec["properties"]["backupPolicy"]
+    assert (union["x-aso-kind"], union["x-aso-discriminator"]) == ("union", "type")
+    assert union["x-aso-arm"] == "properties.backupPolicy"
+    assert set(union["properties"]) == {"continuous", "periodic"}
+    periodic = union["properties"]["periodic"]
+    assert periodic["x-aso-discriminator-value"] == "Periodic"
+    assert periodic["properties"]["type"]["enum"] == ["Periodic"]
+    assert periodic["required"] == ["type"]
+    assert periodic["properties"]["intervalInMinutes"]["minimum"] == 0
+    interval = periodic["properties"]["intervalInMinutes"]
+    assert interval["x-aso-arm"] == "periodicModeProperties.intervalInMinutes"
+    assert union["properties"]["continuous"]["properties"]["tier"] == {"type": "string"}
+    status_union = status["properties"]["backupPolicy"]
+    status_type = status_union["properties"]["periodic"]["properties"]["type"]
+    assert status_type == {"type": "string", "description": "Describes the mode of backups."}
+    validator = jsonschema.Draft7Validator(strip_extensions(spec))
+    good = {"location": "x", "backupPolicy": {"periodic": {"type": "Periodic", "intervalInMinutes": 5}}}
+    assert list(validator.iter_errors(good)) == []
+    bad = {"location": "x", "backupPolicy": {"periodic": {"type": "Continuous"}}}
+    assert [".".join(map(str, e.absolute_path)) for e in validator.iter_errors(bad)] == [
+        "backupPolicy.periodic.type"
+    ]
+
+
+def test_user_assigned_identities_become_a_list_of_references(server: tuple[Schema, Schema]) -> None:
+    spec, status = server
+    identity = spec["properties"]["identity"]
+    assert set(identity["properties"]) == {"type", "userAssignedIdentities"}
+    identities = identity["properties"]["userAssignedIdentities"]
+    assert identities["x-aso-kind"] == "identities"
+    assert identities["type"] == "array"
+    assert identities["items"]["required"] == ["reference"]
+    assert identities["items"]["properties"]["reference"]["x-aso-kind"] == "reference"
+    status_identities = status["properties"]["identity"]["properties"]["userAssignedIdentities"]
+    assert status_identities["additionalProperties"]["properties"]["clientId"] == {"type": "string"}
+
+
 def test_structural_and_strippable(server: tuple[Schema, Schema]) -> None:
     for schema in server:
         assert_structural(schema)

@@ -10,6 +10,7 @@ reads those to map spec <-> ARM and strips every ``x-aso-*`` key from the CRDs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,10 +22,12 @@ from aso.schemagen.models import (
     ModelOf,
     Resolver,
     Scalar,
+    Subtypes,
     TypeRef,
     Unknown,
     default_resolver,
     model_fields,
+    model_subtypes,
 )
 
 Schema = dict[str, Any]
@@ -79,6 +82,17 @@ def resource_reference_schema() -> Schema:
             "kind": {"type": "string"},
             "name": {"type": "string"},
         },
+    }
+
+
+def user_assigned_identities_schema() -> Schema:
+    """ASO's spec shape of ARM's ``{"<identity ARM id>": {}}`` map: a list of references."""
+    reference = resource_reference_schema()
+    reference["x-aso-kind"] = "reference"
+    return {
+        "type": "array",
+        "description": "The user-assigned identities, each a reference to an identity resource.",
+        "items": {"type": "object", "properties": {"reference": reference}, "required": ["reference"]},
     }
 
 
@@ -169,6 +183,8 @@ class SchemaBuilder:
             name = facts.rename or f.arm_path[-1]
             if facts.is_secret:
                 node: Schema = self._annotate(secret_reference_schema(), name, f.arm_path, "secret")
+            elif f.arm_path[-1] == "userAssignedIdentities" and isinstance(f.type, MapOf):
+                node = self._annotate(user_assigned_identities_schema(), name, f.arm_path, "identities")
             elif facts.arm_reference:
                 name = reference_name(name) if not facts.rename else name
                 node = self._reference_node(f.type)
@@ -213,6 +229,9 @@ class SchemaBuilder:
             values = self._spec_type(type_ref.values, path, stack)
             return None if values is None else {"type": "object", "additionalProperties": values}
         if isinstance(type_ref, ModelOf):
+            subtypes = self._subtypes(type_ref.cls)
+            if subtypes is not None and type_ref.cls not in stack:
+                return self._union(subtypes, path, stack, status=False)
             return self._spec_object(type_ref.cls, path, stack)
         assert isinstance(type_ref, Unknown)
         return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
@@ -248,8 +267,51 @@ class SchemaBuilder:
         if isinstance(type_ref, MapOf):
             return {"type": "object", "additionalProperties": self._status_type(type_ref.values, path, stack)}
         if isinstance(type_ref, ModelOf):
+            subtypes = self._subtypes(type_ref.cls)
+            if subtypes is not None and type_ref.cls not in stack:
+                union = self._union(subtypes, path, stack, status=True)
+                assert union is not None  # status options always have their discriminator
+                return union
             return self._status_object(type_ref.cls, path, stack)
         return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+    # -- polymorphic models ---------------------------------------------------
+
+    def _subtypes(self, cls: type) -> Subtypes | None:
+        return model_subtypes(cls, self.resolve)
+
+    def _union(
+        self, subtypes: Subtypes, path: str, stack: tuple[type, ...], *, status: bool
+    ) -> Schema | None:
+        """ASO's shape for a discriminated union: one optional property per subtype.
+
+        ``backupPolicy: {periodic: {type: Periodic, ...}}`` stands for the ARM object
+        ``backupPolicy: {type: Periodic, ...}``: the reconciler sends the one option
+        that is set and, reading ARM, files the object under the option whose
+        ``x-aso-discriminator-value`` equals its discriminator.
+        """
+        options: Schema = {}
+        for value, subclass in subtypes.options:
+            if status:
+                option: Schema | None = self._status_object(subclass, path, stack)
+            else:
+                option = self._spec_object(subclass, path, stack)
+            if option is None:
+                continue
+            discriminator = option["properties"].get(subtypes.discriminator)
+            if discriminator is not None and not status:
+                # The option fixes the discriminator; status keeps it free like any status string.
+                discriminator["enum"] = [value]
+            option["x-aso-discriminator-value"] = value
+            options[_option_name(value, subclass, options)] = option
+        if not options:
+            return None
+        return {
+            "type": "object",
+            "properties": options,
+            "x-aso-kind": "union",
+            "x-aso-discriminator": subtypes.discriminator,
+        }
 
 
 # Keywords msrest states on an attribute that, for a list of strings, constrain each item.
@@ -264,6 +326,14 @@ def _constrained(node: Schema, constraints: Mapping[str, Any]) -> Schema:
         rest = {k: v for k, v in constraints.items() if k not in _ITEM_KEYWORDS}
         return {**node, "items": items, **rest}
     return {**node, **constraints}
+
+
+def _option_name(value: str, subclass: type, taken: Mapping[str, Any]) -> str:
+    """``Continuous`` -> ``continuous``; a value that gives no usable name falls back to the class."""
+    cleaned = re.sub(r"[^0-9A-Za-z]", "", value)
+    if not cleaned or cleaned[0].isdigit() or cleaned[0].lower() + cleaned[1:] in taken:
+        cleaned = subclass.__name__
+    return cleaned[0].lower() + cleaned[1:]
 
 
 def _scalar(scalar: Scalar, *, with_enum: bool) -> Schema:

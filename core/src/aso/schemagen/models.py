@@ -396,6 +396,43 @@ def restfield_fields(cls: type, resolve: Resolver) -> list[Field]:
     return fields
 
 
+@dataclass(frozen=True)
+class Subtypes:
+    """A polymorphic (discriminated) model: which ARM key tells the subtypes apart."""
+
+    discriminator: str
+    """ARM key of the discriminator, e.g. ``type``."""
+    options: tuple[tuple[str, type], ...]
+    """(discriminator value, subclass), in value order."""
+
+
+def _msrest_subtype_names(cls: type) -> dict[str, dict[str, str]]:
+    # Only a class's own map counts: subclasses inherit the base's attribute (as msrest says).
+    own = cls.__dict__.get("_subtype_map")
+    return own if isinstance(own, dict) else {}
+
+
+def model_subtypes(cls: type, resolve: Resolver) -> Subtypes | None:
+    """The subtypes of a msrest polymorphic base class (nested levels flattened), else None."""
+    own = _msrest_subtype_names(cls)
+    if not own or not is_msrest_model(cls):
+        return None
+    attr, names = next(iter(own.items()))
+    key = cls._attribute_map.get(attr, {}).get("key", attr)  # type: ignore[attr-defined]
+    found: dict[str, type] = {}
+    pending = list(names.items())
+    while pending:
+        value, class_name = pending.pop(0)
+        subclass = resolve(class_name)
+        if not is_model(subclass) or value in found:
+            continue
+        found[value] = subclass
+        pending.extend(_msrest_subtype_names(subclass).get(attr, {}).items())
+    if not found:
+        return None
+    return Subtypes(discriminator=split_msrest_key(key)[-1], options=tuple(sorted(found.items())))
+
+
 def model_fields(cls: type, resolve: Resolver) -> list[Field]:
     """The ARM properties of a model class of either SDK style, in declaration order."""
     if is_msrest_model(cls):
