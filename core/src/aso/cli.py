@@ -1,0 +1,123 @@
+"""The ``aso`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+import sys
+from typing import Any
+
+import click
+
+from aso import __version__
+from aso.host import Registry, load_registry
+
+
+def _registry() -> Registry:
+    return load_registry()
+
+
+def _plugin_rows(registry: Registry) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for plugin in registry.plugins:
+        rows.append(
+            {
+                "plugin": plugin.name,
+                "distribution": plugin.distribution,
+                "version": plugin.version,
+                "kinds": [
+                    {
+                        "group": kind.group,
+                        "kind": kind.kind,
+                        "versions": [v.name for v in kind.versions],
+                        "storageVersion": kind.storage_version,
+                        "armType": kind.arm_type,
+                    }
+                    for kind in sorted(plugin.kinds, key=lambda k: (k.group, k.kind))
+                ],
+            }
+        )
+    return rows
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="warning",
+    show_default=True,
+    help="Logging level of aso's own messages (stderr).",
+)
+def cli(log_level: str) -> None:
+    """aso: provision Azure resources from Kubernetes custom resources."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+def version() -> None:
+    """Print the version of aso-core."""
+    click.echo(f"aso-core {__version__}")
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+def plugins(output: str) -> None:
+    """List the installed plugins, their kinds and versions, and the plugins that were skipped."""
+    registry = _registry()
+    rows = _plugin_rows(registry)
+    if output == "json":
+        doc = {"plugins": rows, "skipped": [{"plugin": s.name, "reason": s.reason} for s in registry.skipped]}
+        click.echo(json.dumps(doc, indent=2))
+        return
+    header = ("PLUGIN", "DISTRIBUTION", "VERSION", "GROUP", "KIND", "VERSIONS", "STORAGE")
+    table: list[tuple[str, ...]] = [header]
+    for row in rows:
+        for kind in row["kinds"] or [{"group": "-", "kind": "-", "versions": ["-"], "storageVersion": "-"}]:
+            table.append(
+                (
+                    row["plugin"],
+                    row["distribution"],
+                    row["version"],
+                    kind["group"],
+                    kind["kind"],
+                    ",".join(kind["versions"]),
+                    kind["storageVersion"],
+                )
+            )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    for skipped in registry.skipped:
+        click.echo(f"skipped: {skipped.name}: {skipped.reason}", err=True)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    help="Directory to write one <plural>.<group>.yaml per CRD into.",
+)
+def crds(out: pathlib.Path) -> None:
+    """Write the CustomResourceDefinitions of the installed plugins."""
+    from aso.crd import write_crds
+
+    written = write_crds(_registry(), out)
+    click.echo(f"wrote {len(written)} CRD(s) to {out}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(prog_name="aso")
+    except KeyboardInterrupt:
+        sys.exit(130)

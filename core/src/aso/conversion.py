@@ -1,0 +1,235 @@
+"""Hub-and-spoke version conversion and the Kubernetes ConversionReview webhook.
+
+Every kind stores one version (the hub). Converting goes source -> hub -> destination through the
+kinds' converters (a plain copy when a version declares none). Whatever the destination schema has
+no place for is kept in the property bag annotation and restored when the object is converted to a
+version that has a place for it again, so no field is lost in a round trip. A conversion to the hub
+records the version the object was written in, so the reconciler can talk to ARM with that API
+version while kopf watches the hub.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from aso.host import Registry
+from aso.kinds import ResourceKind
+from aso.schemas import object_schema
+
+__all__ = [
+    "ORIGINAL_VERSION_ANNOTATION",
+    "PROPERTY_BAG_ANNOTATION",
+    "ConversionError",
+    "conversion_app",
+    "convert",
+    "review",
+]
+
+PROPERTY_BAG_ANNOTATION = "aso.dev/property-bag"
+ORIGINAL_VERSION_ANNOTATION = "aso.dev/original-version"
+_BODY_FIELDS = ("spec", "status")
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+log = logging.getLogger("aso.conversion")
+
+
+class ConversionError(ValueError):
+    """An object cannot be converted; the message names what is wrong."""
+
+
+def _split_api_version(api_version: str) -> tuple[str, str]:
+    group, sep, version = api_version.rpartition("/")
+    if not sep or not group or not version:
+        raise ConversionError(f"apiVersion {api_version!r}: expected '<group>/<version>'")
+    return group, version
+
+
+def _prune(value: Any, schema: Mapping[str, Any], path: str, bag: dict[str, Any]) -> Any:
+    """``value`` without what ``schema`` has no place for; what was dropped goes into ``bag`` by path."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return value
+    if isinstance(value, dict) and ("properties" in schema or "additionalProperties" in schema):
+        props: Mapping[str, Any] = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        kept: dict[str, Any] = {}
+        for key, item in value.items():
+            child_path = f"{path}.{key}" if path else key
+            if key in props:
+                kept[key] = _prune(item, props[key], child_path, bag)
+            elif isinstance(extra, Mapping):
+                kept[key] = _prune(item, extra, child_path, bag)
+            elif extra is True:
+                kept[key] = item
+            else:
+                bag[child_path] = item
+        return kept
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [_prune(item, schema["items"], f"{path}[{i}]", bag) for i, item in enumerate(value)]
+    return value
+
+
+def _restore(body: dict[str, Any], path: str, value: Any) -> None:
+    """Put ``value`` back at ``path`` unless something is there already or its parent is gone."""
+    steps = [(m.group(1), m.group(2)) for m in _SEGMENT.finditer(path)]
+    node: Any = body
+    for i, (key, index) in enumerate(steps):
+        last = i == len(steps) - 1
+        if index is not None:
+            pos = int(index)
+            if not isinstance(node, list) or pos >= len(node):
+                return
+            if last:
+                return  # list items themselves are never bagged, only fields inside them
+            node = node[pos]
+            continue
+        if not isinstance(node, dict):
+            return
+        if last:
+            node.setdefault(key, value)
+            return
+        nxt = node.get(key)
+        if nxt is None:
+            nxt = node[key] = {}
+        node = nxt
+
+
+def convert(registry: Registry, obj: Mapping[str, Any], desired_api_version: str) -> dict[str, Any]:
+    """``obj`` converted to ``desired_api_version`` (``<group>/<version>``); raises ConversionError."""
+    if not isinstance(obj, Mapping):
+        raise ConversionError("object: expected a JSON object")
+    api_version = obj.get("apiVersion")
+    kind_name = obj.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind_name, str):
+        raise ConversionError("object: apiVersion and kind are required strings")
+    group, src_name = _split_api_version(api_version)
+    dst_group, dst_name = _split_api_version(desired_api_version)
+    if dst_group != group:
+        raise ConversionError(f"desiredAPIVersion {desired_api_version!r}: group differs from {group!r}")
+    kind = registry.kind(group, kind_name)
+    if kind is None:
+        raise ConversionError(f"kind {group}/{kind_name}: not served by any loaded plugin")
+    try:
+        src, dst = kind.version(src_name), kind.version(dst_name)
+    except KeyError as exc:
+        raise ConversionError(str(exc.args[0])) from exc
+
+    result = copy.deepcopy(dict(obj))
+    metadata = result.setdefault("metadata", {})
+    annotations: dict[str, str] = metadata.get("annotations") or {}
+    body: dict[str, Any] = {k: result.pop(k) for k in _BODY_FIELDS if k in result}
+
+    old_bag = _read_bag(annotations)
+    for path, value in sorted(old_bag.items()):
+        _restore(body, path, value)
+    if src.name != kind.storage_version and src.to_hub is not None:
+        body = src.to_hub(body)
+    if dst.name != kind.storage_version and dst.from_hub is not None:
+        body = dst.from_hub(body)
+
+    schema = object_schema(kind, dst.name)["properties"]
+    bag: dict[str, Any] = {}
+    for field in _BODY_FIELDS:
+        if field in body:
+            result[field] = _prune(body[field], schema[field], field, bag)
+
+    annotations = dict(annotations)
+    if bag:
+        annotations[PROPERTY_BAG_ANNOTATION] = json.dumps(bag, sort_keys=True, separators=(",", ":"))
+    else:
+        annotations.pop(PROPERTY_BAG_ANNOTATION, None)
+    if dst.name == kind.storage_version and src.name != dst.name:
+        annotations[ORIGINAL_VERSION_ANNOTATION] = src.name
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
+        metadata.pop("annotations", None)
+    result["apiVersion"] = desired_api_version
+    return result
+
+
+def _read_bag(annotations: Mapping[str, str]) -> dict[str, Any]:
+    raw = annotations.get(PROPERTY_BAG_ANNOTATION)
+    if not raw:
+        return {}
+    try:
+        bag = json.loads(raw)
+    except ValueError as exc:
+        raise ConversionError(
+            f"metadata.annotations[{PROPERTY_BAG_ANNOTATION!r}]: not valid JSON ({exc})"
+        ) from exc
+    if not isinstance(bag, dict):
+        raise ConversionError(f"metadata.annotations[{PROPERTY_BAG_ANNOTATION!r}]: expected a JSON object")
+    return bag
+
+
+def original_version(kind: ResourceKind, obj: Mapping[str, Any]) -> str:
+    """The served version ``obj`` was written in (the hub when unknown or no longer served)."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    name = annotations.get(ORIGINAL_VERSION_ANNOTATION)
+    if name and any(v.name == name for v in kind.versions):
+        return str(name)
+    return kind.storage_version
+
+
+def review(registry: Registry, request_body: Any) -> dict[str, Any]:
+    """Answer one apiextensions.k8s.io/v1 ConversionReview; never raises on bad input."""
+    uid = ""
+    try:
+        if not isinstance(request_body, Mapping):
+            raise ConversionError("body: expected a ConversionReview JSON object")
+        request = request_body.get("request")
+        if not isinstance(request, Mapping):
+            raise ConversionError("request: required object is missing")
+        uid = str(request.get("uid") or "")
+        if not uid:
+            raise ConversionError("request.uid: required string is missing")
+        desired = request.get("desiredAPIVersion")
+        if not isinstance(desired, str):
+            raise ConversionError("request.desiredAPIVersion: required string is missing")
+        objects = request.get("objects")
+        if not isinstance(objects, list):
+            raise ConversionError("request.objects: required list is missing")
+        converted = []
+        for i, obj in enumerate(objects):
+            try:
+                converted.append(convert(registry, obj, desired))
+            except ConversionError as exc:
+                raise ConversionError(f"request.objects[{i}]: {exc}") from exc
+        response: dict[str, Any] = {
+            "uid": uid,
+            "result": {"status": "Success"},
+            "convertedObjects": converted,
+        }
+    except ConversionError as exc:
+        log.warning("conversion failed: %s", exc)
+        response = {"uid": uid, "result": {"status": "Failed", "message": str(exc)}}
+    api_version = "apiextensions.k8s.io/v1"
+    if isinstance(request_body, Mapping) and isinstance(request_body.get("apiVersion"), str):
+        api_version = request_body["apiVersion"]
+    return {"apiVersion": api_version, "kind": "ConversionReview", "response": response}
+
+
+def conversion_app(registry: Registry) -> web.Application:
+    """An aiohttp application serving ``POST /convert`` (serve it over TLS) and ``GET /healthz``."""
+
+    async def handle_convert(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        return web.json_response(review(registry, body))
+
+    async def handle_health(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/convert", handle_convert)
+    app.router.add_get("/healthz", handle_health)
+    return app

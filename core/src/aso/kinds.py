@@ -1,0 +1,216 @@
+"""What a plugin declares: a resource kind, its API versions, owner, exports and extension hooks.
+
+Everything here is a frozen, keyword-only dataclass so that a declaration is plain data that the host
+can validate, index and print. Reconcile-time behaviour a kind needs beyond the generic reconciler is
+given as typed extension callables (see :mod:`aso.extensions`).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from aso.extensions import Extensions
+
+__all__ = [
+    "GVK",
+    "ApiVersion",
+    "Converter",
+    "Export",
+    "OwnerKind",
+    "ResourceKind",
+    "Scope",
+]
+
+#: A converter takes an object body (``{"spec": ..., "status": ...}``) in one version and returns it
+#: shaped for another. Fields the target version lacks need no care: the core keeps them in the
+#: property bag and restores them on the way back.
+Converter = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+_VERSION_NAME = re.compile(r"^v\d+(api|alpha|beta)?\d*[a-z0-9]*$")
+_ARM_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_ARM_TYPE = re.compile(r"^[A-Za-z0-9]+\.[A-Za-z0-9.]+(/[A-Za-z0-9]+)+$")
+
+
+class GVK(NamedTuple):
+    """Kubernetes group, version and kind: the key of the reconcile-time dispatch table."""
+
+    group: str
+    version: str
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.group}/{self.version}, Kind={self.kind}"
+
+
+class Scope(enum.Enum):
+    """Where a kind lives in ARM when it is not a child of another kind of ours."""
+
+    #: ``/subscriptions/{sub}/resourceGroups/{name}``-style: no ``spec.owner`` (e.g. ResourceGroup).
+    SUBSCRIPTION = "subscription"
+    #: Top-level resource inside a resource group: ``spec.owner`` names a ResourceGroup (or an armId).
+    RESOURCE_GROUP = "resourceGroup"
+    #: Extension resource attached to any ARM resource: ``spec.owner`` has group, kind, name (or armId).
+    EXTENSION = "extension"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OwnerKind:
+    """The kind of the parent of a child resource, e.g. StorageAccount for StorageAccountsBlobService."""
+
+    group: str
+    kind: str
+
+
+#: The owner of every resource-group-scoped top-level kind.
+RESOURCE_GROUP_OWNER = OwnerKind(group="resources.azure.com", kind="ResourceGroup")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiVersion:
+    """One served Kubernetes version of a kind, bound to one ARM API version.
+
+    The CRD schema of the version is committed data in the plugin package:
+    ``<schema_package>/schemas/<kind lowercased>.<name>.json`` (written by ``nox -s schemas``).
+    """
+
+    #: Kubernetes version name as ASO spells it, e.g. ``v1api20200601`` or ``v20230101``.
+    name: str
+    #: ARM ``api-version`` used for requests made for objects written in this version.
+    arm_api_version: str
+    #: Body converter from this version to the hub (storage) version; ``None`` is a plain copy.
+    to_hub: Converter | None = None
+    #: Body converter from the hub version to this one; ``None`` is a plain copy.
+    from_hub: Converter | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Export:
+    """A value the kind can write to a Secret or ConfigMap named in ``spec.operatorSpec``.
+
+    The value is read from the resource body after a GET (``action=None``) or from the response of a
+    POST action on the resource such as ``listKeys``.
+    """
+
+    #: Property name under ``spec.operatorSpec.secrets`` (or ``configMaps``), e.g. ``primaryKey``.
+    name: str
+    #: Secret (True) or ConfigMap (False).
+    secret: bool
+    #: Dotted path into the body, list items by index: ``properties.primaryEndpoints.blob``,
+    #: ``keys[0].value``.
+    path: str
+    #: POST action on the resource id whose response holds the value, e.g. ``listKeys``.
+    action: str | None = None
+    #: ARM api-version for the action when it differs from the resource's.
+    action_api_version: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceKind:
+    """A custom resource kind that the operator reconciles against one ARM resource type."""
+
+    #: Kubernetes API group, e.g. ``storage.azure.com``.
+    group: str
+    #: Kubernetes kind, e.g. ``StorageAccount``.
+    kind: str
+    #: Lower-case plural used in URLs and the CRD name, e.g. ``storageaccounts``.
+    plural: str
+    #: ARM resource type with provider namespace, e.g. ``Microsoft.Storage/storageAccounts`` or
+    #: ``Microsoft.Storage/storageAccounts/blobServices/containers`` for a child two levels deep.
+    arm_type: str
+    #: The owner: a scope, or the kind of the parent for child resources.
+    owner: Scope | OwnerKind
+    #: Served versions; exactly one of them is named by ``storage_version``.
+    versions: tuple[ApiVersion, ...]
+    #: The hub: the version Kubernetes stores and every other version converts through.
+    storage_version: str
+    #: Import package holding ``schemas/`` for this kind.
+    schema_package: str
+    short_names: tuple[str, ...] = ()
+    #: Fixed ARM name for singleton children (``default`` for blobServices); then there is no
+    #: ``spec.azureName``.
+    azure_name: str | None = None
+    exports: tuple[Export, ...] = ()
+    #: Optional reconcile-time customisation; ``None`` means the generic behaviour throughout.
+    extensions: Extensions | None = None
+    #: Free text for ``aso plugins`` and docs.
+    description: str = ""
+
+    def version(self, name: str) -> ApiVersion:
+        """The served version called ``name``; KeyError if the kind does not serve it."""
+        for version in self.versions:
+            if version.name == name:
+                return version
+        raise KeyError(f"{self.group}/{self.kind} does not serve version {name!r}")
+
+    @property
+    def hub(self) -> ApiVersion:
+        return self.version(self.storage_version)
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{self.group}"
+
+    def gvks(self) -> list[GVK]:
+        return [GVK(self.group, v.name, self.kind) for v in self.versions]
+
+    def problems(self) -> list[str]:
+        """Everything wrong with this declaration, each naming the field; empty when valid."""
+        found: list[str] = []
+        if not _DNS_SUBDOMAIN.match(self.group) or "." not in self.group:
+            found.append(f"group {self.group!r}: must be a DNS subdomain such as 'storage.azure.com'")
+        if not _KIND.match(self.kind):
+            found.append(f"kind {self.kind!r}: must be CamelCase letters and digits")
+        if not _DNS_SUBDOMAIN.match(self.plural) or "." in self.plural:
+            found.append(f"plural {self.plural!r}: must be lower-case letters, digits and '-'")
+        if not _ARM_TYPE.match(self.arm_type):
+            found.append(f"arm_type {self.arm_type!r}: must look like 'Microsoft.Provider/type[/child]'")
+        if not self.versions:
+            found.append("versions: at least one ApiVersion is required")
+        names = [v.name for v in self.versions]
+        if len(set(names)) != len(names):
+            found.append(f"versions: duplicate version names in {names}")
+        for version in self.versions:
+            if not _VERSION_NAME.match(version.name):
+                found.append(
+                    f"versions[{version.name!r}].name: must look like 'v1api20200601' or 'v20230101'"
+                )
+            if not _ARM_API_VERSION.match(version.arm_api_version):
+                found.append(
+                    f"versions[{version.name!r}].arm_api_version {version.arm_api_version!r}: "
+                    "must look like '2021-04-01' or '2021-04-01-preview'"
+                )
+        if self.storage_version not in names:
+            found.append(
+                f"storage_version {self.storage_version!r}: must be one of the served versions {names}"
+            )
+        for short in self.short_names:
+            if not _DNS_SUBDOMAIN.match(short) or "." in short:
+                found.append(f"short_names: {short!r} must be lower-case letters and digits")
+        export_names = [e.name for e in self.exports]
+        if len(set(export_names)) != len(export_names):
+            found.append(f"exports: duplicate names in {export_names}")
+        child_depth = self.arm_type.count("/") - 1
+        if isinstance(self.owner, Scope) and child_depth > 0 and self.owner is not Scope.EXTENSION:
+            found.append(f"owner: {self.arm_type} is a child type; owner must be the OwnerKind of its parent")
+        if isinstance(self.owner, OwnerKind) and child_depth == 0:
+            found.append(
+                f"owner: {self.arm_type} is top-level; use Scope.RESOURCE_GROUP or Scope.SUBSCRIPTION"
+            )
+        return found
+
+    @property
+    def owner_kind(self) -> OwnerKind | None:
+        """The kind ``spec.owner.name`` refers to; None when the owner is any kind or there is none."""
+        if isinstance(self.owner, OwnerKind):
+            return self.owner
+        if self.owner is Scope.RESOURCE_GROUP:
+            return RESOURCE_GROUP_OWNER
+        return None

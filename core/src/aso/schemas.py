@@ -1,0 +1,200 @@
+"""Reads the committed schema data of a kind's version and assembles its full object schema.
+
+The data files are written by ``nox -s schemas`` (see ``aso.schemagen``) into each plugin package as
+``schemas/<kind lowercased>.<version>.json``. They hold the ARM-derived ``spec`` and ``status``
+schemas, annotated with ``x-aso-*`` keys that tell the reconciler how spec fields map to ARM. This
+module adds what every kind shares in ASO's shape (``azureName``, ``owner``, ``operatorSpec``,
+``status.conditions``) and can strip the ``x-aso-*`` keys for Kubernetes.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib.resources
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+
+from aso.kinds import ResourceKind, Scope
+
+__all__ = [
+    "EXTENSION_PREFIX",
+    "object_schema",
+    "strict",
+    "strip_extensions",
+    "validation_errors",
+    "version_data",
+]
+
+EXTENSION_PREFIX = "x-aso-"
+
+# ARM id of a resource or a resource group or a subscription; the same shape ASO's CRDs accept.
+ARM_ID_PATTERN = (
+    "(?i)(^(/subscriptions/([^/]+)(/resourcegroups/([^/]+))?)?/providers/([^/]+)/([^/]+/[^/]+)"
+    "(/([^/]+/[^/]+))*$|^/subscriptions/([^/]+)(/resourcegroups/([^/]+))?$)"
+)
+
+_STRING = {"type": "string"}
+
+
+def _ref_object(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": {n: dict(_STRING) for n in names}}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+CONDITION_SCHEMA: dict[str, Any] = {
+    "description": "Condition defines an extension to status (an observation) of a resource",
+    "type": "object",
+    "properties": {
+        "lastTransitionTime": {"type": "string", "format": "date-time"},
+        "message": {"type": "string"},
+        "observedGeneration": {"type": "integer", "format": "int64"},
+        "reason": {"type": "string"},
+        "severity": {"type": "string"},
+        "status": {"type": "string"},
+        "type": {"type": "string"},
+    },
+    "required": ["lastTransitionTime", "status", "type"],
+}
+
+
+@functools.cache
+def version_data(package: str, kind: str, version: str) -> dict[str, Any]:
+    """The committed schema data of one kind version (cached; treat as read-only)."""
+    path = importlib.resources.files(package) / "schemas" / f"{kind.lower()}.{version}.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"no schema data for {kind} {version} in package {package!r} (expected {path}); "
+            "run `nox -s schemas` to generate it"
+        ) from exc
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _owner_schema(kind: ResourceKind) -> dict[str, Any] | None:
+    arm_id = {"type": "string", "pattern": ARM_ID_PATTERN}
+    if kind.owner is Scope.SUBSCRIPTION:
+        return None
+    schema = _ref_object("group", "kind", "name") if kind.owner is Scope.EXTENSION else _ref_object("name")
+    schema["properties"]["armId"] = arm_id
+    schema["description"] = (
+        "The owner of this resource: another custom resource in the same namespace (by name) "
+        "or an existing Azure resource (by armId)."
+    )
+    return schema
+
+
+def _operator_spec_schema(kind: ResourceKind) -> dict[str, Any] | None:
+    destination = _ref_object("name", "key", required=("name",))
+    secrets = {e.name: copy.deepcopy(destination) for e in kind.exports if e.secret}
+    config_maps = {e.name: copy.deepcopy(destination) for e in kind.exports if not e.secret}
+    props: dict[str, Any] = {}
+    if secrets:
+        props["secrets"] = {"type": "object", "properties": secrets}
+    if config_maps:
+        props["configMaps"] = {"type": "object", "properties": config_maps}
+    if not props:
+        return None
+    return {
+        "type": "object",
+        "description": "Settings of the operator, not sent to Azure.",
+        "properties": props,
+    }
+
+
+def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
+    """The openAPIV3 schema of a whole object of ``kind`` at ``version`` (still with ``x-aso-*`` keys)."""
+    data = version_data(kind.schema_package, kind.kind, version)
+    spec = copy.deepcopy(data["spec"])
+    spec.setdefault("type", "object")
+    spec_props: dict[str, Any] = spec.setdefault("properties", {})
+    required: list[str] = list(spec.get("required", []))
+    if kind.azure_name is None:
+        spec_props["azureName"] = {
+            "type": "string",
+            "description": "The name of the resource in Azure; defaults to metadata.name when omitted.",
+        }
+    owner = _owner_schema(kind)
+    if owner is not None:
+        spec_props["owner"] = owner
+        required.append("owner")
+    operator_spec = _operator_spec_schema(kind)
+    if operator_spec is not None:
+        spec_props["operatorSpec"] = operator_spec
+    if required:
+        spec["required"] = sorted(set(required))
+
+    status = copy.deepcopy(data["status"])
+    status.setdefault("type", "object")
+    status_props: dict[str, Any] = status.setdefault("properties", {})
+    status_props["conditions"] = {
+        "type": "array",
+        "description": "Observations of the operator; the Ready condition tells if the resource is ready.",
+        "items": copy.deepcopy(CONDITION_SCHEMA),
+    }
+    status_props.setdefault("id", {"type": "string", "description": "The ARM id of the resource."})
+    return {
+        "type": "object",
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": spec,
+            "status": status,
+        },
+    }
+
+
+def strip_extensions(schema: Any) -> Any:
+    """A copy of ``schema`` without the ``x-aso-*`` mapping keys (Kubernetes rejects unknown keys)."""
+    if isinstance(schema, dict):
+        return {k: strip_extensions(v) for k, v in schema.items() if not k.startswith(EXTENSION_PREFIX)}
+    if isinstance(schema, list):
+        return [strip_extensions(v) for v in schema]
+    return schema
+
+
+def strict(schema: Any) -> Any:
+    """``schema`` with unknown fields forbidden wherever Kubernetes' Strict field validation forbids
+    them: every object that lists ``properties`` and neither preserves unknown fields nor declares
+    ``additionalProperties``. (CRDs must not carry this; it is for validating manifests.)"""
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict(v) for k, v in schema.items()}
+    if (
+        "properties" in out
+        and "additionalProperties" not in out
+        and not out.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        out["additionalProperties"] = False
+    return out
+
+
+def validation_errors(kind: ResourceKind, obj: Mapping[str, Any]) -> list[str]:
+    """Every way ``obj`` (a whole manifest) breaks the schema of its version, each message starting
+    with the dotted path of the field at fault; unknown fields count as errors (Strict)."""
+    version = str(obj.get("apiVersion", "")).rpartition("/")[2]
+    if all(v.name != version for v in kind.versions):
+        served = ", ".join(v.name for v in kind.versions)
+        return [f"apiVersion: {obj.get('apiVersion')!r} is not served; served versions: {served}"]
+    schema = strict(strip_extensions(object_schema(kind, version)))
+    validator = jsonschema.Draft202012Validator(schema)
+    messages = []
+    for error in sorted(validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        if error.validator == "additionalProperties":
+            unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            for name in unknown:
+                messages.append(f"{path + '.' if path else ''}{name}: unknown field")
+            continue
+        messages.append(f"{path or '<root>'}: {error.message}")
+    return messages

@@ -1,0 +1,3 @@
+"""pytest plugin entry point: collects the fixtures of the test kit."""
+
+pytest_plugins = ["aso.testing.arm", "aso.testing.kube"]

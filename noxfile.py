@@ -1,0 +1,81 @@
+"""Sessions for the aso workspace. Plugin distributions are found by globbing plugins/*/pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import tempfile
+
+import nox
+
+ROOT = pathlib.Path(__file__).parent
+PLUGINS = sorted(str(p.parent) for p in ROOT.glob("plugins/*/pyproject.toml"))
+PACKAGES = ["./core", *(f"./{pathlib.Path(p).relative_to(ROOT)}" for p in PLUGINS)]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout>=2.3", "setuptools>=68"]
+# Pinned SDK releases that carry the API versions our kinds serve; used only to regenerate schemas.
+SCHEMA_SDKS = ["azure-mgmt-resource==23.1.1"]
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "crds_fresh", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def _install_workspace(session: nox.Session, *extra: str) -> None:
+    session.install(*(arg for pkg in PACKAGES for arg in ("-e", pkg)), *extra)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit, integration and end-to-end tests (everything but benchmarks)."""
+    _install_workspace(session, *TEST_DEPS)
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the whole tree."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over core and every plugin."""
+    _install_workspace(session, "mypy>=1.10", "types-pyyaml", "types-jsonschema", *TEST_DEPS)
+    session.run("mypy")
+
+
+@nox.session
+def crds(session: nox.Session) -> None:
+    """Regenerate crds/ from the installed plugins (core plus plugins/*, nothing else)."""
+    _install_workspace(session)
+    out = ROOT / "crds"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("aso", "crds", "--out", str(out))
+
+
+@nox.session
+def crds_fresh(session: nox.Session) -> None:
+    """Fail when crds/ differs from what `aso crds` generates now."""
+    _install_workspace(session)
+    with tempfile.TemporaryDirectory() as tmp:
+        session.run("aso", "crds", "--out", tmp)
+        session.run("diff", "-r", "-u", str(ROOT / "crds"), tmp, external=True)
+
+
+@nox.session
+def schemas(session: nox.Session) -> None:
+    """Dev only: regenerate the committed CRD schema data of every plugin from pinned Azure SDK releases."""
+    _install_workspace(session, *SCHEMA_SDKS)
+    session.run("python", "-m", "aso.schemagen", *PLUGINS)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: print figures, assert nothing about time."""
+    _install_workspace(session, *TEST_DEPS)
+    env = {"PYTHONPATH": os.pathsep.join([str(ROOT)])}
+    for script in sorted((ROOT / "tests" / "bench").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs, env=env)

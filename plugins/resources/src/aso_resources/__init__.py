@@ -1,0 +1,1 @@
+"""aso plugin for Azure resource groups."""

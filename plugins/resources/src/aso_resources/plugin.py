@@ -1,0 +1,28 @@
+"""Declares ResourceGroup (``resources.azure.com``), ARM ``Microsoft.Resources/resourceGroups``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aso import ApiVersion, ResourceKind, Scope, hookimpl
+
+RESOURCE_GROUP = ResourceKind(
+    group="resources.azure.com",
+    kind="ResourceGroup",
+    plural="resourcegroups",
+    short_names=("rg",),
+    arm_type="Microsoft.Resources/resourceGroups",
+    owner=Scope.SUBSCRIPTION,
+    versions=(
+        ApiVersion(name="v1api20200601", arm_api_version="2020-06-01"),
+        ApiVersion(name="v1api20210401", arm_api_version="2021-04-01"),
+    ),
+    storage_version="v1api20200601",
+    schema_package="aso_resources",
+    description="An Azure resource group: a container for resources that share a lifecycle.",
+)
+
+
+@hookimpl
+def aso_register_kinds() -> Sequence[ResourceKind]:
+    return [RESOURCE_GROUP]

@@ -1,0 +1,194 @@
+"""Hub-and-spoke conversion: round trips over the ASO samples, the property bag, the webhook."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+import ssl
+from typing import Any
+
+import aiohttp
+import pytest
+import trustme
+import yaml
+from aiohttp import web
+
+from aso.conversion import (
+    ORIGINAL_VERSION_ANNOTATION,
+    PROPERTY_BAG_ANNOTATION,
+    ConversionError,
+    conversion_app,
+    convert,
+    original_version,
+    review,
+)
+from aso.host import Registry
+
+
+def _served_samples(registry: Registry, conformance: pathlib.Path) -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted((conformance / "aso-samples").rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            group, _, version = doc["apiVersion"].rpartition("/")
+            kind = registry.kind(group, doc["kind"])
+            if kind is not None and any(v.name == version for v in kind.versions):
+                docs.append(doc)
+    assert docs
+    return docs
+
+
+def _body(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: obj.get(k) for k in ("apiVersion", "kind", "spec", "status")}
+
+
+def test_every_sample_round_trips_through_every_version(
+    registry: Registry, conformance: pathlib.Path
+) -> None:
+    for doc in _served_samples(registry, conformance):
+        group, _, _version = doc["apiVersion"].rpartition("/")
+        kind = registry.kind(group, doc["kind"])
+        assert kind is not None
+        for other in kind.versions:
+            there = convert(registry, doc, f"{group}/{other.name}")
+            assert there["apiVersion"] == f"{group}/{other.name}"
+            back = convert(registry, there, doc["apiVersion"])
+            assert _body(back) == _body(doc), (doc["metadata"]["name"], other.name)
+
+
+def _widget_v2() -> dict[str, Any]:
+    return {
+        "apiVersion": "test.aso.dev/v1api20250101",
+        "kind": "Widget",
+        "metadata": {"name": "w1", "namespace": "default", "annotations": {"keep": "me"}},
+        "spec": {"owner": {"name": "rg"}, "location": "westus", "tier": "Large", "capacity": 3},
+        "status": {"capacity": 3, "provisioningState": "Succeeded"},
+    }
+
+
+def test_field_missing_from_hub_survives_in_property_bag(registry: Registry) -> None:
+    spoke = _widget_v2()
+    hub = convert(registry, spoke, "test.aso.dev/v1api20240101")
+    assert hub["spec"] == {"owner": {"name": "rg"}, "location": "westus", "size": "Large"}
+    assert hub["status"] == {"provisioningState": "Succeeded"}
+    annotations = hub["metadata"]["annotations"]
+    assert json.loads(annotations[PROPERTY_BAG_ANNOTATION]) == {"spec.capacity": 3, "status.capacity": 3}
+    assert annotations[ORIGINAL_VERSION_ANNOTATION] == "v1api20250101"
+    assert annotations["keep"] == "me"
+
+    back = convert(registry, hub, "test.aso.dev/v1api20250101")
+    assert back["spec"] == spoke["spec"]
+    assert back["status"] == spoke["status"]
+    assert PROPERTY_BAG_ANNOTATION not in back["metadata"]["annotations"]
+
+
+def test_removing_a_bagged_field_in_its_own_version_removes_it(registry: Registry) -> None:
+    hub = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101")
+    spoke = convert(registry, hub, "test.aso.dev/v1api20250101")
+    del spoke["spec"]["capacity"]
+    hub_again = convert(registry, spoke, "test.aso.dev/v1api20240101")
+    assert json.loads(hub_again["metadata"]["annotations"][PROPERTY_BAG_ANNOTATION]) == {"status.capacity": 3}
+
+
+def test_original_version_is_recorded_and_read(registry: Registry) -> None:
+    kind = registry.kind("test.aso.dev", "Widget")
+    assert kind is not None
+    hub = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101")
+    assert original_version(kind, hub) == "v1api20250101"
+    assert original_version(kind, {"metadata": {}}) == "v1api20240101"
+    stale = copy.deepcopy(hub)
+    stale["metadata"]["annotations"][ORIGINAL_VERSION_ANNOTATION] = "v1api19990101"
+    assert original_version(kind, stale) == "v1api20240101"
+
+
+@pytest.mark.parametrize(
+    ("obj", "desired", "message"),
+    [
+        ({"kind": "Widget"}, "test.aso.dev/v1api20240101", "apiVersion and kind are required"),
+        (
+            {"apiVersion": "test.aso.dev/v9", "kind": "Widget"},
+            "test.aso.dev/v1api20240101",
+            "does not serve version 'v9'",
+        ),
+        (
+            {"apiVersion": "test.aso.dev/v1api20240101", "kind": "Gadget"},
+            "test.aso.dev/v1api20240101",
+            "Gadget",
+        ),
+        ({"apiVersion": "test.aso.dev/v1api20240101", "kind": "Widget"}, "other.dev/v1", "group differs"),
+    ],
+)
+def test_bad_objects_raise_conversion_error(registry: Registry, obj: Any, desired: str, message: str) -> None:
+    with pytest.raises(ConversionError, match=message):
+        convert(registry, obj, desired)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (None, "expected a ConversionReview JSON object"),
+        ({"apiVersion": "apiextensions.k8s.io/v1"}, "request: required object is missing"),
+        ({"request": {"desiredAPIVersion": "a/b", "objects": []}}, "request.uid"),
+        ({"request": {"uid": "u1", "objects": []}}, "request.desiredAPIVersion"),
+        ({"request": {"uid": "u1", "desiredAPIVersion": "test.aso.dev/v1api20240101"}}, "request.objects"),
+        (
+            {
+                "request": {
+                    "uid": "u1",
+                    "desiredAPIVersion": "test.aso.dev/v1api20240101",
+                    "objects": [{"kind": 1}],
+                }
+            },
+            "request.objects[0]: object: apiVersion and kind",
+        ),
+    ],
+)
+def test_malformed_review_gets_failed_result(registry: Registry, body: Any, message: str) -> None:
+    answer = review(registry, body)
+    assert answer["kind"] == "ConversionReview"
+    assert answer["response"]["result"]["status"] == "Failed"
+    assert message in answer["response"]["result"]["message"]
+    assert "convertedObjects" not in answer["response"]
+
+
+async def test_webhook_serves_conversion_review_over_https(
+    registry: Registry, tmp_path: pathlib.Path
+) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    runner = web.AppRunner(conversion_app(registry))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"https://127.0.0.1:{port}/convert"
+    try:
+        request = {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "ConversionReview",
+            "request": {
+                "uid": "abc-1",
+                "desiredAPIVersion": "test.aso.dev/v1api20240101",
+                "objects": [_widget_v2()],
+            },
+        }
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=request, ssl=client_ctx) as resp:
+                assert resp.status == 200
+                answer = await resp.json()
+            async with session.post(url, data=b"{not json", ssl=client_ctx) as resp:
+                assert resp.status == 200
+                broken = await resp.json()
+        assert answer["response"]["uid"] == "abc-1"
+        assert answer["response"]["result"] == {"status": "Success"}
+        (converted,) = answer["response"]["convertedObjects"]
+        assert converted["apiVersion"] == "test.aso.dev/v1api20240101"
+        assert converted["spec"]["size"] == "Large"
+        assert broken["response"]["result"]["status"] == "Failed"
+    finally:
+        await runner.cleanup()
