@@ -106,6 +106,7 @@ class UserIdentity(Model):
 class Identity(Model):
     _validation = {"principal_id": {"readonly": True}}
     _attribute_map = {
+        "additional_properties": {"key": "", "type": "{object}"},
         "principal_id": {"key": "principalId", "type": "str"},
         "type": {"key": "type", "type": "str"},
         "user_assigned_identities": {"key": "userAssignedIdentities", "type": "{UserIdentity}"},

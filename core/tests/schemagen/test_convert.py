@@ -207,6 +207,9 @@ def test_user_assigned_identities_become_a_list_of_references(server: tuple[Sche
     assert identities["items"]["properties"]["reference"]["x-aso-kind"] == "reference"
     status_identities = status["properties"]["identity"]["properties"]["userAssignedIdentities"]
     assert status_identities["additionalProperties"]["properties"]["clientId"] == {"type": "string"}
+    # msrest's catch-all for undeclared keys ("key": "") is no property.
+    status_identity = status["properties"]["identity"]["properties"]
+    assert set(status_identity) == {"principalId", "type", "userAssignedIdentities"}
 
 
 def test_structural_and_strippable(server: tuple[Schema, Schema]) -> None:

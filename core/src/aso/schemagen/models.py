@@ -240,6 +240,9 @@ def msrest_fields(cls: type, resolve: Resolver) -> list[Field]:
     descriptions = ivar_descriptions(cls)
     fields: list[Field] = []
     for attr, info in attribute_map.items():
+        if info["key"] == "":
+            # msrest's catch-all for undeclared JSON keys (additionalProperties), not a property.
+            continue
         rules = validation.get(attr, {})
         type_ref = _msrest_type(info["type"], resolve)
         enum_cls = _init_annotation_enum(cls, attr, resolve)
