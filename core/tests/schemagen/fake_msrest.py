@@ -159,6 +159,7 @@ class Server(Model):
         "name": {"readonly": True, "required": True},
         "type": {"readonly": True},
         "location": {"required": True},
+        "version": {"required": True},
         "administrator_login": {"pattern": r"^[a-z]+$", "max_length": 63, "min_length": 1},
         "capacity": {"maximum": 100, "minimum": 1},
         "zones": {"max_items": 3, "min_items": 1, "pattern": r"^\d$"},

@@ -93,7 +93,7 @@ def test_msrest_enums_from_init_hints(server: tuple[Schema, Schema]) -> None:
 
 def test_msrest_validation(server: tuple[Schema, Schema]) -> None:
     spec, status = server
-    assert spec["required"] == ["location"]
+    assert spec["required"] == ["location", "versionFromConfig"]
     assert spec["properties"]["sku"]["required"] == ["name"]
     assert "tier" not in spec["properties"]["sku"]["properties"]
     login = spec["properties"]["administratorLogin"]
@@ -188,9 +188,10 @@ def test_polymorphic_model_becomes_one_property_per_subtype(server: tuple[Schema
     status_type = status_union["properties"]["periodic"]["properties"]["type"]
     assert status_type == {"type": "string", "description": "Describes the mode of backups."}
     validator = jsonschema.Draft7Validator(strip_extensions(spec))
-    good = {"location": "x", "backupPolicy": {"periodic": {"type": "Periodic", "intervalInMinutes": 5}}}
+    base = {"location": "x", "versionFromConfig": {"name": "cm", "key": "v"}}
+    good = {**base, "backupPolicy": {"periodic": {"type": "Periodic", "intervalInMinutes": 5}}}
     assert list(validator.iter_errors(good)) == []
-    bad = {"location": "x", "backupPolicy": {"periodic": {"type": "Continuous"}}}
+    bad = {**base, "backupPolicy": {"periodic": {"type": "Continuous"}}}
     assert [".".join(map(str, e.absolute_path)) for e in validator.iter_errors(bad)] == [
         "backupPolicy.periodic.type"
     ]
@@ -229,6 +230,7 @@ def test_sample_validates_and_bad_values_are_rejected(server: tuple[Schema, Sche
         "administratorLoginPassword": {"name": "creds", "key": "password"},
         "subnetReference": {"armId": "/subscriptions/x/resourceGroups/rg"},
         "tenantIdFromConfig": {"name": "cm", "key": "tenant"},
+        "versionFromConfig": {"name": "cm", "key": "version"},
         "rules": [{"reference": {"group": "network.azure.com", "kind": "Subnet", "name": "s"}}],
     }
     assert list(validator.iter_errors(good)) == []

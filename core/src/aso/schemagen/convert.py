@@ -204,8 +204,12 @@ class SchemaBuilder:
                 properties[f"{name}FromConfig"] = config
             if mode != "required":
                 properties[name] = node
-            if f.required and not (root and f.arm_path == ("name",)) and mode is None:
-                required.append(name)
+            if f.required and not (root and f.arm_path == ("name",)):
+                # optional ConfigMap import: either form may supply the value, so neither is required.
+                if mode is None:
+                    required.append(name)
+                elif mode == "required":
+                    required.append(f"{name}FromConfig")
         if not properties and not root:
             return None
         schema: Schema = {"type": "object", "properties": properties}
