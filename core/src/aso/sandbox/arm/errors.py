@@ -1,0 +1,75 @@
+"""ARM error responses: the status codes, codes and message shapes Azure Resource Manager uses.
+
+Every failure the emulator reports to a client goes through :class:`ArmError`, so the wire shape
+(``{"error": {"code", "message"}}``) is decided in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ArmError(Exception):
+    """An error answered to the client as ``{"error": {"code": ..., "message": ...}}``."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+def resource_group_not_found(name: str) -> ArmError:
+    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+
+
+def resource_not_found(what: str, resource_group: str | None) -> ArmError:
+    """``what`` is ``Namespace/type/name[/childType/childName]``."""
+    where = f" under resource group '{resource_group}'" if resource_group else ""
+    return ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource '{what}'{where} was not found. "
+        "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
+
+
+def parent_not_found(verb: str, short_type: str, parent_id: str) -> ArmError:
+    return ArmError(
+        404,
+        "ParentResourceNotFound",
+        f"Failed to perform '{verb}' on resource(s) of type '{short_type}', "
+        f"because the parent resource '{parent_id}' could not be found.",
+    )
+
+
+def missing_api_version() -> ArmError:
+    return ArmError(
+        400,
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+    )
+
+
+def invalid_token(message: str) -> ArmError:
+    return ArmError(401, "InvalidAuthenticationToken", message)
+
+
+def authorization_failed(client_id: str, action: str, scope: str) -> ArmError:
+    return ArmError(
+        403,
+        "AuthorizationFailed",
+        f"The client '{client_id}' with object id '{client_id}' does not have authorization to perform "
+        f"action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, "
+        "please refresh your credentials.",
+    )
+
+
+def invalid_request_content(detail: str) -> ArmError:
+    return ArmError(
+        400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: {detail}"
+    )

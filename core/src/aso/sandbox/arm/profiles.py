@@ -1,0 +1,291 @@
+"""Provider profiles: per resource type, how the emulated resource provider behaves.
+
+A profile is plain data (YAML files in ``profiles/`` for the built-in catalogue, or mappings
+handed over by a third party through the ``aso.arm_profiles`` entry-point group). It says:
+
+- how PUT/PATCH/DELETE complete: synchronously or as a long-running operation (status codes,
+  which of ``Azure-AsyncOperation``/``Location`` headers, number of polls, delay, Retry-After);
+- server-defaulted fields (``defaults``, re-applied when a PUT leaves them out), read-only
+  fields generated once at creation (``computed``), values always set (``set``), write-only
+  secrets (``write_only``), read-only input that is ignored (``read_only``);
+- normalisation of values as the provider returns them (``normalise``);
+- name rules, global name uniqueness and immutable properties;
+- POST actions such as ``listKeys`` / ``regenerateKey`` (``actions``) and generated secrets
+  (``secrets``).
+
+Any type without a profile gets :data:`GENERIC`: synchronous PUT that echoes the body and adds
+``properties.provisioningState: Succeeded``.
+
+A third-party entry point in ``aso.arm_profiles`` names either a list of profile mappings, a
+mapping with a ``profiles`` list, or a callable returning one of those.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from importlib.metadata import entry_points
+from typing import Any
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "aso.arm_profiles"
+
+# Display names ARM uses for regions; providers that normalise `location` answer with these.
+REGION_DISPLAY_NAMES: dict[str, str] = {
+    "eastus": "East US",
+    "eastus2": "East US 2",
+    "westus": "West US",
+    "westus2": "West US 2",
+    "westus3": "West US 3",
+    "centralus": "Central US",
+    "northcentralus": "North Central US",
+    "southcentralus": "South Central US",
+    "westcentralus": "West Central US",
+    "northeurope": "North Europe",
+    "westeurope": "West Europe",
+    "uksouth": "UK South",
+    "ukwest": "UK West",
+    "francecentral": "France Central",
+    "germanywestcentral": "Germany West Central",
+    "swedencentral": "Sweden Central",
+    "switzerlandnorth": "Switzerland North",
+    "norwayeast": "Norway East",
+    "eastasia": "East Asia",
+    "southeastasia": "Southeast Asia",
+    "japaneast": "Japan East",
+    "japanwest": "Japan West",
+    "koreacentral": "Korea Central",
+    "australiaeast": "Australia East",
+    "australiasoutheast": "Australia Southeast",
+    "centralindia": "Central India",
+    "canadacentral": "Canada Central",
+    "canadaeast": "Canada East",
+    "brazilsouth": "Brazil South",
+    "southafricanorth": "South Africa North",
+    "uaenorth": "UAE North",
+}
+
+
+def region_key(location: str) -> str:
+    """Compare regions the way ARM does: ``West US 2`` and ``westus2`` are the same region."""
+    return location.replace(" ", "").lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LroSpec:
+    """How one method completes for a type.
+
+    ``mode`` ``sync`` answers at once (``create_status``/``update_status``, DELETE ``status``);
+    ``async`` starts an operation that completes after ``polls`` status polls and ``delay``
+    seconds, announced through ``headers`` (``Azure-AsyncOperation`` and/or ``Location``).
+    ``accepted_body`` is what a 202 carries: ``empty``, ``resource`` or ``operation``.
+    """
+
+    mode: str = "sync"
+    create_status: int = 201
+    update_status: int = 200
+    status: int = 200
+    headers: tuple[str, ...] = ("Azure-AsyncOperation",)
+    polls: int = 1
+    delay: float = 0.0
+    retry_after: float = 1.0
+    accepted_body: str = "empty"
+    operation_name: str = ""
+
+    @property
+    def is_async(self) -> bool:
+        return self.mode == "async"
+
+
+SYNC_PUT = LroSpec()
+SYNC_DELETE = LroSpec(status=200)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionSpec:
+    """A POST action. ``response`` is a template; ``regenerate`` names the request field whose
+    value (mapped through ``regenerate_map``) says which secret to replace first."""
+
+    response: Any = None
+    regenerate: str | None = None
+    regenerate_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NameRule:
+    pattern: str
+    code: str = "InvalidResourceName"
+    message: str = "Resource name '{name}' is invalid."
+    status: int = 400
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    """Behaviour of one resource type (``type`` is ``Namespace/type[/child...]``)."""
+
+    type: str
+    # How ``type`` is spelled in bodies; defaults to the casing of the creating request.
+    type_name: str | None = None
+    put: LroSpec = SYNC_PUT
+    patch: LroSpec = field(default_factory=lambda: LroSpec(create_status=200))
+    delete: LroSpec = SYNC_DELETE
+    provisioning_state: bool = True
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    computed: Mapping[str, Any] = field(default_factory=dict)
+    set: Mapping[str, Any] = field(default_factory=dict)
+    read_only: tuple[str, ...] = ()
+    write_only: tuple[str, ...] = ()
+    normalise: Mapping[str, Any] = field(default_factory=dict)
+    name_rule: NameRule | None = None
+    globally_unique: tuple[str, int, str] | None = None  # (code, status, message template)
+    immutable: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)  # path -> (status, code, msg)
+    secrets: tuple[str, ...] = ()
+    actions: Mapping[str, ActionSpec] = field(default_factory=dict)
+    # Errors an RP answers to DELETE while a condition holds, e.g. Redis caches with linked servers.
+    # DELETE is refused (``delete_blocked``: status, code, message) while the resource has
+    # children of these types, or while another resource refers to it through these properties
+    # (e.g. a Redis cache with linked servers).
+    delete_blocked_by_children: tuple[str, ...] = ()
+    delete_blocked_by_references: tuple[str, ...] = ()
+    delete_blocked: tuple[int, str, str] | None = None
+    source: str = "builtin"
+
+
+GENERIC = Profile(type="*", source="generic")
+
+
+def _lro(data: Mapping[str, Any] | None, base: LroSpec) -> LroSpec:
+    if not data:
+        return base
+    values = dict(data)
+    if "headers" in values:
+        values["headers"] = tuple(values["headers"])
+    return replace(base, **values)
+
+
+def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Profile:
+    """Build a :class:`Profile` from its plain-data form (see the YAML files in ``profiles/``)."""
+    d = dict(data)
+    unknown = set(d) - {f for f in Profile.__dataclass_fields__} - {"name_rule", "globally_unique", "immutable", "delete_blocked"}
+    if unknown:
+        raise ValueError(f"profile {d.get('type')!r}: unknown keys {sorted(unknown)}")
+    kwargs: dict[str, Any] = {"type": d["type"], "source": source}
+    if "type_name" in d:
+        kwargs["type_name"] = d["type_name"]
+    kwargs["put"] = _lro(d.get("put"), SYNC_PUT)
+    kwargs["patch"] = _lro(d.get("patch"), LroSpec(create_status=200))
+    kwargs["delete"] = _lro(d.get("delete"), SYNC_DELETE)
+    for name in ("provisioning_state",):
+        if name in d:
+            kwargs[name] = bool(d[name])
+    for name in ("defaults", "computed", "set", "normalise"):
+        if name in d:
+            kwargs[name] = dict(d[name] or {})
+    for name in ("read_only", "write_only", "secrets", "delete_blocked_by_children", "delete_blocked_by_references"):
+        if name in d:
+            kwargs[name] = tuple(d[name] or ())
+    if d.get("name_rule"):
+        kwargs["name_rule"] = NameRule(**d["name_rule"])
+    if d.get("globally_unique"):
+        g = d["globally_unique"]
+        kwargs["globally_unique"] = (g["code"], int(g.get("status", 409)), g["message"])
+    if d.get("delete_blocked"):
+        b = d["delete_blocked"]
+        kwargs["delete_blocked"] = (int(b.get("status", 400)), b["code"], b["message"])
+    if d.get("immutable"):
+        kwargs["immutable"] = {
+            path: (int(v.get("status", 400)), v["code"], v["message"]) for path, v in d["immutable"].items()
+        }
+    if d.get("actions"):
+        kwargs["actions"] = {
+            name.lower(): ActionSpec(
+                response=spec.get("response"),
+                regenerate=spec.get("regenerate"),
+                regenerate_map=dict(spec.get("regenerate_map") or {}),
+            )
+            for name, spec in d["actions"].items()
+        }
+    return Profile(**kwargs)
+
+
+class ProfileRegistry:
+    """Profiles by lower-cased type; third-party profiles override built-in ones of the same type."""
+
+    def __init__(self, profiles: Iterable[Profile] = ()) -> None:
+        self._by_type: dict[str, Profile] = {}
+        for p in profiles:
+            self.add(p)
+
+    def add(self, profile: Profile) -> None:
+        self._by_type[profile.type.lower()] = profile
+
+    def get(self, full_type: str) -> Profile:
+        return self._by_type.get(full_type.lower(), GENERIC)
+
+    def known(self, full_type: str) -> bool:
+        return full_type.lower() in self._by_type
+
+    def override_lro(self, full_type: str, method: str, spec: LroSpec) -> None:
+        """Change how ``method`` completes for a type at run time (control API)."""
+        base = self.get(full_type)
+        if base is GENERIC:
+            base = replace(GENERIC, type=full_type, source="runtime")
+        self.add(replace(base, **{method.lower(): spec}))
+
+    def __iter__(self) -> Any:
+        return iter(self._by_type.values())
+
+
+def builtin_profiles() -> list[Profile]:
+    out: list[Profile] = []
+    folder = resources.files("aso.sandbox.arm").joinpath("profiles")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            doc = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+            out += [profile_from_mapping(p, source=f"builtin:{entry.name}") for p in doc.get("profiles", [])]
+    return out
+
+
+def _coerce(obj: Any) -> list[Mapping[str, Any]]:
+    if callable(obj):
+        obj = obj()
+    if isinstance(obj, Mapping):
+        obj = obj.get("profiles", [obj])
+    return list(obj)
+
+
+def plugin_profiles(load: Callable[[], Iterable[Any]] | None = None) -> list[Profile]:
+    """Profiles from the ``aso.arm_profiles`` entry points; a broken one is skipped with a log line."""
+    out: list[Profile] = []
+    eps = load() if load is not None else entry_points(group=ENTRY_POINT_GROUP)
+    for ep in eps:
+        try:
+            out += [profile_from_mapping(p, source=f"entry-point:{ep.name}") for p in _coerce(ep.load())]
+        except Exception as exc:  # one bad plugin never stops the emulator
+            log.warning("skipping ARM profile entry point %r: %s", getattr(ep, "name", ep), exc)
+    return out
+
+
+def default_registry(extra: Iterable[Mapping[str, Any]] = ()) -> ProfileRegistry:
+    reg = ProfileRegistry(builtin_profiles())
+    for p in plugin_profiles():
+        reg.add(p)
+    for m in extra:
+        reg.add(profile_from_mapping(m, source="config"))
+    return reg
+
+
+_NAME_RE_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def name_matches(rule: NameRule, name: str) -> bool:
+    pat = _NAME_RE_CACHE.get(rule.pattern)
+    if pat is None:
+        pat = _NAME_RE_CACHE[rule.pattern] = re.compile(rule.pattern)
+    return pat.fullmatch(name) is not None

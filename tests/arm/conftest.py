@@ -1,0 +1,29 @@
+"""Shared helpers of the ARM emulator tests (fixtures come from the ``aso.testing`` plugin)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from aso.testing.arm import ArmEmulatorHandle
+
+WIDGETS = "Microsoft.AsoTest/widgets"
+API = "2024-01-01"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def rm(arm_emulator: ArmEmulatorHandle):  # type: ignore[no-untyped-def]
+    """A real ResourceManagementClient against the reset emulator."""
+    return arm_emulator.resource_client()
+
+
+@pytest.fixture
+def rg(rm, arm_emulator: ArmEmulatorHandle) -> str:  # type: ignore[no-untyped-def]
+    """A fresh resource group; returns its id."""
+    group = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"})
+    return str(group.id)
