@@ -1,0 +1,131 @@
+"""Long-running operation shapes: synchronous, asynchronous with N polls, Location-only, failed."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from azure.core.exceptions import HttpResponseError
+
+from aso.testing.arm import ArmEmulatorHandle
+
+from .conftest import API, WIDGETS
+
+
+def _token(arm: ArmEmulatorHandle) -> str:
+    return str(arm.credential().get_token("https://management.azure.com/.default").token)
+
+
+def _put(arm: ArmEmulatorHandle, rid: str, body: dict[str, object]) -> requests.Response:
+    return requests.put(
+        f"{arm.endpoint}{rid}?api-version={API}",
+        json=body,
+        headers={"Authorization": f"Bearer {_token(arm)}"},
+        verify=arm.ca_bundle,
+        timeout=10,
+    )
+
+
+def _get(arm: ArmEmulatorHandle, url: str) -> requests.Response:
+    return requests.get(
+        url, headers={"Authorization": f"Bearer {_token(arm)}"}, verify=arm.ca_bundle, timeout=10
+    )
+
+
+def test_generic_types_are_synchronous(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
+    resp = _put(arm_emulator, f"{rg}/providers/{WIDGETS}/w", {"properties": {"a": 1}})
+    assert resp.status_code == 201
+    assert "Azure-AsyncOperation" not in resp.headers and "Location" not in resp.headers
+    assert resp.json()["properties"] == {"a": 1, "provisioningState": "Succeeded"}
+    again = _put(arm_emulator, f"{rg}/providers/{WIDGETS}/w", {"properties": {"a": 2}})
+    assert again.status_code == 200
+
+
+def test_async_put_with_polls(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
+    arm_emulator.control.set_lro(WIDGETS, "PUT", mode="async", polls=3)
+    rid = f"{rg}/providers/{WIDGETS}/slow"
+    resp = _put(arm_emulator, rid, {"location": "westus2", "properties": {}})
+    assert resp.status_code == 201
+    assert resp.headers["Retry-After"] == "0"
+    assert resp.json()["properties"]["provisioningState"] == "Creating"
+    status_url = resp.headers["Azure-AsyncOperation"]
+    states = [_get(arm_emulator, status_url).json()["status"] for _ in range(3)]
+    assert states == ["InProgress", "InProgress", "Succeeded"]
+    assert (
+        _get(arm_emulator, f"{arm_emulator.endpoint}{rid}?api-version={API}").json()["properties"][
+            "provisioningState"
+        ]
+        == "Succeeded"
+    )
+
+
+def test_async_put_through_the_sdk(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+    arm_emulator.control.set_lro(
+        WIDGETS, "PUT", mode="async", polls=2, headers=["Azure-AsyncOperation", "Location"]
+    )
+    arm_emulator.control.reset_counts()
+    made = rm.resources.begin_create_or_update_by_id(
+        f"{rg}/providers/{WIDGETS}/sdk", {"properties": {"x": 1}}, api_version=API
+    ).result()
+    assert made.properties["provisioningState"] == "Succeeded"
+    counts = arm_emulator.control.counts()
+    assert counts.get("PUT", WIDGETS) == 1
+    assert counts.get("GET", "operationStatuses") == 2
+
+
+def test_location_only_delete(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+    rid = f"{rg}/providers/{WIDGETS}/gone"
+    rm.resources.begin_create_or_update_by_id(rid, {"properties": {}}, api_version=API).result()
+    arm_emulator.control.set_lro(WIDGETS, "DELETE", mode="async", polls=2, headers=["Location"])
+    token = _token(arm_emulator)
+    resp = requests.delete(
+        f"{arm_emulator.endpoint}{rid}?api-version={API}",
+        headers={"Authorization": f"Bearer {token}"},
+        verify=arm_emulator.ca_bundle,
+        timeout=10,
+    )
+    assert resp.status_code == 202
+    assert "Azure-AsyncOperation" not in resp.headers
+    location = resp.headers["Location"]
+    assert _get(arm_emulator, location).status_code == 202
+    assert (
+        _get(arm_emulator, f"{arm_emulator.endpoint}{rid}?api-version={API}").json()["properties"][
+            "provisioningState"
+        ]
+        == "Deleting"
+    )
+    assert _get(arm_emulator, location).status_code == 200
+    assert _get(arm_emulator, f"{arm_emulator.endpoint}{rid}?api-version={API}").status_code == 404
+
+
+def test_failed_operation(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+    arm_emulator.control.set_lro(WIDGETS, "PUT", mode="async", polls=1)
+    arm_emulator.control.fail_next_operation(WIDGETS, "InternalServerError", "boom", method="PUT")
+    rid = f"{rg}/providers/{WIDGETS}/bad"
+    with pytest.raises(HttpResponseError) as info:
+        rm.resources.begin_create_or_update_by_id(rid, {"properties": {}}, api_version=API).result()
+    assert "InternalServerError" in str(info.value)
+    got = rm.resources.get_by_id(rid, api_version=API)
+    assert got.properties["provisioningState"] == "Failed"
+    # Only the next operation fails: a retry succeeds.
+    ok = rm.resources.begin_create_or_update_by_id(rid, {"properties": {}}, api_version=API).result()
+    assert ok.properties["provisioningState"] == "Succeeded"
+
+
+def test_failed_synchronous_operation(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+    arm_emulator.control.fail_next_operation(WIDGETS, "BadThings", "nope", status=409)
+    with pytest.raises(HttpResponseError) as info:
+        rm.resources.begin_create_or_update_by_id(
+            f"{rg}/providers/{WIDGETS}/x", {"properties": {}}, api_version=API
+        ).result()
+    assert info.value.status_code == 409
+    assert info.value.error.code == "BadThings"
+
+
+def test_delay_based_operation_completes_without_polls(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
+    import time
+
+    arm_emulator.control.set_lro(WIDGETS, "PUT", mode="async", polls=0, delay=0.3)
+    rid = f"{rg}/providers/{WIDGETS}/timed"
+    assert _put(arm_emulator, rid, {"properties": {}}).json()["properties"]["provisioningState"] == "Creating"
+    time.sleep(0.6)
+    assert arm_emulator.control.get_resource(rid)["properties"]["provisioningState"] == "Succeeded"  # type: ignore[index]
