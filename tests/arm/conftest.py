@@ -27,3 +27,15 @@ def rg(rm, arm_emulator: ArmEmulatorHandle) -> str:  # type: ignore[no-untyped-d
     """A fresh resource group; returns its id."""
     group = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"})
     return str(group.id)
+
+
+# Replay results, summarised at the end of the run whatever the capture mode.
+REPLAY_RESULTS: list = []  # list[replay.FileResult]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if not REPLAY_RESULTS:
+        return
+    terminalreporter.section("ARM recording replay")
+    for r in REPLAY_RESULTS:
+        terminalreporter.write_line(f"{r.name}: matched {r.matched}/{r.total}")

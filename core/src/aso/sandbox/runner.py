@@ -47,7 +47,9 @@ async def start_arm(
     caps how long clients are told to wait between polls (``None``: the profiles' values).
     """
     emu = ArmEmulator(
-        EmulatorConfig(host=host, port=port, state_dir=state / "arm" if state else None, retry_after=retry_after)
+        EmulatorConfig(
+            host=host, port=port, state_dir=state / "arm" if state else None, retry_after=retry_after
+        )
     )
     await emu.start()
     ca = dir / "arm-ca.pem"

@@ -71,7 +71,9 @@ class ArmControlClient:
         if query:
             url += "?" + urllib.parse.urlencode(query)
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, context=self._ssl, timeout=self._timeout) as resp:
                 raw = resp.read()
@@ -116,7 +118,9 @@ class ArmControlClient:
         return result
 
     def remove_principal(self, client_id: str, tenant_id: str | None = None) -> None:
-        self._call("DELETE", f"/principals/{client_id}", query={"tenant_id": tenant_id} if tenant_id else None)
+        self._call(
+            "DELETE", f"/principals/{client_id}", query={"tenant_id": tenant_id} if tenant_id else None
+        )
 
     def principals(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/principals")["value"]
@@ -175,14 +179,18 @@ class ArmControlClient:
         result: dict[str, Any] = self._call("POST", "/faults", body)
         return result
 
-    def throttle(self, path: str = ".*", *, method: str = "*", count: int = 1, retry_after: int = 1) -> dict[str, Any]:
+    def throttle(
+        self, path: str = ".*", *, method: str = "*", count: int = 1, retry_after: int = 1
+    ) -> dict[str, Any]:
         """429 ``SubscriptionRequestsThrottled`` with ``Retry-After`` for the next matching requests."""
         return self.inject_fault(path, method=method, count=count, status=429, retry_after=retry_after)
 
     def reset_connection(self, path: str = ".*", *, method: str = "*", count: int = 1) -> dict[str, Any]:
         return self.inject_fault(path, method=method, count=count, action="reset")
 
-    def slow_down(self, path: str = ".*", *, delay: float, method: str = "*", count: int = 1) -> dict[str, Any]:
+    def slow_down(
+        self, path: str = ".*", *, delay: float, method: str = "*", count: int = 1
+    ) -> dict[str, Any]:
         return self.inject_fault(path, method=method, count=count, action="slow", delay=delay)
 
     def faults(self) -> list[dict[str, Any]]:
@@ -227,7 +235,9 @@ class ArmControlClient:
         ``polls``, ``delay``, ``retry_after``, ``headers`` (``Azure-AsyncOperation``,
         ``Location``), ``create_status``, ``update_status``, ``status``, ``accepted_body``.
         """
-        result: dict[str, Any] = self._call("PUT", "/lro", {"type": resource_type, "method": method, **settings})
+        result: dict[str, Any] = self._call(
+            "PUT", "/lro", {"type": resource_type, "method": method, **settings}
+        )
         return result
 
     # Inspection and drift ---------------------------------------------------------------
@@ -313,7 +323,14 @@ class ArmEmulatorHandle:
             "polling_interval": 0.02,
         }
 
-    def client(self, client_class: type[T], *, subscription_id: str | None = None, credential: Any = None, **kwargs: Any) -> T:
+    def client(
+        self,
+        client_class: type[T],
+        *,
+        subscription_id: str | None = None,
+        credential: Any = None,
+        **kwargs: Any,
+    ) -> T:
         """Build an Azure SDK management client (``client_class(credential, subscription_id, ...)``)."""
         return client_class(  # type: ignore[call-arg]
             credential or self.credential(),

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m aso.sandbox.arm", description=__doc__)
     parser.add_argument("--dir", type=Path, required=True, help="where to write sandbox.env and ready")
     parser.add_argument("--state", type=Path, default=None, help="keep store, CA, key and port here")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: free, or the saved one)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default: free, or the saved one)"
+    )
     parser.add_argument(
         "--retry-after",
         type=int,

@@ -179,7 +179,11 @@ class Identity:
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
             "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
             "jwks_uri": f"{self.endpoint}/{tenant}/discovery/v2.0/keys",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_basic",
+            ],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "subject_types_supported": ["pairwise"],
@@ -270,7 +274,9 @@ class Identity:
             raise TokenRequestError(400, "invalid_request", "Unsupported client_assertion_type.", 50027)
 
         def bad(why: str) -> TokenRequestError:
-            return TokenRequestError(401, "invalid_client", f"Client assertion failed validation: {why}", 700027)
+            return TokenRequestError(
+                401, "invalid_client", f"Client assertion failed validation: {why}", 700027
+            )
 
         try:
             unverified = jwt.decode(assertion, options={"verify_signature": False})

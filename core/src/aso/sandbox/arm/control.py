@@ -190,7 +190,12 @@ def add_control_routes(app: web.Application, emu: ArmEmulator) -> None:
         if request.method == "PUT":
             # Replace everything but the identity of the resource.
             new = {k: v for k, v in data.items() if k not in ("id", "name", "type")}
-            res.body = {"id": res.body["id"], "name": res.body.get("name"), "type": res.body.get("type"), **new}
+            res.body = {
+                "id": res.body["id"],
+                "name": res.body.get("name"),
+                "type": res.body.get("type"),
+                **new,
+            }
         else:
             patched = merge_patch(res.body, data)
             # ``tags`` merge_patch replaces as a whole, which is also what drift of tags means.

@@ -71,5 +71,7 @@ def authorization_failed(client_id: str, action: str, scope: str) -> ArmError:
 
 def invalid_request_content(detail: str) -> ArmError:
     return ArmError(
-        400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: {detail}"
+        400,
+        "InvalidRequestContent",
+        f"The request content was invalid and could not be deserialized: {detail}",
     )

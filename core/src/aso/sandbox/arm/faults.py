@@ -16,7 +16,10 @@ from typing import Any
 
 # ARM's codes for the statuses tests inject most.
 DEFAULT_CODES = {
-    429: ("SubscriptionRequestsThrottled", "Number of requests for subscription exceeded the limit. Please try again later."),
+    429: (
+        "SubscriptionRequestsThrottled",
+        "Number of requests for subscription exceeded the limit. Please try again later.",
+    ),
     500: ("InternalServerError", "Encountered internal server error. Please try again."),
     502: ("BadGateway", "The gateway received an invalid response. Please try again."),
     503: ("ServiceUnavailable", "The service is temporarily unavailable. Please try again later."),

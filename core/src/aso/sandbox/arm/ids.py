@@ -106,7 +106,9 @@ def parse(path: str) -> ArmPath | None:
         return ArmPath(subscription=sub, resource_group=rg, trailing="/".join(rest), scope_id=scope)
     # Extension resources: a nested ``providers`` at a pair boundary starts a new provider part
     # whose scope is the resource before it.
-    provider_starts = [i for i in range(0, len(rest), 2) if rest[i].lower() == "providers" and i + 1 < len(rest)]
+    provider_starts = [
+        i for i in range(0, len(rest), 2) if rest[i].lower() == "providers" and i + 1 < len(rest)
+    ]
     last = provider_starts[-1] if provider_starts else 0
     for i in provider_starts[:-1]:
         ns = rest[i + 1]

@@ -47,6 +47,8 @@ class Operation:
     prior_state: str | None = None
     # For a resource-group delete ARM uses /subscriptions/{s}/operationresults/{id}.
     subscription_level: bool = False
+    # No operation URLs were given out: GETs of the resource count as polls.
+    poll_on_get: bool = False
     result: Any = None
 
     @property
@@ -113,6 +115,7 @@ class Operations:
         fail_status: int = 400,
         prior_state: str | None = None,
         subscription_level: bool = False,
+        poll_on_get: bool = False,
     ) -> Operation:
         op = Operation(
             id=str(uuid.uuid4()),
@@ -131,6 +134,7 @@ class Operations:
             fail_status=fail_status,
             prior_state=prior_state,
             subscription_level=subscription_level,
+            poll_on_get=poll_on_get,
         )
         self._ops[op.id] = op
         self.dirty = True
@@ -167,7 +171,11 @@ class Operations:
     def due(self) -> list[Operation]:
         """Operations that need no polls and whose delay has passed (completed by a timer)."""
         now = time.time()
-        return [o for o in self._ops.values() if not o.done and o.polls_needed <= o.polls_seen and now >= o.ready_at]
+        return [
+            o
+            for o in self._ops.values()
+            if not o.done and o.polls_needed <= o.polls_seen and now >= o.ready_at
+        ]
 
     def pending(self) -> list[Operation]:
         return [o for o in self._ops.values() if not o.done]

@@ -85,6 +85,9 @@ class LroSpec:
     ``async`` starts an operation that completes after ``polls`` status polls and ``delay``
     seconds, announced through ``headers`` (``Azure-AsyncOperation`` and/or ``Location``).
     ``accepted_body`` is what a 202 carries: ``empty``, ``resource`` or ``operation``.
+    ``update_sync`` makes updates of an existing resource synchronous (Storage accounts).
+    An ``async`` spec without ``headers`` is ARM's "201 + provisioningState" pattern: clients
+    poll the resource itself, and each GET of it counts as a poll.
     """
 
     mode: str = "sync"
@@ -97,6 +100,7 @@ class LroSpec:
     retry_after: float = 1.0
     accepted_body: str = "empty"
     operation_name: str = ""
+    update_sync: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -154,8 +158,20 @@ class Profile:
     delete_blocked_by_children: tuple[str, ...] = ()
     delete_blocked_by_references: tuple[str, ...] = ()
     delete_blocked: tuple[int, str, str] | None = None
+    # What a child type answers when its resource group is gone, by verb (``read``, ``write``,
+    # ``delete``, ``action``; ``*`` for all): providers differ (``ResourceGroupNotFound``,
+    # ``ParentResourceNotFound`` or ``ResourceNotFound`` of the top-level parent).
+    orphan_error: Mapping[str, str] = field(default_factory=dict)
     source: str = "builtin"
 
+
+# Applies to every type whose profile says nothing else about ``location``.
+DEFAULT_LOCATION_RULE = (
+    409,
+    "InvalidResourceLocation",
+    "The resource '{name}' already exists in location '{old}' in resource group '{resourceGroup}'. "
+    "A resource with the same name cannot be created in location '{new}'. Please select a new resource name.",
+)
 
 GENERIC = Profile(type="*", source="generic")
 
@@ -172,12 +188,19 @@ def _lro(data: Mapping[str, Any] | None, base: LroSpec) -> LroSpec:
 def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Profile:
     """Build a :class:`Profile` from its plain-data form (see the YAML files in ``profiles/``)."""
     d = dict(data)
-    unknown = set(d) - {f for f in Profile.__dataclass_fields__} - {"name_rule", "globally_unique", "immutable", "delete_blocked"}
+    unknown = (
+        set(d)
+        - {f for f in Profile.__dataclass_fields__}
+        - {"name_rule", "globally_unique", "immutable", "delete_blocked"}
+    )
     if unknown:
         raise ValueError(f"profile {d.get('type')!r}: unknown keys {sorted(unknown)}")
     kwargs: dict[str, Any] = {"type": d["type"], "source": source}
     if "type_name" in d:
         kwargs["type_name"] = d["type_name"]
+    if "orphan_error" in d:
+        o = d["orphan_error"]
+        kwargs["orphan_error"] = {"*": o} if isinstance(o, str) else dict(o)
     kwargs["put"] = _lro(d.get("put"), SYNC_PUT)
     kwargs["patch"] = _lro(d.get("patch"), LroSpec(create_status=200))
     kwargs["delete"] = _lro(d.get("delete"), SYNC_DELETE)
@@ -187,7 +210,13 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
     for name in ("defaults", "computed", "set", "normalise"):
         if name in d:
             kwargs[name] = dict(d[name] or {})
-    for name in ("read_only", "write_only", "secrets", "delete_blocked_by_children", "delete_blocked_by_references"):
+    for name in (
+        "read_only",
+        "write_only",
+        "secrets",
+        "delete_blocked_by_children",
+        "delete_blocked_by_references",
+    ):
         if name in d:
             kwargs[name] = tuple(d[name] or ())
     if d.get("name_rule"):

@@ -43,7 +43,16 @@ from .errors import ArmError
 from .faults import FaultRule, Faults
 from .ids import RESOURCE_GROUP_TYPE, ArmPath
 from .lro import RESULT_SEGMENT, STATUS_SEGMENT, Operation, Operations, format_retry_after
-from .profiles import LroSpec, Profile, ProfileRegistry, default_registry, name_matches
+from .profiles import (
+    DEFAULT_LOCATION_RULE,
+    REGION_DISPLAY_NAMES,
+    LroSpec,
+    Profile,
+    ProfileRegistry,
+    default_registry,
+    name_matches,
+    region_key,
+)
 from .state import StateDir
 from .store import Store, StoredResource
 
@@ -253,7 +262,10 @@ class ArmEmulator:
 
     async def _openid(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
-        if tenant.lower() not in self.identity.tenants() and tenant.lower() not in ("organizations", "common"):
+        if tenant.lower() not in self.identity.tenants() and tenant.lower() not in (
+            "organizations",
+            "common",
+        ):
             err = TokenRequestError(400, "invalid_tenant", f"Tenant '{tenant}' not found.", 90002)
             return json_response(err.status, err.body())
         return json_response(200, self.identity.openid_configuration(tenant))
@@ -330,7 +342,9 @@ class ArmEmulator:
     def _authorise(self, caller: Caller, p: ArmPath, method: str) -> None:
         if self.identity.may_use(caller, p.subscription):
             return
-        verb = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}.get(method, "action")
+        verb = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}.get(
+            method, "action"
+        )
         raise errors.authorization_failed(caller.client_id, f"{p.full_type}/{verb}", p.id)
 
     async def _dispatch(self, request: web.Request, p: ArmPath, api_version: str) -> web.StreamResponse:
@@ -339,7 +353,11 @@ class ArmEmulator:
             if p.trailing is None:
                 sub = self.identity.subscriptions.get(p.subscription.lower())
                 if sub is None or method != "GET":
-                    raise ArmError(404, "SubscriptionNotFound", f"The subscription '{p.subscription}' could not be found.")
+                    raise ArmError(
+                        404,
+                        "SubscriptionNotFound",
+                        f"The subscription '{p.subscription}' could not be found.",
+                    )
                 return json_response(200, sub)
         if p.resource_groups_collection:
             if method != "GET":
@@ -371,12 +389,19 @@ class ArmEmulator:
             out = []
             for res in self.store.all():
                 q = ids.parse(res.id)
-                if q is not None and q.is_resource and len(q.names) == 1 and ids.key(res.id).startswith(ids.key(scope) + "/"):
+                if (
+                    q is not None
+                    and q.is_resource
+                    and len(q.names) == 1
+                    and ids.key(res.id).startswith(ids.key(scope) + "/")
+                ):
                     out.append(res.body)
             return json_response(200, {"value": out})
         if trailing == "providers" and method == "GET":
             namespaces = sorted({r.type.split("/")[0] for r in self.store.all()})
-            return json_response(200, {"value": [self._provider_doc(p.subscription, ns) for ns in namespaces]})
+            return json_response(
+                200, {"value": [self._provider_doc(p.subscription, ns) for ns in namespaces]}
+            )
         raise ArmError(404, "NotFound", f"No route for '{p.trailing}'.")
 
     def _provider_doc(self, subscription: str, namespace: str) -> dict[str, Any]:
@@ -397,7 +422,11 @@ class ArmEmulator:
             raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed on a collection.")
         if p.rg_id and not self.store.exists(p.rg_id):
             raise errors.resource_group_not_found(p.resource_group or "")
-        found = [r.body for r in self.store.by_type(p.full_type, under=p.scope_id) if len(ids.parse(r.id).names) == 1]  # type: ignore[union-attr]
+        found = [
+            r.body
+            for r in self.store.by_type(p.full_type, under=p.scope_id)
+            if len(ids.parse(r.id).names) == 1
+        ]  # type: ignore[union-attr]
         return json_response(200, {"value": found})
 
     # Resources ---------------------------------------------------------------------------
@@ -411,6 +440,15 @@ class ArmEmulator:
     def _require(self, p: ArmPath, verb: str, must_exist: bool = False) -> StoredResource | None:
         """Check the resource group and parent of ``p`` exist; return the resource if stored."""
         if p.resource_group is not None and not p.is_resource_group and not self.store.exists(p.rg_id or ""):
+            orphan = "ResourceGroupNotFound"
+            if len(p.names) > 1:
+                rules = self.profiles.get(p.full_type).orphan_error
+                orphan = rules.get(verb, rules.get("*", orphan))
+            if orphan == "ParentResourceNotFound":
+                raise errors.parent_not_found(verb, "/".join(p.types), p.parent_id)
+            if orphan == "ResourceNotFound":
+                top = replace(p, types=p.types[:1], names=p.names[:1], trailing=None)
+                raise errors.resource_not_found(self._describe(top), p.resource_group)
             raise errors.resource_group_not_found(p.resource_group)
         if p.is_resource:
             parent = p.parent_id
@@ -422,7 +460,9 @@ class ArmEmulator:
             raise errors.resource_not_found(self._describe(p), p.resource_group)
         return res
 
-    async def _resource(self, request: web.Request, p: ArmPath, api_version: str, *, rg: bool) -> web.StreamResponse:
+    async def _resource(
+        self, request: web.Request, p: ArmPath, api_version: str, *, rg: bool
+    ) -> web.StreamResponse:
         method = request.method
         full_type = p.full_type
         profile = self.profiles.get(full_type)
@@ -431,7 +471,11 @@ class ArmEmulator:
             if res is not None and res.operation_id:
                 op = self.operations.get(res.operation_id)
                 if op is not None:
-                    self.operations.check(op)
+                    # Without operation URLs, clients poll the resource: each GET is a poll.
+                    if op.poll_on_get:
+                        self.operations.poll(op)
+                    else:
+                        self.operations.check(op)
                 res = self.store.get(p.id)
             if res is None:
                 if method == "HEAD":
@@ -470,15 +514,24 @@ class ArmEmulator:
             top = self.store.get(p.parent_id) if p.is_resource else None
             while top is not None and top.body.get("location") is None:
                 q = ids.parse(top.id)
-                top = self.store.get(q.parent_id) if q is not None and q.is_resource and len(q.names) > 1 else None
+                top = (
+                    self.store.get(q.parent_id)
+                    if q is not None and q.is_resource and len(q.names) > 1
+                    else None
+                )
             parent_location = top.body.get("location") if top is not None else None
+        location = res_location if res_location is not None else parent_location
         return {
             "name": p.names[-1] if p.names else p.resource_group,
             "parentName": p.names[-2] if len(p.names) > 1 else "",
             "topName": p.names[0] if p.names else p.resource_group,
             "resourceGroup": p.resource_group or "",
             "subscription": p.subscription,
-            "location": res_location if res_location is not None else parent_location,
+            "location": location,
+            "locationKey": region_key(location) if isinstance(location, str) else "",
+            "locationDisplay": REGION_DISPLAY_NAMES.get(region_key(location), location)
+            if isinstance(location, str)
+            else None,
             "parentLocation": parent_location,
             "id": existing.id if existing else p.id,
             "created": existing.created_at if existing else now_iso(),
@@ -513,13 +566,17 @@ class ArmEmulator:
             props["provisioningState"] = state
         return out, computed
 
-    def _put(self, p: ArmPath, profile: Profile, body_in: dict[str, Any], api_version: str, *, rg: bool) -> web.Response:
+    def _put(
+        self, p: ArmPath, profile: Profile, body_in: dict[str, Any], api_version: str, *, rg: bool
+    ) -> web.Response:
         existing = self._require(p, "write")
         name = p.resource_group if rg else p.names[-1]
         assert name is not None
         if rg:
             if not body_in.get("location"):
-                raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+                raise ArmError(
+                    400, "LocationRequired", "The location property is required for this definition."
+                )
         else:
             group = self.store.get(p.rg_id) if p.rg_id else None
             if group is not None and group.provisioning_state() == "Deleting":
@@ -534,11 +591,16 @@ class ArmEmulator:
         if existing is None and profile.globally_unique is not None:
             code, status, message = profile.globally_unique
             for other in self.store.by_type(p.full_type):
-                if other.body.get("name", "").lower() == name.lower() or other.id.rsplit("/", 1)[-1].lower() == name.lower():
+                if (
+                    other.body.get("name", "").lower() == name.lower()
+                    or other.id.rsplit("/", 1)[-1].lower() == name.lower()
+                ):
                     raise ArmError(status, code, message.format(name=name))
         request_body, hidden = strip_request(body_in, profile)
         if existing is not None:
-            for path, (status, code, message) in profile.immutable.items():
+            immutable = dict(profile.immutable)
+            immutable.setdefault("location", DEFAULT_LOCATION_RULE)
+            for path, (status, code, message) in immutable.items():
                 old, new = get_path(existing.body, path), get_path(request_body, path)
                 if values_differ(path, old, new):
                     raise ArmError(
@@ -548,6 +610,8 @@ class ArmEmulator:
                     )
         ctx = self._context(p, request_body.get("location"), existing)
         spec = profile.put
+        if existing is not None and spec.update_sync:
+            spec = replace(spec, mode="sync")
         failure = self.faults.take_failure("PUT", p.full_type)
         if failure is not None and not spec.is_async:
             raise ArmError(failure.status, failure.code, failure.message)
@@ -597,28 +661,39 @@ class ArmEmulator:
             fail_status=failure.status if failure is not None else 400,
             prior_state=prior,
             subscription_level=subscription_level,
+            poll_on_get=not spec.headers,
         )
         res.operation_id = op.id
         if op.polls_needed == 0:
             self.operations.check(op)
         return op
 
-    def _accepted(self, op: Operation, spec: LroSpec, status: int, body: dict[str, Any] | None) -> web.Response:
+    def _accepted(
+        self, op: Operation, spec: LroSpec, status: int, body: dict[str, Any] | None
+    ) -> web.Response:
         headers = {"Retry-After": format_retry_after(op.retry_after)}
         for h in spec.headers:
             if h.lower() == "azure-asyncoperation":
-                headers["Azure-AsyncOperation"] = f"{self.endpoint}{op.status_path()}?api-version={op.api_version}"
+                headers["Azure-AsyncOperation"] = (
+                    f"{self.endpoint}{op.status_path()}?api-version={op.api_version}"
+                )
             elif h.lower() == "location":
                 headers["Location"] = f"{self.endpoint}{op.result_path()}?api-version={op.api_version}"
         if status == 202 or body is None:
             if spec.accepted_body == "resource" and body is not None:
                 return json_response(status, body, headers)
             if spec.accepted_body == "operation":
-                return json_response(status, {"operation": spec.operation_name or "Upsert", "startTime": op.start_time}, headers)
+                return json_response(
+                    status,
+                    {"operation": spec.operation_name or "Upsert", "startTime": op.start_time},
+                    headers,
+                )
             return web.Response(status=status, headers=headers)
         return json_response(status, body, headers)
 
-    def _patch(self, p: ArmPath, profile: Profile, body_in: dict[str, Any], api_version: str, *, rg: bool) -> web.Response:
+    def _patch(
+        self, p: ArmPath, profile: Profile, body_in: dict[str, Any], api_version: str, *, rg: bool
+    ) -> web.Response:
         existing = self._require(p, "write")
         if existing is None:
             if rg:
@@ -628,7 +703,16 @@ class ArmEmulator:
         for path, (status, code, message) in profile.immutable.items():
             old, new = get_path(existing.body, path), get_path(request_body, path)
             if values_differ(path, old, new):
-                raise ArmError(status, code, message.format(name=p.names[-1] if p.names else p.resource_group, old=old, new=new, resourceGroup=p.resource_group or ""))
+                raise ArmError(
+                    status,
+                    code,
+                    message.format(
+                        name=p.names[-1] if p.names else p.resource_group,
+                        old=old,
+                        new=new,
+                        resourceGroup=p.resource_group or "",
+                    ),
+                )
         spec = profile.patch
         failure = self.faults.take_failure("PATCH", p.full_type)
         if failure is not None and not spec.is_async:
@@ -657,7 +741,10 @@ class ArmEmulator:
                 raise errors.resource_group_not_found(p.resource_group or "")
             return web.Response(status=204)
         if profile.delete_blocked is not None:
-            blocked = any(self.store.children(existing.id, f"{existing.type}/{c}") for c in profile.delete_blocked_by_children)
+            blocked = any(
+                self.store.children(existing.id, f"{existing.type}/{c}")
+                for c in profile.delete_blocked_by_children
+            )
             if not blocked and profile.delete_blocked_by_references:
                 k = ids.key(existing.id)
                 blocked = any(
@@ -677,7 +764,9 @@ class ArmEmulator:
             return web.Response(status=spec.status)
         prior = existing.provisioning_state()
         existing.set_provisioning_state("Deleting")
-        op = self._start(existing, p, "delete", spec, api_version, failure, prior=prior, subscription_level=rg)
+        op = self._start(
+            existing, p, "delete", spec, api_version, failure, prior=prior, subscription_level=rg
+        )
         status = spec.status if spec.status != 200 else 202
         return self._accepted(op, spec, status, None)
 
@@ -700,7 +789,9 @@ class ArmEmulator:
         if op is None:
             raise ArmError(404, "OperationNotFound", f"The operation '{segs[-1]}' could not be found.")
         if not self.identity.may_use(caller, op.subscription):
-            raise errors.authorization_failed(caller.client_id, "Microsoft.Resources/operations/read", f"/subscriptions/{op.subscription}")
+            raise errors.authorization_failed(
+                caller.client_id, "Microsoft.Resources/operations/read", f"/subscriptions/{op.subscription}"
+            )
         self.operations.poll(op)
         retry = {"Retry-After": format_retry_after(op.retry_after)}
         if segs[-2].lower() == STATUS_SEGMENT.lower() and not op.subscription_level:
@@ -708,7 +799,10 @@ class ArmEmulator:
         if not op.done:
             return web.Response(
                 status=202,
-                headers={**retry, "Location": f"{self.endpoint}{op.result_path()}?api-version={op.api_version}"},
+                headers={
+                    **retry,
+                    "Location": f"{self.endpoint}{op.result_path()}?api-version={op.api_version}",
+                },
             )
         if op.status == "Failed":
             return json_response(op.fail_status, {"error": op.error})
@@ -735,7 +829,9 @@ class ArmEmulator:
             which = str(body.get(spec.regenerate, ""))
             secret = spec.regenerate_map.get(which) or spec.regenerate_map.get(which.lower())
             if secret is None:
-                raise ArmError(400, "InvalidRequestContent", f"'{which}' is not a valid value for {spec.regenerate}.")
+                raise ArmError(
+                    400, "InvalidRequestContent", f"'{which}' is not a valid value for {spec.regenerate}."
+                )
             res.secrets[secret] = new_key()
             self.store.touch()
         ctx = self._context(target, res.body.get("location"), res)

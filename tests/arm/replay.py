@@ -1,0 +1,252 @@
+"""Replay recorded real ARM traffic (``shared/conformance/arm-recordings``) against the emulator.
+
+Each recorded non-poll request is sent again, in order, with the same method, path,
+api-version and body. Long-running operations are followed to their end on both sides (the
+recording's own polls; the emulator's by polling it). An interaction matches when:
+
+- the status code is the same (for a PUT, 200 and 201 count as the same: which one Azure sends
+  depends on whether the resource existed before the recording), or, for a long-running
+  operation, the same pattern (synchronous, or asynchronous with the same
+  ``Azure-AsyncOperation``/``Location`` headers present);
+- the terminal state of the operation is the same (``Succeeded``/``Failed``);
+- every top-level and ``properties`` key of a recorded resource body is in the emulator's;
+- the error code is the same.
+
+Failures Azure produced transiently (an error for a request that later succeeded, an operation
+that ended ``Failed`` and was then retried) are reproduced with the emulator's fault injection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from aso.testing.arm import ArmEmulatorHandle
+
+RECORDED_HOST = "https://management.azure.com"
+LRO_HEADERS = ("Azure-AsyncOperation", "Location")
+
+
+@dataclass
+class Outcome:
+    index: int
+    method: str
+    path: str
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    injected: str | None = None
+
+
+@dataclass
+class FileResult:
+    name: str
+    outcomes: list[Outcome]
+
+    @property
+    def matched(self) -> int:
+        return sum(o.ok for o in self.outcomes)
+
+    @property
+    def total(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def injected(self) -> int:
+        return sum(o.injected is not None for o in self.outcomes)
+
+    def mismatches(self) -> dict[int, list[str]]:
+        return {o.index: o.problems for o in self.outcomes if not o.ok}
+
+
+def _path_only(url: str) -> str:
+    return urlsplit(url).path.lower()
+
+
+def _lro_headers(headers: dict[str, str]) -> frozenset[str]:
+    lower = {k.lower() for k in headers}
+    return frozenset(h for h in LRO_HEADERS if h.lower() in lower)
+
+
+def _resource_type(path: str) -> str:
+    segs = [s for s in urlsplit(path).path.split("/") if s]
+    lowered = [s.lower() for s in segs]
+    if "providers" not in lowered:
+        return "Microsoft.Resources/resourceGroups"
+    i = len(lowered) - 1 - lowered[::-1].index("providers")
+    rest = segs[i + 2 :]
+    return "/".join([segs[i + 1], *rest[0::2]])
+
+
+def _recorded_terminal(recs: list[dict[str, Any]], start: int) -> str | None:
+    """Follow the recording's polls of the operation started at ``start``."""
+    headers = recs[start]["response_headers"]
+    base = RECORDED_HOST + recs[start]["path"]
+    urls = [_path_only(urljoin(base, headers[h])) for h in LRO_HEADERS if h in headers]
+    state: str | None = None
+    for rec in recs[start + 1 :]:
+        if _path_only(rec["path"]) not in urls or rec["method"] != "GET":
+            continue
+        body = rec["response_body"]
+        if isinstance(body, dict) and isinstance(body.get("status"), str) and "id" not in body or (
+            isinstance(body, dict) and set(body) >= {"status"} and "properties" not in body
+        ):
+            status = body["status"]
+            if status in ("Succeeded", "Failed", "Canceled"):
+                state = status
+        elif rec["status"] in (200, 201, 204):
+            state = "Succeeded"
+        elif rec["status"] >= 400:
+            state = "Failed"
+    return state
+
+
+def _recorded_error(recs: list[dict[str, Any]], start: int) -> dict[str, Any] | None:
+    headers = recs[start]["response_headers"]
+    base = RECORDED_HOST + recs[start]["path"]
+    urls = [_path_only(urljoin(base, headers[h])) for h in LRO_HEADERS if h in headers]
+    for rec in recs[start + 1 :]:
+        body = rec["response_body"]
+        if _path_only(rec["path"]) in urls and isinstance(body, dict) and body.get("status") == "Failed":
+            error: dict[str, Any] = body.get("error") or {}
+            return error
+    return None
+
+
+def _is_poll(rec: dict[str, Any], poll_paths: set[str]) -> bool:
+    return rec["method"] == "GET" and _path_only(rec["path"]) in poll_paths
+
+
+def _body_keys(body: Any) -> tuple[set[str], set[str]]:
+    if not isinstance(body, dict):
+        return set(), set()
+    props = body.get("properties")
+    return set(body), set(props) if isinstance(props, dict) else set()
+
+
+class Replayer:
+    def __init__(self, arm: ArmEmulatorHandle, subscription: str) -> None:
+        self.arm = arm
+        self.subscription = subscription
+        self.session = requests.Session()
+        self.session.trust_env = False  # a REQUESTS_CA_BUNDLE in the environment would win over verify
+        self.session.verify = arm.ca_bundle
+        token = arm.credential().get_token("https://management.azure.com/.default").token
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def _follow(self, resp: requests.Response) -> str:
+        """Poll the emulator's operation to its end; return its terminal state."""
+        headers = resp.headers
+        for _ in range(50):
+            if "Azure-AsyncOperation" in headers:
+                doc = self.session.get(headers["Azure-AsyncOperation"], timeout=10).json()
+                if doc["status"] != "InProgress":
+                    return str(doc["status"])
+            elif "Location" in headers:
+                polled = self.session.get(headers["Location"], timeout=10)
+                if polled.status_code != 202:
+                    return "Succeeded" if polled.status_code < 400 else "Failed"
+            else:
+                return "Succeeded" if resp.status_code < 400 else "Failed"
+        return "InProgress"
+
+    def run(self, path: Path) -> FileResult:
+        recs: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+        poll_paths: set[str] = set()
+        outcomes: list[Outcome] = []
+        for i, rec in enumerate(recs):
+            if _is_poll(rec, poll_paths):
+                continue
+            for h in LRO_HEADERS:
+                if h in rec["response_headers"]:
+                    poll_paths.add(_path_only(urljoin(RECORDED_HOST + rec["path"], rec["response_headers"][h])))
+            outcomes.append(self._replay_one(recs, i))
+        return FileResult(path.stem, outcomes)
+
+    def _arm_transients(self, recs: list[dict[str, Any]], i: int) -> str | None:
+        """Arm a fault for a failure Azure produced transiently here; say which, if any."""
+        rec = recs[i]
+        method, path = rec["method"], rec["path"]
+        if rec["status"] >= 400:
+            later_success = any(
+                r["method"] == method and r["path"] == path and r["status"] < 400 for r in recs[i + 1 :]
+            )
+            if later_success:
+                error = (rec["response_body"] or {}).get("error", {})
+                self.arm.control.inject_fault(
+                    "^" + re.escape(path.split("?")[0]) + r"(\?|$)",
+                    method=method,
+                    status=rec["status"],
+                    code=error.get("code"),
+                    message=error.get("message"),
+                )
+                return f"{rec['status']} {error.get('code')}"
+        elif _lro_headers(rec["response_headers"]) and _recorded_terminal(recs, i) == "Failed":
+            error = _recorded_error(recs, i) or {}
+            self.arm.control.fail_next_operation(
+                _resource_type(path),
+                str(error.get("code", "Failed")),
+                str(error.get("message", "")),
+                method=method,
+            )
+            return f"operation Failed {error.get('code')}"
+        return None
+
+    def _replay_one(self, recs: list[dict[str, Any]], i: int) -> Outcome:
+        rec = recs[i]
+        method, path = rec["method"], rec["path"]
+        outcome = Outcome(i, method, path.split("?")[0], ok=True)
+        outcome.injected = self._arm_transients(recs, i)
+        body = rec["request_body"]
+        resp = self.session.request(
+            method,
+            self.arm.endpoint + path,
+            data=json.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json"} if body is not None else {},
+            timeout=10,
+        )
+        problems = outcome.problems
+        rec_lro = _lro_headers(rec["response_headers"])
+        our_lro = _lro_headers(dict(resp.headers))
+        if rec_lro or our_lro:
+            if rec_lro != our_lro:
+                problems.append(
+                    f"LRO pattern: recorded {rec['status']} {sorted(rec_lro)}, emulator {resp.status_code} {sorted(our_lro)}"
+                )
+            elif resp.status_code not in (200, 201, 202):
+                problems.append(f"status: recorded {rec['status']}, emulator {resp.status_code}")
+            recorded_end = _recorded_terminal(recs, i)
+            our_end = self._follow(resp) if our_lro else ("Succeeded" if resp.status_code < 400 else "Failed")
+            if recorded_end is not None and recorded_end != our_end:
+                problems.append(f"terminal state: recorded {recorded_end}, emulator {our_end}")
+        else:
+            same = resp.status_code == rec["status"] or (
+                method == "PUT" and {resp.status_code, rec["status"]} <= {200, 201}
+            )
+            if not same:
+                problems.append(f"status: recorded {rec['status']}, emulator {resp.status_code}")
+        rec_body = rec["response_body"]
+        our_body: Any = None
+        if resp.content:
+            try:
+                our_body = resp.json()
+            except ValueError:
+                our_body = None
+        if rec["status"] >= 400:
+            rec_code = (rec_body or {}).get("error", {}).get("code")
+            our_code = (our_body or {}).get("error", {}).get("code") if isinstance(our_body, dict) else None
+            if rec_code != our_code:
+                problems.append(f"error code: recorded {rec_code}, emulator {our_code}")
+        elif isinstance(rec_body, dict) and "id" in rec_body and rec["status"] in (200, 201):
+            rec_top, rec_props = _body_keys(rec_body)
+            our_top, our_props = _body_keys(our_body)
+            missing = sorted(rec_top - our_top) + sorted(f"properties.{k}" for k in rec_props - our_props)
+            if missing:
+                problems.append(f"keys missing: {missing}")
+        outcome.ok = not problems
+        return outcome
