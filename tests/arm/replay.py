@@ -93,8 +93,11 @@ def _recorded_terminal(recs: list[dict[str, Any]], start: int) -> str | None:
         if _path_only(rec["path"]) not in urls or rec["method"] != "GET":
             continue
         body = rec["response_body"]
-        if isinstance(body, dict) and isinstance(body.get("status"), str) and "id" not in body or (
-            isinstance(body, dict) and set(body) >= {"status"} and "properties" not in body
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("status"), str)
+            and "id" not in body
+            or (isinstance(body, dict) and set(body) >= {"status"} and "properties" not in body)
         ):
             status = body["status"]
             if status in ("Succeeded", "Failed", "Canceled"):
@@ -164,7 +167,9 @@ class Replayer:
                 continue
             for h in LRO_HEADERS:
                 if h in rec["response_headers"]:
-                    poll_paths.add(_path_only(urljoin(RECORDED_HOST + rec["path"], rec["response_headers"][h])))
+                    poll_paths.add(
+                        _path_only(urljoin(RECORDED_HOST + rec["path"], rec["response_headers"][h]))
+                    )
             outcomes.append(self._replay_one(recs, i))
         return FileResult(path.stem, outcomes)
 

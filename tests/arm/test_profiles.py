@@ -1,0 +1,217 @@
+"""Provider profiles: defaults, normalisation, name rules, uniqueness, actions, entry points."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+import requests
+from azure.core.exceptions import HttpResponseError
+
+from aso.sandbox.arm.profiles import ENTRY_POINT_GROUP, ProfileRegistry, plugin_profiles
+from aso.testing.arm import ArmEmulatorHandle
+
+from .conftest import unique
+
+STORAGE = "2023-01-01"
+REDIS = "2023-08-01"
+
+
+class Raw:
+    """Plain HTTPS calls with a real token, to see status codes and headers as sent."""
+
+    def __init__(self, arm: ArmEmulatorHandle) -> None:
+        self.arm = arm
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = arm.ca_bundle
+        token = arm.credential().get_token("https://management.azure.com/.default").token
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, rid: str, api: str, body: Any = None) -> requests.Response:
+        return self.session.request(
+            method, f"{self.arm.endpoint}{rid}?api-version={api}", json=body, timeout=10
+        )
+
+
+@pytest.fixture
+def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
+    return Raw(arm_emulator)
+
+
+def test_storage_account(rm, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle) -> None:
+    name = unique("st").replace("-", "")
+    rid = f"{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
+    body = {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}, "tags": None}
+    first = raw.call("PUT", rid, STORAGE, body)
+    assert first.status_code == 202
+    assert "Location" in first.headers and "Azure-AsyncOperation" not in first.headers
+    account = rm.resources.begin_create_or_update_by_id(rid, body, api_version=STORAGE).result()
+    assert account.properties["primaryEndpoints"]["blob"] == f"https://{name}.blob.core.windows.net/"
+    assert account.properties["provisioningState"] == "Succeeded"
+    assert account.tags == {}
+    assert account.sku.tier == "Standard"
+    # Read-only values are the server's, whatever the client sends.
+    body2 = {**body, "properties": {"primaryEndpoints": {"blob": "https://evil/"}}}
+    again = raw.call("PUT", rid, STORAGE, body2)
+    assert again.status_code == 200  # updates are synchronous
+    assert again.json()["properties"]["primaryEndpoints"]["blob"].startswith(f"https://{name}.")
+    keys = raw.call("POST", f"{rid}/listKeys", STORAGE).json()["keys"]
+    assert [k["keyName"] for k in keys] == ["key1", "key2"]
+    regenerated = raw.call("POST", f"{rid}/regenerateKey", STORAGE, {"keyName": "key1"}).json()["keys"]
+    assert regenerated[0]["value"] != keys[0]["value"]
+    assert regenerated[1]["value"] == keys[1]["value"]
+    moved = raw.call("PUT", rid, STORAGE, {**body, "location": "eastus"})
+    assert moved.status_code == 409
+    assert moved.json()["error"]["code"] == "InvalidResourceLocation"
+
+
+def test_storage_account_names(rm, raw: Raw, arm_emulator: ArmEmulatorHandle) -> None:
+    rg1 = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"}).id
+    rg2 = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"}).id
+    bad = raw.call(
+        "PUT",
+        f"{rg1}/providers/Microsoft.Storage/storageAccounts/Not_Valid",
+        STORAGE,
+        {"location": "westus2"},
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "AccountNameInvalid"
+    name = unique("uniq").replace("-", "")
+    assert raw.call(
+        "PUT", f"{rg1}/providers/Microsoft.Storage/storageAccounts/{name}", STORAGE, {"location": "westus2"}
+    ).ok
+    taken = raw.call(
+        "PUT", f"{rg2}/providers/Microsoft.Storage/storageAccounts/{name}", STORAGE, {"location": "westus2"}
+    )
+    assert taken.status_code == 409
+    assert taken.json()["error"]["code"] == "StorageAccountAlreadyTaken"
+
+
+def test_redis_normalisation_and_keys(rm, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle) -> None:
+    rid = f"{rg}/providers/Microsoft.Cache/redis/{unique('cache')}"
+    body = {
+        "location": "westus2",
+        "properties": {"redisVersion": "6", "sku": {"name": "Premium", "family": "P", "capacity": 1}},
+    }
+    created = raw.call("PUT", rid, REDIS, body)
+    assert created.status_code == 201
+    assert created.json()["properties"]["provisioningState"] == "Creating"
+    cache = raw.call("GET", rid, REDIS).json()  # each GET is a poll of the creation
+    assert cache["location"] == "West US 2"
+    assert cache["type"] == "Microsoft.Cache/Redis"
+    props = cache["properties"]
+    assert props["provisioningState"] == "Succeeded"
+    assert props["redisVersion"] == "6.0"
+    assert (props["port"], props["sslPort"], props["accessKeys"]) == (6379, 6380, None)
+    assert props["hostName"].endswith(".redis.cache.windows.net")
+    # Same region written either way is not a location change.
+    assert raw.call("PUT", rid, REDIS, {**body, "location": "West US 2"}).status_code == 200
+    keys = raw.call("POST", f"{rid}/listKeys", REDIS).json()
+    assert set(keys) == {"primaryKey", "secondaryKey"}
+    new = raw.call("POST", f"{rid}/regenerateKey", REDIS, {"keyType": "Secondary"}).json()
+    assert new["primaryKey"] == keys["primaryKey"] and new["secondaryKey"] != keys["secondaryKey"]
+
+
+def test_redis_with_linked_server_cannot_be_deleted(rg: str, raw: Raw) -> None:
+    body = {"location": "westus2", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 1}}}
+    primary = f"{rg}/providers/Microsoft.Cache/redis/{unique('p')}"
+    secondary = f"{rg}/providers/Microsoft.Cache/redis/{unique('s')}"
+    raw.call("PUT", primary, REDIS, body)
+    raw.call("PUT", secondary, REDIS, body)
+    link = raw.call(
+        "PUT",
+        f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}",
+        REDIS,
+        {
+            "properties": {
+                "linkedRedisCacheId": secondary,
+                "linkedRedisCacheLocation": "westus2",
+                "serverRole": "Secondary",
+            }
+        },
+    )
+    assert link.status_code == 201 and "Azure-AsyncOperation" in link.headers
+    assert link.json()["properties"]["linkedRedisCacheLocation"] == "West US 2"
+    for cache in (primary, secondary):
+        refused = raw.call("DELETE", cache, REDIS)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "BadRequest"
+
+
+def test_sql_server_hides_the_password(rm, rg: str, raw: Raw) -> None:
+    rid = f"{rg}/providers/Microsoft.Sql/servers/{unique('sql')}"
+    body = {
+        "location": "westus2",
+        "properties": {"administratorLogin": "me", "administratorLoginPassword": "pw"},
+    }
+    accepted = raw.call("PUT", rid, "2021-11-01", body)
+    assert accepted.status_code == 202
+    assert set(accepted.json()) == {"operation", "startTime"}
+    server = rm.resources.begin_create_or_update_by_id(rid, body, api_version="2021-11-01").result()
+    assert "administratorLoginPassword" not in server.properties
+    assert server.properties["fullyQualifiedDomainName"] == f"{rid.rsplit('/', 1)[1]}.database.windows.net"
+    assert "provisioningState" not in server.properties
+
+
+def test_cosmos_children_keep_only_the_resource(rm, rg: str, raw: Raw) -> None:
+    api = "2021-05-15"
+    account = f"{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{unique('cosmos')}"
+    made = rm.resources.begin_create_or_update_by_id(
+        account,
+        {"location": "westus2", "properties": {"databaseAccountOfferType": "Standard"}},
+        api_version=api,
+    ).result()
+    assert made.properties["documentEndpoint"].startswith("https://")
+    db = rm.resources.begin_create_or_update_by_id(
+        f"{account}/sqlDatabases/db1",
+        {"location": "westus2", "properties": {"options": {"throughput": 400}, "resource": {"id": "db1"}}},
+        api_version=api,
+    ).result()
+    assert set(db.properties) == {"resource"}
+    assert db.properties["resource"]["id"] == "db1"
+    keys = raw.call("POST", f"{account}/listKeys", api).json()
+    assert {"primaryMasterKey", "secondaryMasterKey"} <= set(keys)
+
+
+def test_unknown_types_fall_back_to_generic(rm, rg: str) -> None:
+    rid = f"{rg}/providers/Contoso.Whatever/things/t1"
+    body = {"location": "westus2", "properties": {"a": [1, 2]}}
+    thing = rm.resources.begin_create_or_update_by_id(rid, body, api_version="2020-01-01").result()
+    assert thing.type == "Contoso.Whatever/things"
+    assert thing.properties == {"a": [1, 2], "provisioningState": "Succeeded"}
+    moved = {**body, "location": "eastus"}
+    with pytest.raises(HttpResponseError) as info:
+        rm.resources.begin_create_or_update_by_id(rid, moved, api_version="2020-01-01").result()
+    assert info.value.status_code == 409
+    assert info.value.error.code == "InvalidResourceLocation"
+
+
+class _EntryPoint:
+    """Stands in for an importlib.metadata entry point of the ``aso.arm_profiles`` group."""
+
+    def __init__(self, name: str, obj: Any) -> None:
+        self.name = name
+        self.group = ENTRY_POINT_GROUP
+        self._obj = obj
+
+    def load(self) -> Any:
+        if isinstance(self._obj, Exception):
+            raise self._obj
+        return self._obj
+
+
+def test_third_party_profiles_from_entry_points(caplog: pytest.LogCaptureFixture) -> None:
+    def profiles() -> dict[str, Any]:
+        return {"profiles": [{"type": "Contoso.Widgets/gadgets", "put": {"mode": "async", "polls": 4}}]}
+
+    eps = [_EntryPoint("good", profiles), _EntryPoint("broken", ImportError("no such module"))]
+    with caplog.at_level(logging.WARNING):
+        loaded = plugin_profiles(load=lambda: eps)
+    assert [p.type for p in loaded] == ["Contoso.Widgets/gadgets"]
+    assert loaded[0].put.polls == 4 and loaded[0].source == "entry-point:good"
+    assert "broken" in caplog.text
+    registry = ProfileRegistry(loaded)
+    assert registry.get("contoso.widgets/GADGETS").put.is_async
+    assert registry.get("Contoso.Widgets/other").source == "generic"
