@@ -93,12 +93,8 @@ def _recorded_terminal(recs: list[dict[str, Any]], start: int) -> str | None:
         if _path_only(rec["path"]) not in urls or rec["method"] != "GET":
             continue
         body = rec["response_body"]
-        if (
-            isinstance(body, dict)
-            and isinstance(body.get("status"), str)
-            and "id" not in body
-            or (isinstance(body, dict) and set(body) >= {"status"} and "properties" not in body)
-        ):
+        # An operation status document (not a resource body) carries "status".
+        if isinstance(body, dict) and isinstance(body.get("status"), str) and "properties" not in body:
             status = body["status"]
             if status in ("Succeeded", "Failed", "Canceled"):
                 state = status
@@ -221,7 +217,8 @@ class Replayer:
         if rec_lro or our_lro:
             if rec_lro != our_lro:
                 problems.append(
-                    f"LRO pattern: recorded {rec['status']} {sorted(rec_lro)}, emulator {resp.status_code} {sorted(our_lro)}"
+                    f"LRO pattern: recorded {rec['status']} {sorted(rec_lro)}, "
+                    f"emulator {resp.status_code} {sorted(our_lro)}"
                 )
             elif resp.status_code not in (200, 201, 202):
                 problems.append(f"status: recorded {rec['status']}, emulator {resp.status_code}")

@@ -34,7 +34,8 @@ def _get(arm: ArmEmulatorHandle, url: str) -> requests.Response:
 def test_generic_types_are_synchronous(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
     resp = _put(arm_emulator, f"{rg}/providers/{WIDGETS}/w", {"properties": {"a": 1}})
     assert resp.status_code == 201
-    assert "Azure-AsyncOperation" not in resp.headers and "Location" not in resp.headers
+    assert "Azure-AsyncOperation" not in resp.headers
+    assert "Location" not in resp.headers
     assert resp.json()["properties"] == {"a": 1, "provisioningState": "Succeeded"}
     again = _put(arm_emulator, f"{rg}/providers/{WIDGETS}/w", {"properties": {"a": 2}})
     assert again.status_code == 200

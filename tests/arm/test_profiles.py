@@ -46,7 +46,8 @@ def test_storage_account(rm, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle)
     body = {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}, "tags": None}
     first = raw.call("PUT", rid, STORAGE, body)
     assert first.status_code == 202
-    assert "Location" in first.headers and "Azure-AsyncOperation" not in first.headers
+    assert "Location" in first.headers
+    assert "Azure-AsyncOperation" not in first.headers
     account = rm.resources.begin_create_or_update_by_id(rid, body, api_version=STORAGE).result()
     assert account.properties["primaryEndpoints"]["blob"] == f"https://{name}.blob.core.windows.net/"
     assert account.properties["provisioningState"] == "Succeeded"
@@ -111,7 +112,8 @@ def test_redis_normalisation_and_keys(rm, rg: str, raw: Raw, arm_emulator: ArmEm
     keys = raw.call("POST", f"{rid}/listKeys", REDIS).json()
     assert set(keys) == {"primaryKey", "secondaryKey"}
     new = raw.call("POST", f"{rid}/regenerateKey", REDIS, {"keyType": "Secondary"}).json()
-    assert new["primaryKey"] == keys["primaryKey"] and new["secondaryKey"] != keys["secondaryKey"]
+    assert new["primaryKey"] == keys["primaryKey"]
+    assert new["secondaryKey"] != keys["secondaryKey"]
 
 
 def test_redis_with_linked_server_cannot_be_deleted(rg: str, raw: Raw) -> None:
@@ -132,7 +134,8 @@ def test_redis_with_linked_server_cannot_be_deleted(rg: str, raw: Raw) -> None:
             }
         },
     )
-    assert link.status_code == 201 and "Azure-AsyncOperation" in link.headers
+    assert link.status_code == 201
+    assert "Azure-AsyncOperation" in link.headers
     assert link.json()["properties"]["linkedRedisCacheLocation"] == "West US 2"
     for cache in (primary, secondary):
         refused = raw.call("DELETE", cache, REDIS)
@@ -210,7 +213,8 @@ def test_third_party_profiles_from_entry_points(caplog: pytest.LogCaptureFixture
     with caplog.at_level(logging.WARNING):
         loaded = plugin_profiles(load=lambda: eps)
     assert [p.type for p in loaded] == ["Contoso.Widgets/gadgets"]
-    assert loaded[0].put.polls == 4 and loaded[0].source == "entry-point:good"
+    assert loaded[0].put.polls == 4
+    assert loaded[0].source == "entry-point:good"
     assert "broken" in caplog.text
     registry = ProfileRegistry(loaded)
     assert registry.get("contoso.widgets/GADGETS").put.is_async

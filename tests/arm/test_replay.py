@@ -22,12 +22,13 @@ SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 KNOWN_DIFFERENCES: dict[str, dict[int, str]] = {
     "Test_Storage_StorageAccount_20230101_CRUD": {
         2: "Creating a storage account answers 202 + Location (as recorded in Test_SQL_Server_CRUD, and as "
-        "Azure documents it); this recording got a synchronous 200, most likely because the account already "
-        "existed from an earlier run. Clients that handle one handle both.",
+        "Azure documents it); this recording got a synchronous 200, most likely because the account "
+        "already existed from an earlier run. Clients that handle one handle both.",
     },
     "Test_SQL_Server_CRUD": {
-        88: "Azure SQL answered this 404 (outbound firewall rule gone) with an empty body; the emulator answers "
-        "every 404 with an ARM error body (ResourceNotFound). The status, which clients act on, is the same.",
+        88: "Azure SQL answered this 404 (outbound firewall rule gone) with an empty body; the emulator "
+        "answers every 404 with an ARM error body (ResourceNotFound). The status, which clients act on, "
+        "is the same.",
     },
 }
 

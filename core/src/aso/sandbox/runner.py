@@ -68,6 +68,14 @@ async def start_arm(
     return emu, env
 
 
+def prepare_dirs(dir: Path, state: Path | None) -> None:
+    """Create ``DIR`` (and the state directory) and remove a stale ``ready`` file."""
+    dir.mkdir(parents=True, exist_ok=True)
+    if state is not None:
+        state.mkdir(parents=True, exist_ok=True)
+    clear_ready(dir)
+
+
 def write_env(dir: Path, env: Mapping[str, str]) -> Path:
     """Write ``DIR/sandbox.env`` (usable with ``set -a; . DIR/sandbox.env``)."""
     path = dir / ENV_FILE
@@ -113,10 +121,7 @@ async def run_sandbox(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Start the sandbox backends, write ``DIR/sandbox.env`` and ``DIR/ready``, run until stopped."""
-    dir.mkdir(parents=True, exist_ok=True)
-    if state is not None:
-        state.mkdir(parents=True, exist_ok=True)
-    clear_ready(dir)
+    prepare_dirs(dir, state)
     env: dict[str, str] = {}
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(clear_ready, dir)

@@ -11,12 +11,11 @@ import contextlib
 import logging
 from pathlib import Path
 
-from aso.sandbox.runner import clear_ready, mark_ready, start_arm, wait_for_stop, write_env
+from aso.sandbox.runner import clear_ready, mark_ready, prepare_dirs, start_arm, wait_for_stop, write_env
 
 
 async def _main(dir: Path, state: Path | None, port: int, retry_after: int | None) -> None:
-    dir.mkdir(parents=True, exist_ok=True)
-    clear_ready(dir)
+    prepare_dirs(dir, state)
     emu, env = await start_arm(dir, state, port=port, retry_after=retry_after)
     try:
         write_env(dir, env)

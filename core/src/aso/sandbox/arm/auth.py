@@ -241,8 +241,9 @@ class Identity:
                 raise TokenRequestError(
                     401,
                     "invalid_client",
-                    f"Invalid client secret provided. Ensure the secret being sent in the request is the "
-                    f"client secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                    "client secret value, not the client secret ID, for a secret added to app "
+                    f"'{client_id}'.",
                     7000215,
                 )
         aud = self._audience(form.get("scope", ""))

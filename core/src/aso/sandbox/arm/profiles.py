@@ -265,7 +265,15 @@ class ProfileRegistry:
         base = self.get(full_type)
         if base is GENERIC:
             base = replace(GENERIC, type=full_type, source="runtime")
-        self.add(replace(base, **{method.lower(): spec}))
+        m = method.lower()
+        if m == "put":
+            self.add(replace(base, put=spec))
+        elif m == "patch":
+            self.add(replace(base, patch=spec))
+        elif m == "delete":
+            self.add(replace(base, delete=spec))
+        else:
+            raise ValueError(f"no LRO settings for method {method!r}")
 
     def __iter__(self) -> Any:
         return iter(self._by_type.values())

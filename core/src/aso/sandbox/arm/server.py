@@ -307,7 +307,8 @@ class ArmEmulator:
                     "InvalidAuthenticationToken",
                     caller,
                     {
-                        "WWW-Authenticate": f'Bearer authorization_uri="{self.endpoint}/{self.default.tenant_id}", '
+                        "WWW-Authenticate": "Bearer "
+                        f'authorization_uri="{self.endpoint}/{self.default.tenant_id}", '
                         f'error="invalid_token", error_description="{caller}"'
                     },
                 )
@@ -351,16 +352,15 @@ class ArmEmulator:
 
     async def _dispatch(self, request: web.Request, p: ArmPath, api_version: str) -> web.StreamResponse:
         method = request.method
-        if p.is_subscription:
-            if p.trailing is None:
-                sub = self.identity.subscriptions.get(p.subscription.lower())
-                if sub is None or method != "GET":
-                    raise ArmError(
-                        404,
-                        "SubscriptionNotFound",
-                        f"The subscription '{p.subscription}' could not be found.",
-                    )
-                return json_response(200, sub)
+        if p.is_subscription and p.trailing is None:
+            sub = self.identity.subscriptions.get(p.subscription.lower())
+            if sub is None or method != "GET":
+                raise ArmError(
+                    404,
+                    "SubscriptionNotFound",
+                    f"The subscription '{p.subscription}' could not be found.",
+                )
+            return json_response(200, sub)
         if p.resource_groups_collection:
             if method != "GET":
                 raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed.")
@@ -424,11 +424,7 @@ class ArmEmulator:
             raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed on a collection.")
         if p.rg_id and not self.store.exists(p.rg_id):
             raise errors.resource_group_not_found(p.resource_group or "")
-        found = [
-            r.body
-            for r in self.store.by_type(p.full_type, under=p.scope_id)
-            if len(ids.parse(r.id).names) == 1
-        ]  # type: ignore[union-attr]
+        found = [r.body for r in self.store.by_type(p.full_type, under=p.scope_id) if _top_level(r.id)]
         return json_response(200, {"value": found})
 
     # Resources ---------------------------------------------------------------------------
@@ -585,7 +581,8 @@ class ArmEmulator:
                 raise ArmError(
                     409,
                     "ResourceGroupBeingDeleted",
-                    f"The resource group '{p.resource_group}' is in deprovisioning state and cannot perform this operation.",
+                    f"The resource group '{p.resource_group}' is in deprovisioning state and cannot "
+                    "perform this operation.",
                 )
         if profile.name_rule is not None and not name_matches(profile.name_rule, name):
             rule = profile.name_rule
@@ -734,10 +731,7 @@ class ArmEmulator:
         return self._accepted(op, spec, spec.update_status, body)
 
     def _delete(self, p: ArmPath, profile: Profile, api_version: str, *, rg: bool) -> web.Response:
-        if rg:
-            existing = self.store.get(p.id)
-        else:
-            existing = self._require(p, "delete")
+        existing = self.store.get(p.id) if rg else self._require(p, "delete")
         if existing is None:
             if rg:
                 raise errors.resource_group_not_found(p.resource_group or "")
@@ -849,6 +843,11 @@ class ArmEmulator:
         spec = replace(base, **values)
         self.profiles.override_lro(full_type, method, spec)
         return spec
+
+
+def _top_level(resource_id: str) -> bool:
+    parsed = ids.parse(resource_id)
+    return parsed is not None and len(parsed.names) == 1
 
 
 def _owner(p: ArmPath) -> ArmPath:
