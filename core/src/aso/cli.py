@@ -115,6 +115,29 @@ def crds(out: pathlib.Path) -> None:
     click.echo(f"wrote {len(written)} CRD(s) to {out}")
 
 
+@cli.command()
+def run() -> None:
+    """Run the operator against the cluster of KUBECONFIG (or in-cluster) until SIGINT/SIGTERM.
+
+    Configured by environment variables with ASO's names: AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID,
+    AZURE_CLIENT_ID, AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE),
+    AZURE_RESOURCE_MANAGER_ENDPOINT, AZURE_RESOURCE_MANAGER_AUDIENCE, AZURE_AUTHORITY_HOST,
+    AZURE_SYNC_PERIOD, AZURE_TARGET_NAMESPACES, MAX_CONCURRENT_RECONCILES, plus ASO_* settings
+    (see the README).
+    """
+    from aso.operator.app import run as run_operator
+    from aso.operator.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    registry = _registry()
+    if not registry.kinds:
+        raise click.UsageError("no kinds to reconcile: install at least one aso plugin (see `aso plugins`)")
+    run_operator(settings, registry)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

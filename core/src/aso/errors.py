@@ -8,21 +8,30 @@ __all__ = ["AsoError", "PermanentError", "RetryableError"]
 class AsoError(Exception):
     """Base of the errors that end a reconcile with a Ready condition explaining why."""
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    #: Severity of the Ready condition this error leads to.
+    default_severity = "Warning"
+
+    def __init__(self, message: str, *, reason: str, severity: str | None = None) -> None:
         super().__init__(message)
         #: PascalCase reason for the Ready condition, e.g. ``SecretNotFound`` or an ARM error code.
         self.reason = reason
         self.message = message
+        #: ``Warning`` (may heal by itself) or ``Error`` (needs the user).
+        self.severity = severity or self.default_severity
 
 
 class RetryableError(AsoError):
     """Something that can heal by itself: retried with backoff, condition severity Warning."""
 
-    def __init__(self, message: str, *, reason: str, delay: float | None = None) -> None:
-        super().__init__(message, reason=reason)
+    def __init__(
+        self, message: str, *, reason: str, delay: float | None = None, severity: str | None = None
+    ) -> None:
+        super().__init__(message, reason=reason, severity=severity)
         #: Seconds to wait before the next try (e.g. from ``Retry-After``); None lets the core back off.
         self.delay = delay
 
 
 class PermanentError(AsoError):
     """Something the user must fix: condition severity Error; retried only after a spec change."""
+
+    default_severity = "Error"

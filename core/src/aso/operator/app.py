@@ -1,0 +1,328 @@
+"""The kopf layer: registers the generic handlers for every kind and runs the operator.
+
+Handlers have stable, explicit ids (kopf persists them on objects). kopf keeps its progress and
+diff-base in annotations under ``aso.dev/`` (``status.kopf`` would be pruned by structural schemas);
+the finalizer is ASO's, so a cluster can move from ASO to aso in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import random
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import kopf
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from aso.conversion import conversion_app
+from aso.errors import AsoError, RetryableError
+from aso.host import Registry
+from aso.kinds import ResourceKind
+from aso.operator import metrics
+from aso.operator.conditions import find_ready
+from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, resource_path
+from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, ObjectContext, Reconciler
+from aso.operator.settings import Settings
+
+__all__ = ["Operator", "run"]
+
+PREFIX = "aso.dev"
+log = logging.getLogger("aso.operator")
+
+
+def backoff(retry: int, hint: float | None) -> float:
+    """Seconds before retry number ``retry``: ARM's Retry-After when given, else exponential with jitter."""
+    if hint is not None:
+        return max(0.5, hint)
+    return min(300.0, 2.0 ** min(retry, 9)) * random.uniform(0.8, 1.2)
+
+
+class Operator:
+    """One running operator: kopf, the reconciler, the metrics/health endpoint, the webhook."""
+
+    def __init__(self, settings: Settings, registry: Registry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.connection: ClusterConnection = load_connection(settings.kubeconfig)
+        self.kube = KubeApi(self.connection)
+        self.reconciler = Reconciler(settings, registry, self.kube)
+        self.kopf_registry = kopf.OperatorRegistry()
+        self.ready = asyncio.Event()
+        self._states: dict[str, tuple[str, str]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._register()
+
+    # -- kopf wiring ----------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        reg = self.kopf_registry
+
+        @kopf.on.startup(registry=reg)
+        def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+            settings.persistence.finalizer = FINALIZER
+            settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+            settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+                prefix=PREFIX,
+                key="last-handled-configuration",
+                ignored_fields=[("metadata", "annotations", RESOURCE_ID_ANNOTATION)],
+            )
+            settings.posting.enabled = False  # events are ours: one per Ready transition
+            settings.peering.standalone = True
+            settings.watching.server_timeout = 300
+            settings.batching.worker_limit = max(4, self.settings.max_concurrent_reconciles * 4)
+
+        @kopf.on.login(registry=reg)
+        def login(**_: Any) -> kopf.ConnectionInfo:
+            c = self.connection
+            return kopf.ConnectionInfo(
+                server=c.server,
+                ca_path=c.ca_path,
+                insecure=c.insecure,
+                token=c.token,
+                scheme="Bearer" if c.token else None,
+                certificate_path=c.cert_path,
+                private_key_path=c.key_path,
+                default_namespace=c.default_namespace,
+            )
+
+        for kind in self.registry.all_kinds():
+            self._register_kind(kind)
+
+    def _register_kind(self, kind: ResourceKind) -> None:
+        reg = self.kopf_registry
+        where: dict[str, Any] = {
+            "group": kind.group,
+            "version": kind.storage_version,
+            "plural": kind.plural,
+            "registry": reg,
+        }
+
+        async def on_change(
+            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
+        ) -> None:
+            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.reconcile)
+
+        async def on_delete(
+            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
+        ) -> None:
+            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.delete)
+            self._forget(body)
+
+        kopf.on.resume(**where, id="reconcile-resume")(on_change)
+        kopf.on.create(**where, id="reconcile-create")(on_change)
+        kopf.on.update(**where, id="reconcile-update")(on_change)
+        kopf.on.delete(**where, id="delete")(on_delete)
+
+        period = self.settings.sync_period
+        if period is not None:
+
+            async def on_sync(
+                body: kopf.Body, patch: kopf.Patch, logger: Any, memo: kopf.Memo, **_: Any
+            ) -> None:
+                if body.metadata.get("deletionTimestamp"):
+                    return
+                ready = find_ready(body.get("status"))
+                if not ready or ready.get("status") != "True":
+                    return  # not settled: kopf is retrying the change handlers
+                due = memo.get("next_sync")
+                if due is None:
+                    memo["next_sync"] = self._next_sync()
+                    return
+                if time.monotonic() < due:
+                    return
+                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
+
+            kopf.timer(**where, id="sync", interval=max(0.5, period / 10))(on_sync)
+
+    def _next_sync(self) -> float:
+        period = self.settings.sync_period or 0.0
+        jitter = self.settings.sync_jitter
+        return time.monotonic() + period * random.uniform(1 - jitter, 1 + jitter)
+
+    async def _handle(
+        self,
+        kind: ResourceKind,
+        body: kopf.Body,
+        patch: kopf.Patch,
+        logger: Any,
+        retry: int,
+        memo: kopf.Memo,
+        action: Callable[[ObjectContext], Awaitable[Any]],
+    ) -> None:
+        raw = _plain(body)
+        ctx = ObjectContext(kind=kind, body=raw, patch=patch, log=logger)
+        before = find_ready(raw.get("status"))
+        result = "success"
+        try:
+            async with self.reconciler.semaphore:
+                await action(ctx)
+            memo["next_sync"] = self._next_sync()
+        except AsoError as exc:
+            result = "retry" if isinstance(exc, RetryableError) else "error"
+            ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
+            if isinstance(exc, RetryableError):
+                raise kopf.TemporaryError(
+                    f"{exc.reason}: {exc.message}", delay=backoff(retry, exc.delay)
+                ) from exc
+            raise kopf.PermanentError(f"{exc.reason}: {exc.message}") from exc
+        except Exception as exc:
+            result = "error"
+            logger.exception("unexpected failure while handling %s", kind.kind)
+            ctx.set_ready(
+                ready=False,
+                severity="Warning",
+                reason="InternalError",
+                message=f"{type(exc).__name__}: {exc}",
+            )
+            raise kopf.TemporaryError(f"InternalError: {exc}", delay=backoff(retry, None)) from exc
+        finally:
+            metrics.RECONCILES.labels(kind.kind, result).inc()
+            self._after(kind, raw, patch, before)
+
+    def _after(
+        self,
+        kind: ResourceKind,
+        raw: Mapping[str, Any],
+        patch: Mapping[str, Any],
+        before: Mapping[str, Any] | None,
+    ) -> None:
+        conditions = ((patch.get("status") or {}).get("conditions")) or []
+        after = next((c for c in conditions if c.get("type") == "Ready"), None)
+        if after is None:
+            return
+        uid = str((raw.get("metadata") or {}).get("uid"))
+        state = (kind.kind, str(after.get("status")))
+        old = self._states.get(uid)
+        if old != state:
+            if old is not None:
+                metrics.OBJECTS_READY.labels(*old).dec()
+            metrics.OBJECTS_READY.labels(*state).inc()
+            self._states[uid] = state
+        if before is None or any(before.get(k) != after.get(k) for k in ("status", "reason", "severity")):
+            task = asyncio.create_task(self._post_event(kind, raw, after))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _forget(self, body: kopf.Body) -> None:
+        old = self._states.pop(str(body.metadata.get("uid")), None)
+        if old is not None:
+            metrics.OBJECTS_READY.labels(*old).dec()
+
+    async def _post_event(
+        self, kind: ResourceKind, raw: Mapping[str, Any], condition: Mapping[str, Any]
+    ) -> None:
+        meta = raw.get("metadata") or {}
+        namespace = str(meta.get("namespace") or "default")
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ready = condition.get("status") == "True"
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{meta.get('name')}.", "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": raw.get("apiVersion"),
+                "kind": kind.kind,
+                "name": meta.get("name"),
+                "namespace": namespace,
+                "uid": meta.get("uid"),
+            },
+            "type": "Normal" if ready or condition.get("severity") == "Info" else "Warning",
+            "reason": condition.get("reason") or ("Ready" if ready else "NotReady"),
+            "message": condition.get("message") or ("Ready" if ready else ""),
+            "source": {"component": "aso"},
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        try:
+            await self.kube.request("POST", resource_path("", "v1", "events", namespace), event)
+        except Exception as exc:  # an event that cannot be posted must never fail a reconcile
+            log.debug("could not post event: %s", exc)
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    def _health_app(self) -> web.Application:
+        async def handle_metrics(_: web.Request) -> web.Response:
+            return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        async def healthz(_: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        async def readyz(_: web.Request) -> web.Response:
+            return web.Response(
+                text="ready" if self.ready.is_set() else "starting",
+                status=200 if self.ready.is_set() else 503,
+            )
+
+        app = web.Application()
+        app.router.add_get("/metrics", handle_metrics)
+        app.router.add_get("/healthz", healthz)
+        app.router.add_get("/readyz", readyz)
+        return app
+
+    async def _serve(
+        self, app: web.Application, address: tuple[str, int], ssl_context: ssl.SSLContext | None
+    ) -> web.AppRunner:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, address[0], address[1], ssl_context=ssl_context)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        bound = sockets[0].getsockname() if sockets else address
+        log.info("serving %s on %s:%s", "TLS" if ssl_context else "HTTP", bound[0], bound[1])
+        return runner
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        runners: list[web.AppRunner] = []
+        if self.settings.metrics_address:
+            runners.append(await self._serve(self._health_app(), self.settings.metrics_address, None))
+        if self.settings.webhook_address:
+            if not (self.settings.webhook_cert and self.settings.webhook_key):
+                raise SystemExit("ASO_WEBHOOK_ADDRESS needs ASO_WEBHOOK_CERT and ASO_WEBHOOK_KEY (PEM files)")
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(self.settings.webhook_cert, self.settings.webhook_key)
+            runners.append(
+                await self._serve(conversion_app(self.registry), self.settings.webhook_address, ctx)
+            )
+        ready_flag: asyncio.Event = asyncio.Event()
+
+        async def mark_ready() -> None:
+            await ready_flag.wait()
+            self.ready.set()
+            log.info("operator ready: %d kind(s)", len(self.registry.by_group_kind))
+
+        watcher = asyncio.create_task(mark_ready())
+        try:
+            await kopf.operator(
+                registry=self.kopf_registry,
+                clusterwide=not self.settings.namespaces,
+                namespaces=self.settings.namespaces,
+                standalone=True,
+                ready_flag=ready_flag,
+                stop_flag=stop,
+            )
+        finally:
+            watcher.cancel()
+            for runner in runners:
+                await runner.cleanup()
+            await self.reconciler.close()
+            await self.kube.close()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run(settings: Settings, registry: Registry) -> None:
+    """Run the operator until SIGINT/SIGTERM."""
+    asyncio.run(Operator(settings, registry).run())

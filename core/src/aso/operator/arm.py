@@ -1,0 +1,206 @@
+"""ARM requests through the Azure SDK's async pipeline (azure-core + azure-mgmt-core policies).
+
+The reconciler needs raw ARM semantics that the generated clients hide: the status code that tells
+created from updated, the ``Azure-AsyncOperation``/``Location`` headers of a long-running operation
+(persisted on the object before polling, so that a restart resumes it), and bodies with every field
+the service returns. So requests go through an ``AsyncPipelineClient`` with ARM's bearer-token
+challenge policy, a per-subscription token bucket and metrics, and the operation is followed here.
+A bearer token is only ever sent to the configured ARM endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core import AsyncPipelineClient
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import AzureError
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import (
+    AsyncHTTPPolicy,
+    HeadersPolicy,
+    RequestIdPolicy,
+    UserAgentPolicy,
+)
+from azure.core.pipeline.transport import AsyncHttpTransport
+from azure.core.rest import HttpRequest
+from azure.mgmt.core.policies import AsyncARMChallengeAuthenticationPolicy
+
+from aso import __version__
+from aso.operator import metrics
+from aso.operator.armid import resource_type_of
+from aso.operator.settings import Settings, same_origin
+
+__all__ = ["ArmClient", "ArmError", "ArmResponse", "RateLimiter"]
+
+
+class ArmError(Exception):
+    """ARM answered with an error (or could not be reached: status 0)."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ArmResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def retry_after(self) -> float | None:
+        return _retry_after(self.header("Retry-After"))
+
+
+def _retry_after(raw: str | None) -> float | None:
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+class RateLimiter:
+    """Token buckets per subscription, shared by every worker: ``rate`` requests/s, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, subscription: str) -> None:
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                tokens, stamp = self._buckets.get(subscription, (self.burst, now))
+                tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+                if tokens >= 1:
+                    self._buckets[subscription] = (tokens - 1, now)
+                    return
+                self._buckets[subscription] = (tokens, now)
+                wait = (1 - tokens) / self.rate
+            await asyncio.sleep(wait)
+
+
+class _LimitAndMeasure(AsyncHTTPPolicy):
+    """Waits for the subscription's rate limiter, then counts and times the request."""
+
+    def __init__(self, limiter: RateLimiter, subscription: str) -> None:
+        super().__init__()
+        self._limiter = limiter
+        self._subscription = subscription
+
+    async def send(self, request: PipelineRequest) -> PipelineResponse:
+        await self._limiter.acquire(self._subscription)
+        method = request.http_request.method
+        started = time.perf_counter()
+        code = "error"
+        try:
+            response = await self.next.send(request)
+            code = str(response.http_response.status_code)
+            return response
+        finally:
+            metrics.ARM_LATENCY.labels(method).observe(time.perf_counter() - started)
+            metrics.ARM_REQUESTS.labels(method, resource_type_of(request.http_request.url), code).inc()
+
+
+class ArmClient:
+    """One credential's connection to ARM (the pipeline is reused for every request)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        credential: AsyncTokenCredential,
+        transport: AsyncHttpTransport,
+        limiter: RateLimiter,
+        subscription_id: str,
+    ) -> None:
+        self.settings = settings
+        self.subscription_id = subscription_id
+        self.credential = credential
+        policies = [
+            RequestIdPolicy(),
+            HeadersPolicy(),
+            UserAgentPolicy(sdk_moniker=f"aso/{__version__}"),
+            AsyncARMChallengeAuthenticationPolicy(credential, settings.arm_scope),
+            _LimitAndMeasure(limiter, subscription_id),
+        ]
+        self._client: AsyncPipelineClient[Any, Any] = AsyncPipelineClient(
+            base_url=settings.arm_endpoint, policies=policies, transport=transport
+        )
+
+    async def close(self) -> None:
+        await self.credential.close()
+
+    def url(self, arm_id: str, api_version: str, action: str | None = None) -> str:
+        path = arm_id.rstrip("/") + (f"/{action}" if action else "")
+        return f"{self.settings.arm_endpoint.rstrip('/')}{path}?api-version={api_version}"
+
+    async def send(self, method: str, url: str, body: Any = None) -> ArmResponse:
+        """One request; ArmError for 4xx/5xx and transport failures. ``url`` must be on the ARM endpoint."""
+        if not same_origin(url, self.settings):
+            raise ArmError(
+                0, "OperationUrlRejected", f"refusing to send a token to {url}: not the ARM endpoint"
+            )
+        request = HttpRequest(method, url, json=body) if body is not None else HttpRequest(method, url)
+        try:
+            response = await self._client.send_request(request, stream=False)
+            raw = response.content
+        except AzureError as exc:
+            raise ArmError(0, "NetworkError", str(exc).splitlines()[0][:500]) from exc
+        headers = dict(response.headers)
+        parsed: Any = None
+        if raw:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+        if response.status_code >= 400:
+            error = parsed.get("error") if isinstance(parsed, dict) else None
+            code = (
+                str(error.get("code"))
+                if isinstance(error, dict) and error.get("code")
+                else f"HTTP{response.status_code}"
+            )
+            message = (
+                str(error.get("message", ""))
+                if isinstance(error, dict)
+                else raw.decode(errors="replace")[:500]
+            )
+            raise ArmError(response.status_code, code, message, _retry_after(headers.get("Retry-After")))
+        return ArmResponse(response.status_code, headers, parsed)
+
+    async def get(self, arm_id: str, api_version: str) -> dict[str, Any] | None:
+        try:
+            response = await self.send("GET", self.url(arm_id, api_version))
+        except ArmError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return response.body if isinstance(response.body, dict) else {}
+
+    async def post(
+        self, arm_id: str, action: str, api_version: str, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        response = await self.send(
+            "POST", self.url(arm_id, api_version, action), dict(body) if body else None
+        )
+        return response.body if isinstance(response.body, dict) else {}

@@ -1,0 +1,56 @@
+"""The Ready condition, in ASO v2's shape."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["find_ready", "ready_condition"]
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def find_ready(status: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    for condition in (status or {}).get("conditions") or []:
+        if isinstance(condition, Mapping) and condition.get("type") == "Ready":
+            return dict(condition)
+    return None
+
+
+def ready_condition(
+    *,
+    ready: bool,
+    severity: str,
+    reason: str,
+    message: str,
+    generation: int | None,
+    previous: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A Ready condition; ``lastTransitionTime`` moves only when status, severity or reason change."""
+    status = "True" if ready else "False"
+    condition: dict[str, Any] = {
+        "type": "Ready",
+        "status": status,
+        "severity": "" if ready else severity,
+        "reason": reason,
+        "message": message,
+        "observedGeneration": generation,
+        "lastTransitionTime": _now(),
+    }
+    if generation is None:
+        del condition["observedGeneration"]
+    if condition["severity"] == "":
+        del condition["severity"]
+    if previous and all(previous.get(k) == condition.get(k) for k in ("status", "severity", "reason")):
+        condition["lastTransitionTime"] = previous.get("lastTransitionTime", condition["lastTransitionTime"])
+    return condition
+
+
+def replace_ready(
+    conditions: Sequence[Mapping[str, Any]] | None, ready: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    others = [dict(c) for c in conditions or [] if c.get("type") != "Ready"]
+    return [*others, dict(ready)]

@@ -1,0 +1,143 @@
+"""Long-running ARM operations: starting them, the record kept on the object, and polling.
+
+The record is plain JSON in an annotation: the method, ARM id, api-version and the operation URLs
+ARM returned. Anyone who can edit the custom resource can edit it, so it is parsed strictly and its
+URLs are used only when they point at the configured ARM endpoint; nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aso.operator.arm import ArmClient, ArmError, ArmResponse
+from aso.operator.settings import Settings, same_origin
+
+__all__ = ["OPERATION_ANNOTATION", "Operation", "OperationRejected", "poll_once", "start"]
+
+OPERATION_ANNOTATION = "aso.dev/operation"
+TERMINAL_OK = frozenset({"succeeded"})
+TERMINAL_FAILED = frozenset({"failed", "canceled", "cancelled"})
+_DEFAULT_POLL = 5.0
+
+
+class OperationRejected(ValueError):
+    """The operation record on the object is malformed or points somewhere it must not."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Operation:
+    method: str
+    arm_id: str
+    api_version: str
+    status_url: str | None = None
+    location_url: str | None = None
+
+    def to_annotation(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_annotation(cls, raw: str, settings: Settings) -> Operation:
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise OperationRejected(f"annotation {OPERATION_ANNOTATION}: not valid JSON") from exc
+        if not isinstance(data, dict) or set(data) - {
+            "method",
+            "arm_id",
+            "api_version",
+            "status_url",
+            "location_url",
+        }:
+            raise OperationRejected(f"annotation {OPERATION_ANNOTATION}: unexpected shape")
+        method, arm_id, api_version = data.get("method"), data.get("arm_id"), data.get("api_version")
+        if method not in ("PUT", "DELETE") or not isinstance(arm_id, str) or not isinstance(api_version, str):
+            raise OperationRejected(
+                f"annotation {OPERATION_ANNOTATION}: method, arm_id and api_version are required"
+            )
+        urls = {k: data.get(k) for k in ("status_url", "location_url")}
+        for key, url in urls.items():
+            if url is None:
+                continue
+            if not isinstance(url, str) or not same_origin(url, settings):
+                raise OperationRejected(
+                    f"annotation {OPERATION_ANNOTATION}: {key} {url!r} is not on the ARM endpoint "
+                    f"{settings.arm_endpoint}; refusing to poll it"
+                )
+        return cls(method=method, arm_id=arm_id, api_version=api_version, **urls)
+
+
+def _provisioning_state(body: Any) -> str | None:
+    if isinstance(body, dict):
+        props = body.get("properties")
+        if isinstance(props, dict) and isinstance(props.get("provisioningState"), str):
+            return str(props["provisioningState"])
+    return None
+
+
+async def start(
+    client: ArmClient, method: str, arm_id: str, api_version: str, body: Any = None
+) -> tuple[ArmResponse, Operation | None]:
+    """Send the PUT or DELETE; return the response and the operation to follow (None when done)."""
+    response = await client.send(method, client.url(arm_id, api_version), body)
+    status_url = response.header("Azure-AsyncOperation")
+    location_url = response.header("Location")
+    if location_url and location_url.startswith("/"):
+        location_url = client.settings.arm_endpoint.rstrip("/") + location_url
+    state = (_provisioning_state(response.body) or "").lower()
+    pending = (
+        status_url is not None
+        or (response.status == 202)
+        or (
+            method == "PUT"
+            and response.status in (200, 201)
+            and state not in ("", *TERMINAL_OK, *TERMINAL_FAILED)
+        )
+    )
+    if method == "PUT" and state in TERMINAL_FAILED and status_url is None:
+        raise ArmError(response.status, "ProvisioningFailed", f"provisioningState is {state}")
+    if not pending:
+        return response, None
+    return response, Operation(
+        method=method,
+        arm_id=arm_id,
+        api_version=api_version,
+        status_url=status_url,
+        location_url=location_url if response.status == 202 else None,
+    )
+
+
+async def poll_once(client: ArmClient, op: Operation) -> tuple[bool, float]:
+    """Poll once: (done, seconds to wait before polling again). Raises ArmError when it failed."""
+    if op.status_url:
+        response = await client.send("GET", op.status_url)
+        body: dict[str, Any] = response.body if isinstance(response.body, dict) else {}
+        status = str(body.get("status", "")).lower()
+        if status in TERMINAL_OK:
+            return True, 0.0
+        if status in TERMINAL_FAILED:
+            raw_error = body.get("error")
+            error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+            raise ArmError(
+                200,
+                str(error.get("code") or "OperationFailed"),
+                str(error.get("message") or f"operation {status}"),
+            )
+        return False, response.retry_after or _DEFAULT_POLL
+    if op.location_url:
+        response = await client.send("GET", op.location_url)
+        if response.status == 202:
+            return False, response.retry_after or _DEFAULT_POLL
+        return True, 0.0
+    resource = await client.get(op.arm_id, op.api_version)
+    if resource is None:
+        if op.method == "DELETE":
+            return True, 0.0
+        raise ArmError(404, "ResourceNotFound", f"{op.arm_id} disappeared while being created")
+    state = (_provisioning_state(resource) or "succeeded").lower()
+    if op.method == "PUT" and state in TERMINAL_OK:
+        return True, 0.0
+    if state in TERMINAL_FAILED:
+        raise ArmError(200, "ProvisioningFailed", f"provisioningState of {op.arm_id} is {state}")
+    return False, _DEFAULT_POLL
