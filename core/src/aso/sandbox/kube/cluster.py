@@ -1,0 +1,704 @@
+"""API semantics independent of HTTP: create, read, update, patch, delete, watch, CRDs, namespaces.
+
+One :class:`Cluster` owns the :class:`~.store.Store`, the registered kinds and the conversion
+client. Every write goes through the same admission steps the real server takes, in its order:
+decode and prune unknown fields (``fieldValidation``), default, keep what the client may not
+change (status vs. main resource, server-owned metadata), validate, convert to the storage
+version, store. Objects are stored in the storage version and converted on the way out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import re
+import secrets
+import string
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from . import builtin, errors, schema
+from .conversion import Converter
+from .errors import ApiError, Cause
+from .model import ResourceType, TypeKey, Version, from_crd
+from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from .store import Event, Store, Subscription
+
+Json = dict[str, Any]
+
+JSON_PATCH = "application/json-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation "
+    "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
+    "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+_SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Retry(Exception):
+    """The object changed while a write awaited a conversion; the caller starts over."""
+
+
+@dataclass(kw_only=True)
+class WriteOptions:
+    """Per-request options: ``fieldValidation``, ``dryRun``; collects ``Warning`` headers."""
+
+    field_validation: str = "Warn"
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _meta(obj: Json) -> Json:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        raise errors.bad_request("metadata must be an object")
+    return meta
+
+
+def _without(obj: Json, *keys: str) -> Json:
+    return {k: v for k, v in obj.items() if k not in keys}
+
+
+def _check_qualified_key(path: str, key: str, causes: list[Cause]) -> None:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        causes.append(errors.invalid(path, key, "prefix part " + _SUBDOMAIN_MSG))
+    if not name or len(name) > 63 or not _QUALIFIED.match(name):
+        causes.append(
+            errors.invalid(
+                path,
+                key,
+                "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+                "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+                "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+            )
+        )
+
+
+def validate_metadata(rt: ResourceType, meta: Json) -> list[Cause]:
+    causes: list[Cause] = []
+    name = meta.get("name", "")
+    if rt.key == builtin.NAMESPACES.key:
+        if len(name) > 63 or not _DNS_LABEL.match(name):
+            causes.append(errors.invalid("metadata.name", name, _LABEL_MSG))
+    elif rt.key != builtin.EVENTS.key and (len(name) > 253 or not _DNS_SUBDOMAIN.match(name)):
+        causes.append(errors.invalid("metadata.name", name, _SUBDOMAIN_MSG))
+    for key, value in (meta.get("labels") or {}).items():
+        _check_qualified_key("metadata.labels", key, causes)
+        if not isinstance(value, str) or len(value) > 63 or (value and not _QUALIFIED.match(value)):
+            causes.append(
+                errors.invalid(
+                    "metadata.labels",
+                    value,
+                    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                    "and must start and end with an alphanumeric character",
+                )
+            )
+    for key in meta.get("annotations") or {}:
+        _check_qualified_key("metadata.annotations", key, causes)
+    for i, ref in enumerate(meta.get("ownerReferences") or []):
+        for required in ("apiVersion", "kind", "name", "uid"):
+            if not ref.get(required):
+                causes.append(errors.required(f"metadata.ownerReferences[{i}].{required}"))
+    return causes
+
+
+class Cluster:
+    def __init__(self, store: Store, converter: Converter) -> None:
+        self.store = store
+        self.converter = converter
+        self.types: dict[TypeKey, ResourceType] = {}
+        # Bumped whenever the set of kinds changes: discovery and OpenAPI are cached on it.
+        self.types_generation = 0
+        # Hook the garbage collector and namespace controller attach to (see controllers.py).
+        self.on_change: list[Any] = []
+        for rt in builtin.BUILTIN_TYPES:
+            self.types[rt.key] = rt
+
+    # -- kinds -----------------------------------------------------------------------------
+
+    def bootstrap(self) -> None:
+        """Register the CRDs already in storage and create the default namespaces."""
+        for crd in self.store.iter(builtin.CRDS.key):
+            try:
+                self._register(from_crd(crd))
+            except ApiError:
+                continue
+        for name in builtin.DEFAULT_NAMESPACES:
+            if self.store.get(builtin.NAMESPACES.key, "", name) is None:
+                self.store.save(builtin.NAMESPACES.key, self._new_namespace(name))
+
+    def _new_namespace(self, name: str) -> Json:
+        return {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": name,
+                "uid": str(uuid.uuid4()),
+                "creationTimestamp": now(),
+                "labels": {"kubernetes.io/metadata.name": name},
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }
+
+    def _register(self, rt: ResourceType) -> None:
+        self.types[rt.key] = rt
+        self.types_generation += 1
+
+    def _unregister(self, key: TypeKey) -> None:
+        if key in self.types and not self.types[key].builtin:
+            del self.types[key]
+            self.types_generation += 1
+            self.store.drop_kind(key)
+
+    def resolve(self, group: str, version: str, plural: str) -> tuple[ResourceType, Version]:
+        rt = self.types.get((group, plural))
+        served = rt.version(version) if rt else None
+        if rt is None or served is None:
+            raise ApiError(
+                code=404, reason="NotFound", message="the server could not find the requested resource"
+            )
+        return rt, served
+
+    def groups(self) -> dict[str, list[ResourceType]]:
+        result: dict[str, list[ResourceType]] = {}
+        for rt in self.types.values():
+            result.setdefault(rt.group, []).append(rt)
+        return result
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _get_stored(self, rt: ResourceType, ns: str, name: str) -> Json:
+        obj = self.store.get(rt.key, ns if rt.namespaced else "", name)
+        if obj is None:
+            raise errors.not_found(rt.group, rt.plural, name)
+        return obj
+
+    async def output(self, rt: ResourceType, objects: list[Json], version: str) -> list[Json]:
+        return await self.converter.convert(rt, objects, version)
+
+    async def get(self, rt: ResourceType, version: str, ns: str, name: str) -> Json:
+        (obj,) = await self.output(rt, [self._get_stored(rt, ns, name)], version)
+        return obj
+
+    # -- creating --------------------------------------------------------------------------
+
+    def _check_body(self, rt: ResourceType, version: str, body: Any) -> Json:
+        if not isinstance(body, dict):
+            raise errors.bad_request("the body of the request must be a JSON object")
+        expected = rt.api_version(version)
+        if body.get("apiVersion", expected) != expected or body.get("kind", rt.kind) != rt.kind:
+            raise errors.bad_request(
+                f"the API version in the data ({body.get('apiVersion')}) does not match the expected API version "
+                f"({expected})"
+                if body.get("apiVersion", expected) != expected
+                else f"the kind in the data ({body.get('kind')}) does not match the expected kind ({rt.kind})"
+            )
+        body["apiVersion"], body["kind"] = expected, rt.kind
+        _meta(body) if "metadata" in body else body.setdefault("metadata", {})
+        return body
+
+    def _check_namespace(self, rt: ResourceType, ns: str, meta: Json) -> None:
+        if not rt.namespaced:
+            meta.pop("namespace", None)
+            return
+        if meta.get("namespace") and meta["namespace"] != ns:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        meta["namespace"] = ns
+
+    def _namespace_open(self, rt: ResourceType, ns: str) -> None:
+        if not rt.namespaced:
+            return
+        namespace = self.store.get(builtin.NAMESPACES.key, "", ns)
+        if namespace is None:
+            raise errors.not_found("", "namespaces", ns)
+        if namespace["metadata"].get("deletionTimestamp"):
+            raise errors.forbidden_request(
+                f"{rt.resource_name} is forbidden: unable to create new content in namespace {ns} because it is "
+                "being terminated",
+                kind=rt.plural,
+                causes=[
+                    {
+                        "reason": "NamespaceTerminating",
+                        "message": f"namespace {ns} is being terminated",
+                        "field": "metadata.namespace",
+                    }
+                ],
+            )
+
+    def _decode(self, rt: ResourceType, version: Version, obj: Json, opts: WriteOptions) -> None:
+        """Prune unknown fields (400 under Strict, warnings under Warn) and apply defaults."""
+        unknown = schema.prune(obj, version.schema)
+        if unknown and opts.field_validation == "Strict":
+            listed = ", ".join(f'unknown field "{path}"' for path in unknown)
+            raise errors.bad_request(
+                f'{rt.kind} in version "{version.name}" cannot be handled as a {rt.kind}: strict decoding error: {listed}'
+            )
+        if unknown and opts.field_validation == "Warn":
+            opts.warnings.extend(f'unknown field "{path}"' for path in unknown)
+        schema.apply_defaults(obj, version.schema)
+
+    def _validate(self, rt: ResourceType, version: Version, obj: Json) -> None:
+        causes = validate_metadata(rt, obj["metadata"]) + schema.validate(obj, version.schema)
+        causes += self._validate_kind(rt, obj)
+        if causes:
+            raise errors.invalid_object(rt.kind, rt.group, obj["metadata"].get("name", ""), causes)
+
+    def _validate_kind(self, rt: ResourceType, obj: Json) -> list[Cause]:
+        causes: list[Cause] = []
+        if rt.key == builtin.SECRETS.key:
+            for key, value in (obj.get("data") or {}).items():
+                try:
+                    base64.b64decode(value, validate=True)
+                except (binascii.Error, ValueError):
+                    causes.append(
+                        errors.invalid(f"data[{key}]", "<secret contents redacted>", "illegal base64 data")
+                    )
+        return causes
+
+    def _prepare_kind(self, rt: ResourceType, obj: Json, old: Json | None) -> None:
+        """Kind-specific normalisation before validation (what the real strategies do)."""
+        if rt.key == builtin.SECRETS.key:
+            obj.setdefault("type", "Opaque")
+            string_data = obj.pop("stringData", None) or {}
+            if string_data:
+                data = dict(obj.get("data") or {})
+                for key, value in string_data.items():
+                    data[key] = base64.b64encode(str(value).encode()).decode()
+                obj["data"] = data
+        elif rt.key == builtin.NAMESPACES.key:
+            name = obj["metadata"]["name"]
+            obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+            if old is None:
+                obj["spec"] = {"finalizers": ["kubernetes"]}
+                obj["status"] = {"phase": "Active"}
+            else:
+                obj["spec"] = old.get("spec", {})
+        elif rt.key == builtin.CRDS.key:
+            new_rt = from_crd(obj)
+            self._check_crd_names(new_rt, obj["metadata"]["name"])
+            stored = set((old or {}).get("status", {}).get("storedVersions") or [])
+            stored.add(new_rt.storage_version)
+            names = obj["spec"]["names"]
+            accepted = {
+                "plural": new_rt.plural,
+                "singular": new_rt.singular,
+                "kind": new_rt.kind,
+                "listKind": new_rt.list_kind,
+                **({"shortNames": list(names["shortNames"])} if names.get("shortNames") else {}),
+                **({"categories": list(names["categories"])} if names.get("categories") else {}),
+            }
+            stamp = now()
+            obj["status"] = {
+                "conditions": [
+                    {
+                        "type": "NamesAccepted",
+                        "status": "True",
+                        "reason": "NoConflicts",
+                        "message": "no conflicts found",
+                        "lastTransitionTime": stamp,
+                    },
+                    {
+                        "type": "Established",
+                        "status": "True",
+                        "reason": "InitialNamesAccepted",
+                        "message": "the initial names have been accepted",
+                        "lastTransitionTime": stamp,
+                    },
+                ],
+                "acceptedNames": accepted,
+                "storedVersions": sorted(stored),
+            }
+
+    def _check_crd_names(self, rt: ResourceType, crd_name: str) -> None:
+        for other in self.types.values():
+            if other.group != rt.group or other.key == rt.key:
+                continue
+            if (
+                other.kind == rt.kind
+                or rt.plural in other.short_names
+                or set(rt.short_names) & {other.plural, *other.short_names}
+            ):
+                raise errors.invalid_object(
+                    "CustomResourceDefinition",
+                    "apiextensions.k8s.io",
+                    crd_name,
+                    [errors.invalid("spec.names", rt.kind, f"names conflict with {other.resource_name}")],
+                )
+
+    async def create(
+        self, rt: ResourceType, version: Version, ns: str, body: Any, opts: WriteOptions
+    ) -> Json:
+        obj = self._check_body(rt, version.name, body)
+        meta = obj["metadata"]
+        self._check_namespace(rt, ns, meta)
+        if meta.get("resourceVersion"):
+            raise errors.bad_request("resourceVersion should not be set on objects to be created")
+        if not meta.get("name"):
+            if meta.get("generateName"):
+                suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+                meta["name"] = meta["generateName"] + suffix
+            else:
+                raise errors.invalid_object(
+                    rt.kind,
+                    rt.group,
+                    "",
+                    [
+                        Cause(
+                            reason="FieldValueRequired",
+                            field="metadata.name",
+                            message="Required value: name or generateName is required",
+                        )
+                    ],
+                )
+        self._namespace_open(rt, ns)
+        self._decode(rt, version, obj, opts)
+        if version.status_subresource and rt.key != builtin.NAMESPACES.key:
+            obj.pop("status", None)
+        for key in _SERVER_META:
+            meta.pop(key, None)
+        meta.pop("selfLink", None)
+        self._prepare_kind(rt, obj, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now()
+        if rt.has_generation:
+            meta["generation"] = 1
+        self._validate(rt, version, obj)
+        if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is not None:
+            raise errors.already_exists(rt.group, rt.plural, meta["name"])
+        (stored,) = await self.converter.convert(rt, [obj], rt.storage_version)
+        if opts.dry_run:
+            return obj
+        if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is not None:
+            raise errors.already_exists(rt.group, rt.plural, meta["name"])
+        self._commit(rt, stored)
+        return await self._answer(rt, stored, version.name, obj)
+
+    async def _answer(self, rt: ResourceType, stored: Json, version: str, shaped: Json) -> Json:
+        """The stored object in the request version; reuses ``shaped`` when no conversion is needed."""
+        if stored.get("apiVersion") == rt.api_version(version):
+            return stored
+        if rt.conversion.strategy != "Webhook":
+            return {**stored, "apiVersion": rt.api_version(version)}
+        (out,) = await self.converter.convert(rt, [stored], version)
+        return out
+
+    def _commit(self, rt: ResourceType, obj: Json) -> Event:
+        if rt.key == builtin.CRDS.key:
+            self._register(from_crd(obj))
+        event = self.store.save(rt.key, obj)
+        for hook in self.on_change:
+            hook(rt, event)
+        return event
+
+    def _remove(self, rt: ResourceType, ns: str, name: str) -> Event | None:
+        event = self.store.remove(rt.key, ns, name)
+        if event is None:
+            return None
+        if rt.key == builtin.CRDS.key:
+            spec = event.old["spec"] if event.old else {}
+            self._unregister((spec.get("group", ""), spec.get("names", {}).get("plural", "")))
+        for hook in self.on_change:
+            hook(rt, event)
+        return event
+
+    # -- updating --------------------------------------------------------------------------
+
+    async def update(
+        self,
+        rt: ResourceType,
+        version: Version,
+        ns: str,
+        name: str,
+        body: Any,
+        opts: WriteOptions,
+        subresource: str | None,
+    ) -> Json:
+        obj = self._check_body(rt, version.name, body)
+        meta = obj["metadata"]
+        if meta.get("name", name) != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
+        meta["name"] = name
+        self._check_namespace(rt, ns, meta)
+        current = self.store.get(rt.key, ns if rt.namespaced else "", name)
+        if current is None:
+            if rt.key == builtin.EVENTS.key and subresource is None:
+                meta.pop("resourceVersion", None)
+                return await self.create(rt, version, ns, obj, opts)
+            raise errors.not_found(rt.group, rt.plural, name)
+        wanted_rv = meta.get("resourceVersion")
+        if not wanted_rv and not rt.builtin:
+            raise errors.invalid_object(
+                rt.kind,
+                rt.group,
+                name,
+                [errors.invalid("metadata.resourceVersion", 0, "must be specified for an update")],
+            )
+        if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
+            raise errors.stale(rt.group, rt.plural, name)
+        (current_v,) = await self.converter.convert(rt, [current], version.name)
+        try:
+            return await self._write_update(rt, version, current, current_v, obj, opts, subresource)
+        except _Retry:
+            raise errors.stale(rt.group, rt.plural, name) from None
+
+    async def patch(
+        self,
+        rt: ResourceType,
+        version: Version,
+        ns: str,
+        name: str,
+        content_type: str,
+        patch_body: Any,
+        opts: WriteOptions,
+        subresource: str | None,
+    ) -> Json:
+        if content_type == STRATEGIC_PATCH and not rt.builtin:
+            raise errors.unsupported_media_type(content_type, [JSON_PATCH, MERGE_PATCH])
+        if content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH):
+            accepted = [JSON_PATCH, MERGE_PATCH] + ([STRATEGIC_PATCH] if rt.builtin else [])
+            raise errors.unsupported_media_type(content_type, accepted)
+        for _attempt in range(10):
+            current = self._get_stored(rt, ns, name)
+            (current_v,) = await self.converter.convert(rt, [current], version.name)
+            try:
+                if content_type == JSON_PATCH:
+                    patched = json_patch(current_v, patch_body)
+                elif content_type == MERGE_PATCH:
+                    if not isinstance(patch_body, dict):
+                        raise errors.bad_request("merge patch must be a JSON object")
+                    patched = merge_patch(current_v, patch_body)
+                else:
+                    if not isinstance(patch_body, dict):
+                        raise errors.bad_request("strategic merge patch must be a JSON object")
+                    patched = strategic_merge_patch(current_v, patch_body, dict(rt.merge_keys))
+            except PatchError as exc:
+                raise errors.unprocessable(str(exc)) from exc
+            if not isinstance(patched, dict):
+                raise errors.unprocessable("the patched object is not a JSON object")
+            meta = patched.get("metadata")
+            if not isinstance(meta, dict):
+                raise errors.unprocessable("metadata must be an object")
+            if meta.get("resourceVersion") != current["metadata"]["resourceVersion"]:
+                raise errors.stale(rt.group, rt.plural, name)
+            if meta.get("name") != name:
+                raise errors.bad_request(
+                    f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+                )
+            try:
+                return await self._write_update(rt, version, current, current_v, patched, opts, subresource)
+            except _Retry:
+                continue
+        raise errors.stale(rt.group, rt.plural, name)
+
+    async def _write_update(
+        self,
+        rt: ResourceType,
+        version: Version,
+        current: Json,
+        current_v: Json,
+        new: Json,
+        opts: WriteOptions,
+        subresource: str | None,
+    ) -> Json:
+        new["apiVersion"], new["kind"] = rt.api_version(version.name), rt.kind
+        self._decode(rt, version, new, opts)
+        old_meta = current_v["metadata"]
+        if subresource == "status":
+            status = new.get("status")
+            new = _without(current_v, "status")
+            if status is not None:
+                new["status"] = status
+            new["metadata"] = dict(old_meta)
+        else:
+            if version.status_subresource:
+                new = _without(new, "status")
+                if "status" in current_v:
+                    new["status"] = current_v["status"]
+            meta = new["metadata"] = dict(_meta(new))
+            for key in (*_SERVER_META, "namespace", "name", "resourceVersion"):
+                if key in old_meta:
+                    meta[key] = old_meta[key]
+                else:
+                    meta.pop(key, None)
+            meta.pop("selfLink", None)
+            if old_meta.get("deletionTimestamp"):
+                added = [
+                    f for f in meta.get("finalizers") or [] if f not in (old_meta.get("finalizers") or [])
+                ]
+                if added:
+                    listed = ", ".join(json.dumps(f) for f in added)
+                    raise errors.invalid_object(
+                        rt.kind,
+                        rt.group,
+                        old_meta["name"],
+                        [
+                            errors.forbidden(
+                                "metadata.finalizers",
+                                f"no new finalizers can be added if the object is being deleted, found new finalizers []string{{{listed}}}",
+                            )
+                        ],
+                    )
+        self._prepare_kind(rt, new, current_v)
+        if rt.has_generation:
+            ignored = ("metadata", "status") if version.status_subresource else ("metadata",)
+            if _without(new, *ignored, "apiVersion") != _without(current_v, *ignored, "apiVersion"):
+                new["metadata"]["generation"] = int(old_meta.get("generation", 1)) + 1
+        self._validate(rt, version, new)
+        if new == current_v:
+            return current_v  # a no-op write keeps the resourceVersion, as the real server does
+        (stored,) = await self.converter.convert(rt, [new], rt.storage_version)
+        if opts.dry_run:
+            return new
+        meta = current["metadata"]
+        if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is not current:
+            raise _Retry()
+        if self._finalized(rt, stored):
+            event = self._remove(rt, meta.get("namespace", ""), meta["name"])
+            assert event is not None
+            return await self._answer(rt, event.obj, version.name, new)
+        self._commit(rt, stored)
+        return await self._answer(rt, stored, version.name, new)
+
+    @staticmethod
+    def _finalized(rt: ResourceType, obj: Json) -> bool:
+        meta = obj["metadata"]
+        if not meta.get("deletionTimestamp") or meta.get("finalizers"):
+            return False
+        return not (rt.key == builtin.NAMESPACES.key and (obj.get("spec") or {}).get("finalizers"))
+
+    # -- deleting --------------------------------------------------------------------------
+
+    async def delete(
+        self, rt: ResourceType, version: Version, ns: str, name: str, options: Json, opts: WriteOptions
+    ) -> tuple[Json, bool]:
+        """Delete or start deleting; returns (object in the request version, gone now)."""
+        current = self._get_stored(rt, ns, name)
+        meta = current["metadata"]
+        preconditions = options.get("preconditions") or {}
+        if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
+            raise errors.conflict(
+                rt.group,
+                rt.plural,
+                name,
+                f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {meta['uid']}",
+            )
+        if (
+            preconditions.get("resourceVersion")
+            and preconditions["resourceVersion"] != meta["resourceVersion"]
+        ):
+            raise errors.conflict(
+                rt.group,
+                rt.plural,
+                name,
+                f"Precondition failed: ResourceVersion in precondition: {preconditions['resourceVersion']}, "
+                f"ResourceVersion in object meta: {meta['resourceVersion']}",
+            )
+        policy = options.get("propagationPolicy")
+        if policy is None and options.get("orphanDependents") is not None:
+            policy = "Orphan" if options["orphanDependents"] else "Background"
+        if policy not in (None, "Background", "Foreground", "Orphan"):
+            raise errors.invalid_object(
+                "DeleteOptions",
+                "",
+                "",
+                [
+                    errors.not_supported(
+                        "propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"]
+                    )
+                ],
+            )
+        finalizers = list(meta.get("finalizers") or [])
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        if policy == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        is_namespace = rt.key == builtin.NAMESPACES.key
+        if not finalizers and not is_namespace:
+            if opts.dry_run:
+                return (await self.output(rt, [current], version.name))[0], True
+            event = self._remove(rt, meta.get("namespace", ""), name)
+            assert event is not None
+            return (await self.output(rt, [event.obj], version.name))[0], True
+        if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
+            return (await self.output(rt, [current], version.name))[0], False
+        updated = copy.deepcopy(current)
+        umeta = updated["metadata"]
+        if finalizers:
+            umeta["finalizers"] = finalizers
+        if not umeta.get("deletionTimestamp"):
+            umeta["deletionTimestamp"] = now()
+            umeta["deletionGracePeriodSeconds"] = 0
+            if rt.has_generation and umeta.get("generation"):
+                umeta["generation"] = int(umeta["generation"]) + 1
+        if is_namespace:
+            updated["status"] = {**(updated.get("status") or {}), "phase": "Terminating"}
+        if opts.dry_run:
+            return (await self.output(rt, [updated], version.name))[0], False
+        self._commit(rt, updated)
+        return (await self.output(rt, [updated], version.name))[0], False
+
+    def delete_now(self, rt: ResourceType, ns: str, name: str, policy: str = "Background") -> None:
+        """Delete from inside the server (GC, namespace controller): finalizers are honoured."""
+        current = self.store.get(rt.key, ns, name)
+        if current is None:
+            return
+        meta = current["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        if not finalizers and rt.key != builtin.NAMESPACES.key:
+            self._remove(rt, ns, name)
+            return
+        if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
+            return
+        updated = copy.deepcopy(current)
+        umeta = updated["metadata"]
+        if finalizers:
+            umeta["finalizers"] = finalizers
+        umeta.setdefault("deletionTimestamp", now())
+        umeta.setdefault("deletionGracePeriodSeconds", 0)
+        self._commit(rt, updated)
+
+    def replace_stored(self, rt: ResourceType, updated: Json) -> None:
+        """Write an object the server itself changed (GC removing a finalizer or an ownerReference)."""
+        meta = updated["metadata"]
+        if self._finalized(rt, updated):
+            self._remove(rt, meta.get("namespace", ""), meta["name"])
+        else:
+            self._commit(rt, updated)
+
+    # -- listing and watching --------------------------------------------------------------
+
+    def list_stored(self, rt: ResourceType, ns: str | None) -> list[Json]:
+        return list(self.store.iter(rt.key, ns if rt.namespaced else None))
+
+    def subscribe(
+        self, rt: ResourceType, ns: str | None, since: int | None
+    ) -> tuple[Subscription, list[Event]]:
+        return self.store.subscribe(rt.key, ns if rt.namespaced else None, since)

@@ -1,0 +1,132 @@
+"""Shared fixtures of the API server tests: the Widget test CRD (shaped like ASO's CRDs)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from aso.testing.kube import KubeApi
+
+Json = dict[str, Any]
+
+GROUP = "test.aso.dev"
+PLURAL = "widgets"
+
+_CONDITION: Json = {
+    "type": "object",
+    "required": ["type", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "status": {"type": "string"},
+        "severity": {"type": "string"},
+        "reason": {"type": "string"},
+        "message": {"type": "string"},
+        "lastTransitionTime": {"type": "string", "format": "date-time"},
+        "observedGeneration": {"type": "integer"},
+    },
+}
+
+_SCHEMA: Json = {
+    "type": "object",
+    "properties": {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": {
+            "type": "object",
+            "required": ["location", "size"],
+            "properties": {
+                "azureName": {"type": "string", "maxLength": 20},
+                "location": {"type": "string", "minLength": 1},
+                "size": {"type": "string", "enum": ["small", "medium", "large"]},
+                "replicas": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
+                "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                "owner": {"type": "object", "properties": {"name": {"type": "string"}, "armId": {"type": "string"}}},
+                "settings": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                "port": {"x-kubernetes-int-or-string": True},
+                "items": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"}}},
+                },
+            },
+        },
+        "status": {
+            "type": "object",
+            "x-kubernetes-preserve-unknown-fields": True,
+            "properties": {"conditions": {"type": "array", "items": _CONDITION}, "id": {"type": "string"}},
+        },
+    },
+}
+
+COLUMNS: list[Json] = [
+    {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].status"},
+    {"name": "Severity", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].severity"},
+    {"name": "Reason", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].reason"},
+    {"name": "Message", "type": "string", "priority": 1, "jsonPath": ".status.conditions[?(@.type=='Ready')].message"},
+]
+
+
+def widget_crd(*, conversion: Json | None = None, storage: str = "v1") -> Json:
+    """The Widget CRD: v1 and v2 served, ``storage`` stored, status subresource, ASO-like columns."""
+    versions = []
+    for name in ("v1", "v2"):
+        schema = copy.deepcopy(_SCHEMA)
+        if name == "v2":
+            schema["properties"]["spec"]["properties"]["zone"] = {"type": "string"}
+        versions.append(
+            {
+                "name": name,
+                "served": True,
+                "storage": name == storage,
+                "schema": {"openAPIV3Schema": schema},
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": copy.deepcopy(COLUMNS),
+            }
+        )
+    spec: Json = {
+        "group": GROUP,
+        "scope": "Namespaced",
+        "names": {
+            "kind": "Widget",
+            "listKind": "WidgetList",
+            "plural": PLURAL,
+            "singular": "widget",
+            "shortNames": ["wdg"],
+            "categories": ["azure"],
+        },
+        "versions": versions,
+    }
+    if conversion is not None:
+        spec["conversion"] = conversion
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{PLURAL}.{GROUP}"},
+        "spec": spec,
+    }
+
+
+def widget(name: str, namespace: str = "default", version: str = "v1", **spec: Any) -> Json:
+    return {
+        "apiVersion": f"{GROUP}/{version}",
+        "kind": "Widget",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"location": "westeurope", "size": "small", **spec},
+    }
+
+
+@pytest.fixture
+def kube_crds() -> list[Json]:
+    return [widget_crd()]
+
+
+@pytest.fixture
+def custom(kube_api: KubeApi) -> Any:
+    return kube_api.custom
+
+
+@pytest.fixture
+def core(kube_api: KubeApi) -> Any:
+    return kube_api.core
