@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import urllib3
 
 from aso.testing.kube import KubeApi
 
@@ -43,12 +46,18 @@ _SCHEMA: Json = {
                 "size": {"type": "string", "enum": ["small", "medium", "large"]},
                 "replicas": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
                 "tags": {"type": "object", "additionalProperties": {"type": "string"}},
-                "owner": {"type": "object", "properties": {"name": {"type": "string"}, "armId": {"type": "string"}}},
+                "owner": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "armId": {"type": "string"}},
+                },
                 "settings": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
                 "port": {"x-kubernetes-int-or-string": True},
                 "items": {
                     "type": "array",
-                    "items": {"type": "object", "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"}}},
+                    "items": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"}},
+                    },
                 },
             },
         },
@@ -64,7 +73,12 @@ COLUMNS: list[Json] = [
     {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].status"},
     {"name": "Severity", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].severity"},
     {"name": "Reason", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].reason"},
-    {"name": "Message", "type": "string", "priority": 1, "jsonPath": ".status.conditions[?(@.type=='Ready')].message"},
+    {
+        "name": "Message",
+        "type": "string",
+        "priority": 1,
+        "jsonPath": ".status.conditions[?(@.type=='Ready')].message",
+    },
 ]
 
 
@@ -130,3 +144,40 @@ def custom(kube_api: KubeApi) -> Any:
 @pytest.fixture
 def core(kube_api: KubeApi) -> Any:
     return kube_api.core
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: Any
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.headers.getlist("Warning")) if hasattr(self.headers, "getlist") else []
+
+
+def raw(
+    api: KubeApi,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    content_type: str = "application/json",
+    accept: str = "",
+) -> Reply:
+    """One plain HTTP request (status, JSON body, headers) for checks the typed client hides."""
+    headers = {"Content-Type": content_type}
+    if accept:
+        headers["Accept"] = accept
+    data = None if body is None else (body if isinstance(body, bytes | str) else json.dumps(body))
+    response = _POOL.request(method, api.url + path, body=data, headers=headers, timeout=10.0)
+    text = response.data.decode()
+    try:
+        parsed: Any = json.loads(text) if text else None
+    except ValueError:
+        parsed = text
+    return Reply(status=response.status, body=parsed, headers=response.headers)
+
+
+_POOL = urllib3.PoolManager()

@@ -63,7 +63,9 @@ async def test_kopf_operator_reconciles_a_widget(kube_api: KubeApi, kubeconfig_e
     custom = kube_api.custom
     try:
         await asyncio.wait_for(ready_flag.wait(), 20)
-        await asyncio.to_thread(custom.create_namespaced_custom_object, GROUP, "v1", "default", PLURAL, widget("w1"))
+        await asyncio.to_thread(
+            custom.create_namespaced_custom_object, GROUP, "v1", "default", PLURAL, widget("w1")
+        )
 
         async def fetch() -> dict[str, Any]:
             obj: dict[str, Any] = await asyncio.to_thread(

@@ -282,7 +282,8 @@ class Cluster:
     def _prepare_kind(self, rt: ResourceType, obj: Json, old: Json | None) -> None:
         """Kind-specific normalisation before validation (what the real strategies do)."""
         if rt.key == builtin.SECRETS.key:
-            obj.setdefault("type", "Opaque")
+            if not obj.get("type"):
+                obj["type"] = "Opaque"
             string_data = obj.pop("stringData", None) or {}
             if string_data:
                 data = dict(obj.get("data") or {})

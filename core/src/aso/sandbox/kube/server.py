@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from . import builtin, discovery, errors, openapi, tables
+from . import builtin, discovery, errors, openapi, protobuf, tables
 from .cluster import Cluster, WriteOptions
 from .conversion import Converter, ServiceResolver
 from .errors import ApiError
@@ -325,6 +325,8 @@ class Handlers:
     ) -> Any:
         media = content_type or request.headers.get("Content-Type", JSON_TYPE).split(";")[0].strip()
         raw = await request.read()
+        if media == "application/vnd.kubernetes.protobuf" and not patch:
+            return protobuf.decode(raw)
         if "protobuf" in media:
             raise errors.unsupported_media_type(media, [JSON_TYPE, "application/yaml"])
         try:
