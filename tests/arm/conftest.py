@@ -8,7 +8,8 @@ import pytest
 
 from aso.testing.arm import ArmEmulatorHandle
 
-WIDGETS = "Microsoft.AsoTest/widgets"
+# A type no profile (built-in or entry point) describes: the generic fallback applies.
+WIDGETS = "Microsoft.ArmEmulatorTest/gizmos"
 API = "2024-01-01"
 
 

@@ -309,18 +309,23 @@ class ArmEmulatorHandle:
             authority=self.endpoint,
             disable_instance_discovery=True,
             connection_verify=self.ca_bundle,
+            use_env_settings=False,
         )
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments that point any azure-mgmt client at the emulator.
 
         ``polling_interval`` is small because the test emulator answers ``Retry-After: 0``.
+        ``use_env_settings=False``: the emulator is on loopback, so proxy variables must not
+        apply, and the CA is passed explicitly (it also spares requests an environment scan
+        per call).
         """
         return {
             "base_url": self.endpoint,
             "credential_scopes": list(self.scopes),
             "connection_verify": self.ca_bundle,
             "polling_interval": 0.02,
+            "use_env_settings": False,
         }
 
     def client(

@@ -255,6 +255,9 @@ class ArmEmulator:
     def _routes(self, app: web.Application) -> None:
         from .control import add_control_routes
 
+        # ARM first: its requests then cost one route match (clients spell "subscriptions" in
+        # lower case; other casings still reach _arm through the catch-all below).
+        app.router.add_route("*", "/subscriptions{tail:(/.*)?}", self._arm)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_get("/{tenant}/.well-known/openid-configuration", self._openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
