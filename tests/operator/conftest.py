@@ -9,7 +9,7 @@ import pytest
 
 from aso.crd import build_crd
 from aso.testing.kube import KubeApi
-from aso.testing.operator import PluginPath, plugin_path
+from aso.testing.operator import PluginPath, ensure_namespace, plugin_path
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TESTKINDS = REPO / "tests" / "testkinds"
@@ -29,11 +29,5 @@ def operator_plugins(tmp_path: pathlib.Path) -> PluginPath:
 
 @pytest.fixture
 def k8s(kube_api: KubeApi) -> KubeApi:
-    kube_api.core.create_namespace({"metadata": {"name": "default"}}) if not _has_ns(
-        kube_api, "default"
-    ) else None
+    ensure_namespace(kube_api, "default")
     return kube_api
-
-
-def _has_ns(api: KubeApi, name: str) -> bool:
-    return any(ns.metadata.name == name for ns in api.core.list_namespace().items)

@@ -36,11 +36,11 @@ PREFIX = "aso.dev"
 log = logging.getLogger("aso.operator")
 
 
-def backoff(retry: int, hint: float | None) -> float:
+def backoff(retry: int, hint: float | None, cap: float = 300.0) -> float:
     """Seconds before retry number ``retry``: ARM's Retry-After when given, else exponential with jitter."""
     if hint is not None:
         return max(0.5, hint)
-    return min(300.0, 2.0 ** min(retry, 9)) * random.uniform(0.8, 1.2)
+    return min(cap, 2.0 ** min(retry, 9)) * random.uniform(0.8, 1.2)
 
 
 class Operator:
@@ -168,7 +168,8 @@ class Operator:
             ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
             if isinstance(exc, RetryableError):
                 raise kopf.TemporaryError(
-                    f"{exc.reason}: {exc.message}", delay=backoff(retry, exc.delay)
+                    f"{exc.reason}: {exc.message}",
+                    delay=backoff(retry, exc.delay, self.settings.retry_max_delay),
                 ) from exc
             raise kopf.PermanentError(f"{exc.reason}: {exc.message}") from exc
         except Exception as exc:
@@ -180,7 +181,9 @@ class Operator:
                 reason="InternalError",
                 message=f"{type(exc).__name__}: {exc}",
             )
-            raise kopf.TemporaryError(f"InternalError: {exc}", delay=backoff(retry, None)) from exc
+            raise kopf.TemporaryError(
+                f"InternalError: {exc}", delay=backoff(retry, None, self.settings.retry_max_delay)
+            ) from exc
         finally:
             metrics.RECONCILES.labels(kind.kind, result).inc()
             self._after(kind, raw, patch, before)

@@ -132,6 +132,12 @@ class ObjectContext:
         if self.annotations.get(key) != value:
             self.patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
+    def remember_annotation(self, key: str, value: str) -> None:
+        """Record an annotation written directly to the API server (not through the patch)."""
+        metadata = dict(self.metadata)
+        metadata["annotations"] = {**self.annotations, key: value}
+        self.body = {**self.body, "metadata": metadata}
+
     def set_status(self, status: Mapping[str, Any]) -> None:
         self._status = dict(status)
 
@@ -465,9 +471,10 @@ class Reconciler:
         """Write the record now, before polling: a restart then resumes it instead of a second PUT."""
         kind = ctx.kind
         path = resource_path(kind.group, kind.storage_version, kind.plural, ctx.namespace, ctx.name)
-        await self.kube.merge_patch(
-            path, {"metadata": {"annotations": {OPERATION_ANNOTATION: operation.to_annotation()}}}
-        )
+        record = operation.to_annotation()
+        await self.kube.merge_patch(path, {"metadata": {"annotations": {OPERATION_ANNOTATION: record}}})
+        # What the object now holds, so that clearing the record later is seen as a change.
+        ctx.remember_annotation(OPERATION_ANNOTATION, record)
 
     async def _follow(self, ctx: ObjectContext, operation: Operation) -> dict[str, Any]:
         """Poll the operation for a while; finish when done, else come back later (record stays)."""

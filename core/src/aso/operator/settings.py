@@ -104,6 +104,7 @@ class Settings:
     namespaces: tuple[str, ...] = ()
     kubeconfig: str | None = None
     lro_inline_budget: float = 20.0
+    retry_max_delay: float = 300.0
     metrics_address: tuple[str, int] | None = ("0.0.0.0", 8080)
     webhook_address: tuple[str, int] | None = None
     webhook_cert: str | None = None
@@ -160,6 +161,7 @@ class Settings:
             namespaces=namespaces,
             kubeconfig=e.get("KUBECONFIG") or None,
             lro_inline_budget=_float(e, "ASO_LRO_INLINE_SECONDS", cls.lro_inline_budget),
+            retry_max_delay=_float(e, "ASO_RETRY_MAX_DELAY", cls.retry_max_delay),
             metrics_address=_address(e, "ASO_METRICS_ADDRESS", "0.0.0.0:8080"),
             webhook_address=_address(e, "ASO_WEBHOOK_ADDRESS", "off"),
             webhook_cert=e.get("ASO_WEBHOOK_CERT") or None,

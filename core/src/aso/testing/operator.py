@@ -16,13 +16,28 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import kubernetes
 import pytest
 
 from aso.testing.arm import ArmEmulatorHandle
-from aso.testing.kube import KubeApi
+from aso.testing.kube import KubeApi, wait_for
 
-__all__ = ["OperatorProcess", "PluginPath", "free_port", "plugin_path"]
+__all__ = [
+    "OperatorProcess",
+    "PluginPath",
+    "create",
+    "ensure_namespace",
+    "free_port",
+    "get",
+    "plugin_path",
+    "ready",
+    "wait_ready_state",
+]
+
+#: (group, version, plural) of a custom resource collection.
+Which = tuple[str, str, str]
 
 
 def free_port() -> int:
@@ -83,6 +98,7 @@ class OperatorProcess:
             "ASO_METRICS_ADDRESS": f"127.0.0.1:{self.port}",
             "AZURE_SYNC_PERIOD": "never",
             "ASO_LRO_INLINE_SECONDS": "5",
+            "ASO_RETRY_MAX_DELAY": "2",
             **self.env,
         }
         if self.plugins is not None:
@@ -154,3 +170,66 @@ def aso_operator(
         yield process
     finally:
         process.stop()
+
+
+def create(k8s: KubeApi, obj: dict[str, Any], plural: str | None = None) -> None:
+    """Create a custom object; ``plural`` defaults to the lower-cased kind plus ``s``."""
+    group, version = obj["apiVersion"].split("/")
+    plural = plural or obj["kind"].lower() + "s"
+    k8s.custom.create_namespaced_custom_object(group, version, obj["metadata"]["namespace"], plural, obj)
+
+
+def get(k8s: KubeApi, which: Which, name: str, namespace: str = "default") -> dict[str, Any] | None:
+    try:
+        obj: dict[str, Any] = k8s.custom.get_namespaced_custom_object(
+            which[0], which[1], namespace, which[2], name
+        )
+        return obj
+    except kubernetes.client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def ready(obj: dict[str, Any] | None) -> dict[str, Any]:
+    for condition in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return dict(condition)
+    return {}
+
+
+def wait_ready_state(
+    k8s: KubeApi,
+    which: Which,
+    name: str,
+    *,
+    status: str = "True",
+    reason: str | None = None,
+    namespace: str = "default",
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """Wait until the Ready condition has ``status`` (and ``reason``); return the object."""
+
+    def check() -> dict[str, Any] | None:
+        obj = get(k8s, which, name, namespace)
+        condition = ready(obj)
+        if condition.get("status") == status and (reason is None or condition.get("reason") == reason):
+            return obj
+        return None
+
+    last: list[Any] = []
+
+    def check_and_keep() -> dict[str, Any] | None:
+        result = check()
+        last[:] = [ready(get(k8s, which, name, namespace))]
+        return result
+
+    try:
+        return wait_for(check_and_keep, timeout=timeout, interval=0.1)
+    except AssertionError as exc:
+        raise AssertionError(f"{name}: wanted Ready={status} reason={reason}, last condition {last}") from exc
+
+
+def ensure_namespace(k8s: KubeApi, name: str, annotations: dict[str, str] | None = None) -> None:
+    if not any(ns.metadata.name == name for ns in k8s.core.list_namespace().items):
+        k8s.core.create_namespace({"metadata": {"name": name, "annotations": annotations or {}}})
