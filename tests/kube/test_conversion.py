@@ -1,4 +1,4 @@
-"""Version conversion: ``strategy: None`` rewrites apiVersion; ``Webhook`` calls the CRD's webhook over HTTPS."""
+"""Version conversion: ``strategy: None`` rewrites apiVersion; ``Webhook`` calls the webhook over HTTPS."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def test_strategy_none_serves_every_version(custom: Any) -> None:
     as_v1 = custom.get_namespaced_custom_object(GROUP, "v1", "default", PLURAL, "w1")
     assert as_v1["apiVersion"] == f"{GROUP}/v1"
     as_v2 = custom.get_namespaced_custom_object(GROUP, "v2", "default", PLURAL, "w1")
-    assert as_v2["apiVersion"] == f"{GROUP}/v2" and as_v2["spec"]["zone"] == "z1"
+    assert as_v2["apiVersion"] == f"{GROUP}/v2"
+    assert as_v2["spec"]["zone"] == "z1"
 
 
 class Webhook:
@@ -135,16 +136,19 @@ def test_webhook_converts_reads_and_writes(kube_api: KubeApi, webhook: Webhook) 
     assert webhook.requests == []  # stored version requested: nothing to convert
     as_v2 = custom.get_namespaced_custom_object(GROUP, "v2", "default", PLURAL, "w1")
     assert as_v2["apiVersion"] == f"{GROUP}/v2"
-    assert as_v2["spec"]["zone"] == "westeurope" and "location" not in as_v2["spec"]
+    assert as_v2["spec"]["zone"] == "westeurope"
+    assert "location" not in as_v2["spec"]
     review = webhook.requests[-1]
-    assert review["apiVersion"] == "apiextensions.k8s.io/v1" and review["kind"] == "ConversionReview"
+    assert review["apiVersion"] == "apiextensions.k8s.io/v1"
+    assert review["kind"] == "ConversionReview"
     assert review["request"]["desiredAPIVersion"] == f"{GROUP}/v2"
     assert review["request"]["objects"][0]["apiVersion"] == f"{GROUP}/v1"
     # Writing in v2 stores v1 (converted by the webhook) and answers in v2.
     body = widget("w2", version="v2")
     body["spec"] = {"zone": "northeurope", "size": "large"}
     created = custom.create_namespaced_custom_object(GROUP, "v2", "default", PLURAL, body)
-    assert created["apiVersion"] == f"{GROUP}/v2" and created["spec"]["zone"] == "northeurope"
+    assert created["apiVersion"] == f"{GROUP}/v2"
+    assert created["spec"]["zone"] == "northeurope"
     stored = custom.get_namespaced_custom_object(GROUP, "v1", "default", PLURAL, "w2")
     assert stored["spec"]["location"] == "northeurope"
     listed = custom.list_namespaced_custom_object(GROUP, "v2", "default", PLURAL)

@@ -136,7 +136,8 @@ def test_apply_get_describe_delete_a_custom_resource(kubectl: Kubectl, kube_api:
     described = kubectl.run("describe", "widget", "w1").stdout
     assert "Name:         w1" in described
     assert "Size:      large" in described or "Size:  large" in described
-    assert "Provisioned" in described and "resource group created" in described
+    assert "Provisioned" in described
+    assert "resource group created" in described
 
     kubectl.run("label", "widget", "w1", "team=a")
     assert (
@@ -215,7 +216,8 @@ def test_core_kinds_create_apply_and_namespaces(kubectl: Kubectl, kube_api: Kube
     )
     assert out.stdout.strip() == "secret/creds created"
     secret = kube_api.core.read_namespaced_secret("creds", "team-a")
-    assert secret.type == "Opaque" and secret.data == {"clientSecret": "czNjcjN0"}
+    assert secret.type == "Opaque"
+    assert secret.data == {"clientSecret": "czNjcjN0"}
     cm = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -227,7 +229,9 @@ def test_core_kinds_create_apply_and_namespaces(kubectl: Kubectl, kube_api: Kube
     assert kubectl.apply(cm).stdout.strip() == "configmap/cfg configured"
     assert kube_api.core.read_namespaced_config_map("cfg", "team-a").data == {"a": "1", "c": "3"}
     rows = kubectl.run("get", "cm,secret", "-n", "team-a").stdout
-    assert "configmap/cfg" in rows and "secret/creds" in rows and "Opaque" in rows
+    assert "configmap/cfg" in rows
+    assert "secret/creds" in rows
+    assert "Opaque" in rows
     namespaces = kubectl.run("get", "ns").stdout.splitlines()
     assert namespaces[0].split() == ["NAME", "STATUS", "AGE"]
     assert any(line.split()[:2] == ["team-a", "Active"] for line in namespaces)
@@ -243,4 +247,5 @@ def test_explain_reads_the_crd_schema(kubectl: Kubectl) -> None:
     kubectl.apply(widget_crd())
     explained = kubectl.run("explain", "widgets.spec").stdout
     assert "KIND:       Widget" in explained
-    assert "size" in explained and "location" in explained
+    assert "size" in explained
+    assert "location" in explained

@@ -46,10 +46,12 @@ def test_restart_continues_where_it_stopped(tmp_path: Path) -> None:
         old = created["metadata"]["resourceVersion"]
         path = f"/apis/{GROUP}/v1/namespaces/default/{PLURAL}?watch=true&timeoutSeconds=1"
         gone = raw(second, "GET", f"{path}&resourceVersion={old}")
-        assert gone.body["type"] == "ERROR" and gone.body["object"]["code"] == 410
+        assert gone.body["type"] == "ERROR"
+        assert gone.body["object"]["code"] == 410
         # ... while a watch from the last version before the stop continues with what came after.
         since = raw(second, "GET", f"{path}&resourceVersion={old_list_rv}")
-        assert since.body["type"] == "MODIFIED" and since.body["object"]["spec"]["size"] == "large"
+        assert since.body["type"] == "MODIFIED"
+        assert since.body["object"]["spec"]["size"] == "large"
     finally:
         stop_kube_api(second)
 

@@ -52,7 +52,8 @@ def test_watch_from_list_resource_version_sees_changes(custom: Any, kube_api: Ku
         ("DELETED", "after"),
     ]
     versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
-    assert versions == sorted(versions) and versions[0] > int(rv)
+    assert versions == sorted(versions)
+    assert versions[0] > int(rv)
 
 
 def test_watch_without_version_starts_with_current_state(custom: Any, kube_api: KubeApi) -> None:
@@ -145,4 +146,5 @@ def test_cluster_wide_watch_of_namespaces(kube_api: KubeApi, core: Any) -> None:
     rv = core.list_namespace().metadata.resource_version
     core.create_namespace({"metadata": {"name": "fresh"}})
     events = _stream(kube_api, f"resourceVersion={rv}", 1, path="/api/v1/namespaces")
-    assert events[0]["type"] == "ADDED" and events[0]["object"]["metadata"]["name"] == "fresh"
+    assert events[0]["type"] == "ADDED"
+    assert events[0]["object"]["metadata"]["name"] == "fresh"

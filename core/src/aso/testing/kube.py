@@ -115,7 +115,10 @@ def wait_for(
 
 
 async def async_wait_for(
-    predicate: Callable[[], T | Awaitable[T]], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+    predicate: Callable[[], T | Awaitable[T]],
+    timeout: float = 10.0,  # noqa: ASYNC109 - the same signature as wait_for, on purpose
+    interval: float = 0.05,
+    what: str = "",
 ) -> T:
     """:func:`wait_for` without blocking the event loop; ``predicate`` may be a coroutine function."""
     loop = asyncio.get_running_loop()

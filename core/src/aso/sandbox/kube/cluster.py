@@ -110,7 +110,8 @@ def validate_metadata(rt: ResourceType, meta: Json) -> list[Cause]:
                 errors.invalid(
                     "metadata.labels",
                     value,
-                    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                    "a valid label must be an empty string or consist of alphanumeric characters, "
+                    "'-', '_' or '.', "
                     "and must start and end with an alphanumeric character",
                 )
             )
@@ -210,7 +211,8 @@ class Cluster:
         expected = rt.api_version(version)
         if body.get("apiVersion", expected) != expected or body.get("kind", rt.kind) != rt.kind:
             raise errors.bad_request(
-                f"the API version in the data ({body.get('apiVersion')}) does not match the expected API version "
+                f"the API version in the data ({body.get('apiVersion')}) does not match the expected "
+                f"API version "
                 f"({expected})"
                 if body.get("apiVersion", expected) != expected
                 else f"the kind in the data ({body.get('kind')}) does not match the expected kind ({rt.kind})"
@@ -237,8 +239,8 @@ class Cluster:
             raise errors.not_found("", "namespaces", ns)
         if namespace["metadata"].get("deletionTimestamp"):
             raise errors.forbidden_request(
-                f"{rt.resource_name} is forbidden: unable to create new content in namespace {ns} because it is "
-                "being terminated",
+                f"{rt.resource_name} is forbidden: unable to create new content in namespace {ns} "
+                "because it is being terminated",
                 kind=rt.plural,
                 causes=[
                     {
@@ -255,7 +257,8 @@ class Cluster:
         if unknown and opts.field_validation == "Strict":
             listed = ", ".join(f'unknown field "{path}"' for path in unknown)
             raise errors.bad_request(
-                f'{rt.kind} in version "{version.name}" cannot be handled as a {rt.kind}: strict decoding error: {listed}'
+                f'{rt.kind} in version "{version.name}" cannot be handled as a {rt.kind}: '
+                f"strict decoding error: {listed}"
             )
         if unknown and opts.field_validation == "Warn":
             opts.warnings.extend(f'unknown field "{path}"' for path in unknown)
@@ -561,7 +564,8 @@ class Cluster:
                         [
                             errors.forbidden(
                                 "metadata.finalizers",
-                                f"no new finalizers can be added if the object is being deleted, found new finalizers []string{{{listed}}}",
+                                "no new finalizers can be added if the object is being deleted, "
+                                f"found new finalizers []string{{{listed}}}",
                             )
                         ],
                     )
@@ -607,7 +611,8 @@ class Cluster:
                 rt.group,
                 rt.plural,
                 name,
-                f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {meta['uid']}",
+                f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                f"UID in object meta: {meta['uid']}",
             )
         if (
             preconditions.get("resourceVersion")

@@ -1,4 +1,4 @@
-"""Version conversion of stored objects: ``strategy: None`` rewrites apiVersion, ``Webhook`` asks the CRD's webhook.
+"""Version conversion of stored objects: ``strategy: None`` rewrites apiVersion, ``Webhook`` asks.
 
 The webhook gets an ``apiextensions.k8s.io/v1`` ConversionReview with every object of one read
 or write in a single request (as the real server batches a list). A failed or malformed answer

@@ -159,7 +159,7 @@ def _common_schemas(ref_prefix: str) -> Json:
         _STATUS_REF: {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
         _PATCH_REF: {
             "type": "object",
-            "description": "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.",
+            "description": "Patch is provided to give a concrete name and type to the PATCH request body.",
         },
         _DELETE_REF: {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
     }

@@ -144,7 +144,8 @@ def json_patch(doc: Any, operations: Any) -> Any:
                 actual = None
             if actual != op.get("value"):
                 raise PatchError(
-                    f"testing value {path} failed: test operation does not apply: is {actual!r}, expected {op.get('value')!r}"
+                    f"testing value {path} failed: test operation does not apply: "
+                    f"is {actual!r}, expected {op.get('value')!r}"
                 )
         else:
             raise PatchError(f'unexpected operation "{kind}"')

@@ -44,7 +44,12 @@ _OBJECT_META: Spec = {
     14: ("finalizers", "strs"),
 }
 _KINDS: dict[str, Spec] = {
-    "ConfigMap": {1: ("metadata", _OBJECT_META), 2: ("data", "map"), 3: ("binaryData", "bmap"), 4: ("immutable", "bool")},
+    "ConfigMap": {
+        1: ("metadata", _OBJECT_META),
+        2: ("data", "map"),
+        3: ("binaryData", "bmap"),
+        4: ("immutable", "bool"),
+    },
     "Secret": {
         1: ("metadata", _OBJECT_META),
         2: ("data", "bmap"),
@@ -104,9 +109,7 @@ def _message(data: bytes, spec: Spec) -> Json:
             # gogo-protobuf writes empty strings; JSON omits Go zero values.
             if raw:
                 result[name] = raw.decode()
-        elif kind == "bytes" and isinstance(raw, bytes):
-            result[name] = raw
-        elif kind == "int" and isinstance(raw, int):
+        elif (kind == "bytes" and isinstance(raw, bytes)) or (kind == "int" and isinstance(raw, int)):
             result[name] = raw
         elif kind == "bool" and isinstance(raw, int):
             result[name] = bool(raw)
@@ -135,10 +138,11 @@ def decode(body: bytes) -> Json:
         kind = type_meta.get("kind", "")
         spec = _KINDS.get(kind)
         if spec is None:
-            raise errors.unsupported_media_type("application/vnd.kubernetes.protobuf", ["application/json", "application/yaml"])
+            raise errors.unsupported_media_type(
+                "application/vnd.kubernetes.protobuf", ["application/json", "application/yaml"]
+            )
         obj = _message(envelope.get("raw", b""), spec)
     except ValueError as exc:
         raise errors.bad_request(f"error decoding protobuf body: {exc}") from exc
     obj.setdefault("metadata", {})
     return {"apiVersion": type_meta.get("apiVersion", "v1"), "kind": kind, **obj}
-

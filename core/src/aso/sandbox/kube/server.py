@@ -308,7 +308,8 @@ class Handlers:
         validation = request.query.get("fieldValidation", "Warn") or "Warn"
         if validation not in ("Strict", "Warn", "Ignore"):
             raise errors.bad_request(
-                f'fieldValidation parameter unsupported: "{validation}"; must be one of Ignore, Warn or Strict'
+                f'fieldValidation parameter unsupported: "{validation}"; '
+                "must be one of Ignore, Warn or Strict"
             )
         dry_run = request.query.getall("dryRun", [])
         if any(d != "All" for d in dry_run):
