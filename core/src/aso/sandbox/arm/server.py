@@ -178,6 +178,10 @@ class ArmEmulator:
             self.identity.add_principal(p)
 
     def save_state(self) -> None:
+        if not self.state.persistent:
+            # Nothing to write to: do not even build the snapshot (it grows with the store).
+            self.store.dirty = self.operations.dirty = self._identity_dirty = False
+            return
         self.state.save_store(
             {
                 "default": vars(self.default),

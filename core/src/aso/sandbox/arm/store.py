@@ -6,7 +6,6 @@ and read back at start, so a restarted emulator continues where it stopped.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .bodies import clone
 from .ids import key, parse
 
 
@@ -116,7 +116,7 @@ class Store:
 
     def snapshot(self, resource_id: str) -> dict[str, Any] | None:
         res = self.get(resource_id)
-        return copy.deepcopy(res.body) if res else None
+        return clone(res.body) if res else None
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
