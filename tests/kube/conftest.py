@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import urllib3
+import yaml
 
 from aso.testing.kube import KubeApi
 
@@ -181,3 +187,48 @@ def raw(
 
 
 _POOL = urllib3.PoolManager()
+
+
+KUBECTL = shutil.which("kubectl")
+
+
+class Kubectl:
+    def __init__(self, api: KubeApi, home: Path) -> None:
+        self.api = api
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True)
+        # A private HOME: kubectl's discovery cache must not outlive this server.
+        self.env = {**os.environ, "KUBECONFIG": str(api.kubeconfig), "HOME": str(home)}
+        self.log: list[str] = []
+
+    def run(
+        self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
+        assert KUBECTL is not None
+        result = subprocess.run(
+            [KUBECTL, *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=timeout
+        )
+        self.log.append(f"$ kubectl {' '.join(args)}\n{result.stdout}{result.stderr}")
+        if check:
+            assert result.returncode == 0, f"kubectl {' '.join(args)} failed: {result.stderr}"
+        return result
+
+    def apply(self, *docs: dict[str, Any], check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("apply", "-f", "-", stdin=yaml.safe_dump_all(docs), check=check)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        assert KUBECTL is not None
+        return subprocess.Popen(
+            [KUBECTL, *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+
+@pytest.fixture
+def kubectl(kube_api: KubeApi, tmp_path: Path) -> Iterator[Kubectl]:
+    if KUBECTL is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("kubectl is not on PATH, and CI=true requires the kubectl tests to run")
+        pytest.skip("kubectl is not on PATH (install it to run these tests; under CI=true they fail instead)")
+    tool = Kubectl(kube_api, tmp_path / "home")
+    yield tool
+    print("\n".join(tool.log))
