@@ -9,7 +9,13 @@ from aso.testing.kube import KubeApi
 
 from .conftest import GROUP, PLURAL, raw, widget
 
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+TABLE = ",".join(
+    [
+        "application/json;as=Table;v=v1;g=meta.k8s.io",
+        "application/json;as=Table;v=v1beta1;g=meta.k8s.io",
+        "application/json",
+    ]
+)
 
 
 def test_table_of_custom_resources_uses_printer_columns(kube_api: KubeApi, custom: Any) -> None:

@@ -97,6 +97,8 @@ def kube_api(tmp_path: Path, kube_crds: list[CrdSource]) -> Iterator[KubeApi]:
 def kubeconfig_env(kube_api: KubeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point ``KUBECONFIG`` at ``kube_api`` (for kopf, kubectl and ``config.load_kube_config()``)."""
     monkeypatch.setenv("KUBECONFIG", str(kube_api.kubeconfig))
+    # The kubernetes client reads $KUBECONFIG once, at import; kopf's login_via_client relies on it.
+    monkeypatch.setattr(kubernetes.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kube_api.kubeconfig))
     return kube_api.kubeconfig
 
 
@@ -110,7 +112,7 @@ def wait_for(
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate!r}")
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or repr(predicate)}")
         time.sleep(interval)
 
 
@@ -130,7 +132,7 @@ async def async_wait_for(
         if result:
             return result
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate!r}")
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or repr(predicate)}")
         await asyncio.sleep(interval)
 
 
