@@ -18,6 +18,8 @@ from cryptography.x509.oid import NameOID
 
 from aso.testing.arm import ArmEmulatorHandle
 
+from .conftest import error_code
+
 
 def test_token_for_every_scope_real_clients_use(arm_emulator: ArmEmulatorHandle) -> None:
     cred = arm_emulator.credential()
@@ -79,7 +81,7 @@ def test_subscription_access_is_per_principal(arm_emulator: ArmEmulatorHandle) -
     with pytest.raises(HttpResponseError) as info:
         theirs.resource_groups.get("g")
     assert info.value.status_code == 403
-    assert info.value.error.code == "AuthorizationFailed"
+    assert error_code(info.value) == "AuthorizationFailed"
     # Granted at run time, it works without a new token.
     arm_emulator.control.add_subscription(arm_emulator.subscription_id, principals=[client_id])
     theirs.resource_groups.create_or_update("g2", {"location": "westus"})

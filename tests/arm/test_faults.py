@@ -6,13 +6,16 @@ import time
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.mgmt.resource.resources import ResourceManagementClient
 
 from aso.testing.arm import ArmEmulatorHandle
 
-from .conftest import API, WIDGETS
+from .conftest import API, WIDGETS, error_code, props
 
 
-def test_throttling_is_retried_by_the_sdk(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_throttling_is_retried_by_the_sdk(
+    arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str
+) -> None:
     name = rg.rsplit("/", 1)[1]
     arm_emulator.control.reset_counts()
     arm_emulator.control.throttle(f"/resourcegroups/{name}\\?", method="GET", count=2, retry_after=0)
@@ -37,14 +40,16 @@ def test_throttle_shape(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
     assert resp.json()["error"]["code"] == "SubscriptionRequestsThrottled"
 
 
-def test_server_errors_surface_after_retries(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_server_errors_surface_after_retries(
+    arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str
+) -> None:
     name = rg.rsplit("/", 1)[1]
     arm_emulator.control.inject_fault(
         f"resourcegroups/{name}", method="PUT", status=400, code="Nope", count=1
     )
     with pytest.raises(HttpResponseError) as info:
         rm.resource_groups.create_or_update(name, {"location": "westus2"})
-    assert info.value.error.code == "Nope"
+    assert error_code(info.value) == "Nope"
     # 503 is retried by azure-core's retry policy: one fault, then success.
     arm_emulator.control.inject_fault(f"resourcegroups/{name}", method="PUT", status=503, count=1)
     rm.resource_groups.create_or_update(name, {"location": "westus2"})
@@ -60,27 +65,29 @@ def test_connection_reset(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
     assert client.resource_groups.get(rg.rsplit("/", 1)[1]).id == rg
 
 
-def test_slow_response(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_slow_response(arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str) -> None:
     arm_emulator.control.slow_down("resourcegroups", delay=0.4, method="GET")
     start = time.monotonic()
     rm.resource_groups.get(rg.rsplit("/", 1)[1])
     assert time.monotonic() - start >= 0.4
 
 
-def test_drift_and_out_of_band_delete(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_drift_and_out_of_band_delete(
+    arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str
+) -> None:
     rid = f"{rg}/providers/{WIDGETS}/d"
     rm.resources.begin_create_or_update_by_id(
         rid, {"properties": {"size": 1}, "tags": {"a": "b"}}, api_version=API
     ).result()
     arm_emulator.control.drift(rid, {"properties": {"size": 2}, "tags": {"changed": "yes"}})
     got = rm.resources.get_by_id(rid, api_version=API)
-    assert got.properties["size"] == 2
+    assert props(got)["size"] == 2
     assert got.tags == {"changed": "yes"}
     arm_emulator.control.delete_resource(rid)
     assert rm.resources.check_existence_by_id(rid, api_version=API) is False
 
 
-def test_counts_and_listing(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_counts_and_listing(arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str) -> None:
     arm_emulator.control.reset_counts()
     for i in range(3):
         rm.resources.begin_create_or_update_by_id(

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
+from azure.mgmt.resource.resources import ResourceManagementClient
 
 from aso.testing.arm import ArmEmulatorHandle
 
-from .conftest import API, WIDGETS
+from .conftest import API, WIDGETS, error_code, props
 
 
 def _token(arm: ArmEmulatorHandle) -> str:
     return str(arm.credential().get_token("https://management.azure.com/.default").token)
 
 
-def _put(arm: ArmEmulatorHandle, rid: str, body: dict[str, object]) -> requests.Response:
+def _put(arm: ArmEmulatorHandle, rid: str, body: dict[str, Any]) -> requests.Response:
     return requests.put(
         f"{arm.endpoint}{rid}?api-version={API}",
         json=body,
@@ -59,7 +62,9 @@ def test_async_put_with_polls(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
     )
 
 
-def test_async_put_through_the_sdk(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_async_put_through_the_sdk(
+    arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str
+) -> None:
     arm_emulator.control.set_lro(
         WIDGETS, "PUT", mode="async", polls=2, headers=["Azure-AsyncOperation", "Location"]
     )
@@ -67,13 +72,13 @@ def test_async_put_through_the_sdk(arm_emulator: ArmEmulatorHandle, rm, rg: str)
     made = rm.resources.begin_create_or_update_by_id(
         f"{rg}/providers/{WIDGETS}/sdk", {"properties": {"x": 1}}, api_version=API
     ).result()
-    assert made.properties["provisioningState"] == "Succeeded"
+    assert props(made)["provisioningState"] == "Succeeded"
     counts = arm_emulator.control.counts()
     assert counts.get("PUT", WIDGETS) == 1
     assert counts.get("GET", "operationStatuses") == 2
 
 
-def test_location_only_delete(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_location_only_delete(arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str) -> None:
     rid = f"{rg}/providers/{WIDGETS}/gone"
     rm.resources.begin_create_or_update_by_id(rid, {"properties": {}}, api_version=API).result()
     arm_emulator.control.set_lro(WIDGETS, "DELETE", mode="async", polls=2, headers=["Location"])
@@ -98,7 +103,7 @@ def test_location_only_delete(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> N
     assert _get(arm_emulator, f"{arm_emulator.endpoint}{rid}?api-version={API}").status_code == 404
 
 
-def test_failed_operation(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_failed_operation(arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str) -> None:
     arm_emulator.control.set_lro(WIDGETS, "PUT", mode="async", polls=1)
     arm_emulator.control.fail_next_operation(WIDGETS, "InternalServerError", "boom", method="PUT")
     rid = f"{rg}/providers/{WIDGETS}/bad"
@@ -106,20 +111,22 @@ def test_failed_operation(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
         rm.resources.begin_create_or_update_by_id(rid, {"properties": {}}, api_version=API).result()
     assert "InternalServerError" in str(info.value)
     got = rm.resources.get_by_id(rid, api_version=API)
-    assert got.properties["provisioningState"] == "Failed"
+    assert props(got)["provisioningState"] == "Failed"
     # Only the next operation fails: a retry succeeds.
     ok = rm.resources.begin_create_or_update_by_id(rid, {"properties": {}}, api_version=API).result()
-    assert ok.properties["provisioningState"] == "Succeeded"
+    assert props(ok)["provisioningState"] == "Succeeded"
 
 
-def test_failed_synchronous_operation(arm_emulator: ArmEmulatorHandle, rm, rg: str) -> None:
+def test_failed_synchronous_operation(
+    arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient, rg: str
+) -> None:
     arm_emulator.control.fail_next_operation(WIDGETS, "BadThings", "nope", status=409)
     with pytest.raises(HttpResponseError) as info:
         rm.resources.begin_create_or_update_by_id(
             f"{rg}/providers/{WIDGETS}/x", {"properties": {}}, api_version=API
         ).result()
     assert info.value.status_code == 409
-    assert info.value.error.code == "BadThings"
+    assert error_code(info.value) == "BadThings"
 
 
 def test_delay_based_operation_completes_without_polls(arm_emulator: ArmEmulatorHandle, rg: str) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
+from azure.mgmt.resource.resources import ResourceManagementClient
 
 from aso.sandbox.arm.profiles import ENTRY_POINT_GROUP, ProfileRegistry, plugin_profiles
 from aso.testing.arm import ArmEmulatorHandle
 
-from .conftest import unique
+from .conftest import error_code, props, unique
 
 STORAGE = "2023-01-01"
 REDIS = "2023-08-01"
@@ -40,7 +41,9 @@ def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
     return Raw(arm_emulator)
 
 
-def test_storage_account(rm, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle) -> None:
+def test_storage_account(
+    rm: ResourceManagementClient, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle
+) -> None:
     name = unique("st").replace("-", "")
     rid = f"{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
     body = {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}, "tags": None}
@@ -49,9 +52,10 @@ def test_storage_account(rm, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle)
     assert "Location" in first.headers
     assert "Azure-AsyncOperation" not in first.headers
     account = rm.resources.begin_create_or_update_by_id(rid, body, api_version=STORAGE).result()
-    assert account.properties["primaryEndpoints"]["blob"] == f"https://{name}.blob.core.windows.net/"
-    assert account.properties["provisioningState"] == "Succeeded"
+    assert props(account)["primaryEndpoints"]["blob"] == f"https://{name}.blob.core.windows.net/"
+    assert props(account)["provisioningState"] == "Succeeded"
     assert account.tags == {}
+    assert account.sku is not None
     assert account.sku.tier == "Standard"
     # Read-only values are the server's, whatever the client sends.
     body2 = {**body, "properties": {"primaryEndpoints": {"blob": "https://evil/"}}}
@@ -68,7 +72,9 @@ def test_storage_account(rm, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle)
     assert moved.json()["error"]["code"] == "InvalidResourceLocation"
 
 
-def test_storage_account_names(rm, raw: Raw, arm_emulator: ArmEmulatorHandle) -> None:
+def test_storage_account_names(
+    rm: ResourceManagementClient, raw: Raw, arm_emulator: ArmEmulatorHandle
+) -> None:
     rg1 = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"}).id
     rg2 = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"}).id
     bad = raw.call(
@@ -90,7 +96,9 @@ def test_storage_account_names(rm, raw: Raw, arm_emulator: ArmEmulatorHandle) ->
     assert taken.json()["error"]["code"] == "StorageAccountAlreadyTaken"
 
 
-def test_redis_normalisation_and_keys(rm, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle) -> None:
+def test_redis_normalisation_and_keys(
+    rm: ResourceManagementClient, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle
+) -> None:
     rid = f"{rg}/providers/Microsoft.Cache/redis/{unique('cache')}"
     body = {
         "location": "westus2",
@@ -143,7 +151,7 @@ def test_redis_with_linked_server_cannot_be_deleted(rg: str, raw: Raw) -> None:
         assert refused.json()["error"]["code"] == "BadRequest"
 
 
-def test_sql_server_hides_the_password(rm, rg: str, raw: Raw) -> None:
+def test_sql_server_hides_the_password(rm: ResourceManagementClient, rg: str, raw: Raw) -> None:
     rid = f"{rg}/providers/Microsoft.Sql/servers/{unique('sql')}"
     body = {
         "location": "westus2",
@@ -153,12 +161,12 @@ def test_sql_server_hides_the_password(rm, rg: str, raw: Raw) -> None:
     assert accepted.status_code == 202
     assert set(accepted.json()) == {"operation", "startTime"}
     server = rm.resources.begin_create_or_update_by_id(rid, body, api_version="2021-11-01").result()
-    assert "administratorLoginPassword" not in server.properties
-    assert server.properties["fullyQualifiedDomainName"] == f"{rid.rsplit('/', 1)[1]}.database.windows.net"
-    assert "provisioningState" not in server.properties
+    assert "administratorLoginPassword" not in props(server)
+    assert props(server)["fullyQualifiedDomainName"] == f"{rid.rsplit('/', 1)[1]}.database.windows.net"
+    assert "provisioningState" not in props(server)
 
 
-def test_cosmos_children_keep_only_the_resource(rm, rg: str, raw: Raw) -> None:
+def test_cosmos_children_keep_only_the_resource(rm: ResourceManagementClient, rg: str, raw: Raw) -> None:
     api = "2021-05-15"
     account = f"{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{unique('cosmos')}"
     made = rm.resources.begin_create_or_update_by_id(
@@ -166,29 +174,29 @@ def test_cosmos_children_keep_only_the_resource(rm, rg: str, raw: Raw) -> None:
         {"location": "westus2", "properties": {"databaseAccountOfferType": "Standard"}},
         api_version=api,
     ).result()
-    assert made.properties["documentEndpoint"].startswith("https://")
+    assert props(made)["documentEndpoint"].startswith("https://")
     db = rm.resources.begin_create_or_update_by_id(
         f"{account}/sqlDatabases/db1",
         {"location": "westus2", "properties": {"options": {"throughput": 400}, "resource": {"id": "db1"}}},
         api_version=api,
     ).result()
-    assert set(db.properties) == {"resource"}
-    assert db.properties["resource"]["id"] == "db1"
+    assert set(props(db)) == {"resource"}
+    assert props(db)["resource"]["id"] == "db1"
     keys = raw.call("POST", f"{account}/listKeys", api).json()
     assert {"primaryMasterKey", "secondaryMasterKey"} <= set(keys)
 
 
-def test_unknown_types_fall_back_to_generic(rm, rg: str) -> None:
+def test_unknown_types_fall_back_to_generic(rm: ResourceManagementClient, rg: str) -> None:
     rid = f"{rg}/providers/Contoso.Whatever/things/t1"
     body = {"location": "westus2", "properties": {"a": [1, 2]}}
     thing = rm.resources.begin_create_or_update_by_id(rid, body, api_version="2020-01-01").result()
     assert thing.type == "Contoso.Whatever/things"
-    assert thing.properties == {"a": [1, 2], "provisioningState": "Succeeded"}
+    assert props(thing) == {"a": [1, 2], "provisioningState": "Succeeded"}
     moved = {**body, "location": "eastus"}
     with pytest.raises(HttpResponseError) as info:
         rm.resources.begin_create_or_update_by_id(rid, moved, api_version="2020-01-01").result()
     assert info.value.status_code == 409
-    assert info.value.error.code == "InvalidResourceLocation"
+    assert error_code(info.value) == "InvalidResourceLocation"
 
 
 class _EntryPoint:

@@ -22,7 +22,11 @@ def test_readme_example_program(tmp_path: Path) -> None:
     try:
         env = {**os.environ, **read_env_file(tmp_path / "sandbox.env")}
         done = subprocess.run(
-            [sys.executable, str(tmp_path / "example.py")], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, str(tmp_path / "example.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         server.stop()

@@ -338,10 +338,11 @@ class ArmEmulator:
             await asyncio.sleep(fault.delay)
             return None
         if fault.action == "reset":
+            # Drop the connection without an answer; what aiohttp then writes goes nowhere.
             transport = request.transport
             if transport is not None:
                 transport.abort()
-            raise ConnectionResetError("fault injection: connection reset")
+            return web.Response(status=500)
         headers = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = format_retry_after(fault.retry_after)
