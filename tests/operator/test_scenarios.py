@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import json
+import pathlib
 import socket
 import ssl
 import threading
@@ -11,6 +13,7 @@ import time
 import urllib.request
 from typing import Any
 
+import pytest
 from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 
 from aso.testing.arm import ArmEmulatorHandle
@@ -381,3 +384,115 @@ def test_immutable_fields_are_refused(
     )
     assert "cannot change to 'eastus'" in message
     assert _puts(arm_emulator, "microsoft.resources/resourcegroups") == puts
+
+
+def _key_and_cert(common_name: str) -> tuple[Any, bytes, bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key, key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("kind", ["certificate", "workload-identity"])
+def test_global_certificate_and_workload_identity_credentials(
+    kind: str,
+    k8s: KubeApi,
+    arm_emulator: ArmEmulatorHandle,
+    aso_operator: OperatorProcess,
+    tmp_path: pathlib.Path,
+) -> None:
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    key, key_pem, cert_pem = _key_and_cert(f"aso-{kind}")
+    client_id = f"aso-{kind}"
+    env = {"AZURE_CLIENT_ID": client_id, "AZURE_CLIENT_SECRET": ""}
+    if kind == "certificate":
+        arm_emulator.control.add_principal(
+            client_id,
+            None,
+            [arm_emulator.subscription_id],
+            tenant_id=arm_emulator.tenant_id,
+            certificate_pem=cert_pem.decode(),
+        )
+        path = tmp_path / "client.pem"
+        path.write_bytes(key_pem + cert_pem)
+        env["AZURE_CLIENT_CERTIFICATE_PATH"] = str(path)
+    else:
+        issuer, subject = "https://oidc.cluster.test", "system:serviceaccount:aso-system:aso-operator"
+        public_pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        arm_emulator.control.add_principal(
+            client_id,
+            None,
+            [arm_emulator.subscription_id],
+            tenant_id=arm_emulator.tenant_id,
+            federated=[
+                {
+                    "issuer": issuer,
+                    "subject": subject,
+                    "audience": "api://AzureADTokenExchange",
+                    "public_key_pem": public_pem.decode(),
+                }
+            ],
+        )
+        now = int(time.time())
+        token = jwt.encode(
+            {
+                "iss": issuer,
+                "sub": subject,
+                "aud": "api://AzureADTokenExchange",
+                "iat": now,
+                "exp": now + 3600,
+            },
+            key_pem,
+            algorithm="RS256",
+        )
+        path = tmp_path / "token"
+        path.write_text(token)
+        env["AZURE_FEDERATED_TOKEN_FILE"] = str(path)
+    aso_operator.env.update(env)
+    aso_operator.start()
+    create(k8s, resource_group(f"rg-{kind}"))
+    wait_ready_state(k8s, RG, f"rg-{kind}")
+    assert _arm_body(arm_emulator, _rg_id(arm_emulator, f"rg-{kind}")) is not None
+
+
+def test_existing_resource_is_adopted_and_left_unwritten_when_equal(
+    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
+) -> None:
+    arm_emulator.resource_client().resource_groups.create_or_update(
+        "rg-adopt", {"location": "westus2", "tags": {"a": "b"}}
+    )
+    puts = _puts(arm_emulator, "microsoft.resources/resourcegroups")
+    aso_operator.start()
+    create(k8s, resource_group("rg-adopt", location="West US 2", tags={"a": "b"}))
+    obj = wait_ready_state(k8s, RG, "rg-adopt")
+    assert obj["metadata"]["annotations"]["aso.dev/origin"] == "adopted"
+    assert _puts(arm_emulator, "microsoft.resources/resourcegroups") == puts
+    metrics = aso_operator.metrics()
+    assert (
+        'aso_arm_requests_total{code="200",method="GET",resource_type="Microsoft.Resources/resourceGroups"}'
+        in metrics
+    )
+    assert 'aso_reconciles_total{kind="ResourceGroup",result="success"}' in metrics
+    assert 'aso_objects{kind="ResourceGroup",ready="True"} 1.0' in metrics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 __all__ = ["child_id", "resource_type_of", "subscription_of"]
 
@@ -29,8 +30,8 @@ def child_id(parent_id: str, arm_type: str, name: str, *, extension: bool = Fals
 
 
 def resource_type_of(path: str) -> str:
-    """ARM resource type of a request path, for metrics (``operations`` for operation polls)."""
-    segments = [s for s in path.split("?")[0].split("/") if s]
+    """ARM resource type of a request URL or path, for metrics (``operations`` for operation polls)."""
+    segments = [s for s in urlsplit(path).path.split("/") if s]
     lowered = [s.lower() for s in segments]
     if any(
         s in ("operationresults", "operationstatuses", "asyncoperations", "operationsstatus") for s in lowered

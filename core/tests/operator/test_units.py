@@ -1,0 +1,317 @@
+"""Unit tests of the operator's pure pieces: mapping, drift, settings, operation records, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from aso.errors import PermanentError, RetryableError
+from aso.extensions import ArmErrorInfo
+from aso.operator.arm import RateLimiter
+from aso.operator.armid import child_id, resource_type_of, subscription_of
+from aso.operator.conditions import ready_condition
+from aso.operator.mapping import arm_body, differences, status_from_arm
+from aso.operator.operations import Operation, OperationRejected
+from aso.operator.reconciler import classify
+from aso.operator.settings import Settings, SettingsError, parse_duration
+
+SPEC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "location": {"type": "string"},
+        "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+        "sku": {"type": "object", "properties": {"name": {"type": "string"}}},
+        "redisVersion": {"type": "string", "x-aso-arm": "properties.redisVersion"},
+        "adminPassword": {
+            "type": "object",
+            "x-aso-kind": "secret",
+            "x-aso-arm": "properties.adminPassword",
+            "properties": {"name": {"type": "string"}, "key": {"type": "string"}},
+        },
+        "login": {"type": "string", "x-aso-arm": "properties.login"},
+        "loginFromConfig": {
+            "type": "object",
+            "x-aso-kind": "config",
+            "x-aso-arm": "properties.login",
+            "properties": {"name": {"type": "string"}, "key": {"type": "string"}},
+        },
+        "subnetReference": {
+            "type": "object",
+            "x-aso-kind": "reference",
+            "x-aso-arm": "properties.subnetId",
+            "properties": {"armId": {"type": "string"}},
+        },
+        "rules": {
+            "type": "array",
+            "x-aso-arm": "properties.rules",
+            "items": {"type": "object", "properties": {"ip": {"type": "string"}}},
+        },
+        "identity": {
+            "type": "object",
+            "properties": {
+                "userAssignedIdentities": {
+                    "type": "array",
+                    "x-aso-kind": "identities",
+                    "items": {"type": "object", "properties": {"reference": {"type": "object"}}},
+                }
+            },
+        },
+        "backupPolicy": {
+            "type": "object",
+            "x-aso-kind": "union",
+            "x-aso-discriminator": "type",
+            "x-aso-arm": "properties.backupPolicy",
+            "properties": {
+                "periodic": {
+                    "type": "object",
+                    "x-aso-discriminator-value": "Periodic",
+                    "properties": {"type": {"type": "string"}, "hours": {"type": "integer"}},
+                },
+                "continuous": {
+                    "type": "object",
+                    "x-aso-discriminator-value": "Continuous",
+                    "properties": {"type": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
+class FakeResolver:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def secret(self, name: str, key: str, field: str) -> str:
+        self.calls.append(f"secret {name}/{key} for {field}")
+        return "s3cret"
+
+    async def config(self, name: str, key: str, field: str) -> str:
+        self.calls.append(f"config {name}/{key} for {field}")
+        return "from-config"
+
+    async def reference(self, ref: Mapping[str, Any], field: str) -> str:
+        self.calls.append(f"reference for {field}")
+        return str(ref.get("armId") or f"/subscriptions/x/resourceGroups/rg/providers/P/t/{ref.get('name')}")
+
+
+def test_arm_body_unflattens_and_resolves() -> None:
+    spec = {
+        "azureName": "ignored",
+        "owner": {"name": "rg"},
+        "operatorSpec": {"secrets": {}},
+        "location": "westus2",
+        "tags": {"a": "b"},
+        "sku": {"name": "Basic"},
+        "redisVersion": "6",
+        "adminPassword": {"name": "pw", "key": "password"},
+        "loginFromConfig": {"name": "cfg", "key": "login"},
+        "subnetReference": {
+            "armId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/vnets/v/subnets/s"
+        },
+        "rules": [{"ip": "1.2.3.4"}],
+        "identity": {"userAssignedIdentities": [{"reference": {"name": "mi"}}]},
+        "backupPolicy": {"periodic": {"type": "Periodic", "hours": 4}},
+        "unknownField": 1,
+    }
+    resolver = FakeResolver()
+    body, secrets = asyncio.run(arm_body(SPEC_SCHEMA, spec, resolver))
+    assert body == {
+        "location": "westus2",
+        "tags": {"a": "b"},
+        "sku": {"name": "Basic"},
+        "identity": {"userAssignedIdentities": {"/subscriptions/x/resourceGroups/rg/providers/P/t/mi": {}}},
+        "properties": {
+            "redisVersion": "6",
+            "adminPassword": "s3cret",
+            "login": "from-config",
+            "subnetId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/vnets/v/subnets/s",
+            "rules": [{"ip": "1.2.3.4"}],
+            "backupPolicy": {"type": "Periodic", "hours": 4},
+        },
+    }
+    assert secrets == {"properties.adminPassword"}
+    assert "secret pw/password for adminPassword" in resolver.calls
+
+
+def test_plain_value_wins_over_its_from_config_twin() -> None:
+    spec = {"login": "direct", "loginFromConfig": {"name": "cfg", "key": "login"}}
+    resolver = FakeResolver()
+    body, _ = asyncio.run(arm_body(SPEC_SCHEMA, spec, resolver))
+    assert body == {"properties": {"login": "direct"}}
+    assert resolver.calls == []
+
+
+def test_status_from_arm_flattens_and_drops_wrong_types() -> None:
+    status_schema = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "location": {"type": "string"},
+            "redisVersion": {"type": "string", "x-aso-arm": "properties.redisVersion"},
+            "port": {"type": "integer", "x-aso-arm": "properties.port"},
+            "backupPolicy": SPEC_SCHEMA["properties"]["backupPolicy"],
+        },
+    }
+    resource = {
+        "id": "/x",
+        "location": "West US 2",
+        "properties": {"redisVersion": "6.0", "port": "not-a-number", "backupPolicy": {"type": "Continuous"}},
+        "extra": True,
+    }
+    assert status_from_arm(status_schema, resource) == {
+        "id": "/x",
+        "location": "West US 2",
+        "redisVersion": "6.0",
+        "backupPolicy": {"continuous": {"type": "Continuous"}},
+    }
+
+
+def test_differences_follow_arm_normalisation_seen_in_recordings() -> None:
+    desired = {
+        "location": "westus2",
+        "properties": {"redisVersion": "6", "sku": {"name": "Basic"}},
+        "tags": {"A": "x"},
+    }
+    actual = {
+        "location": "West US 2",
+        "properties": {"redisVersion": "6.0", "sku": {"name": "basic"}, "hostName": "h", "port": 6379},
+        "tags": {"A": "x"},
+    }
+    assert differences(desired, actual) == []
+    assert differences({"tags": {"A": "x"}}, {"tags": {"A": "X"}}) == ["tags.A"]
+    assert differences({"properties": {"redisVersion": "6"}}, {"properties": {"redisVersion": "7.0"}}) == [
+        "properties.redisVersion"
+    ]
+    assert differences({"properties": {"a": 1}}, {"properties": {}}) == ["properties.a"]
+    assert differences({"properties": {"pw": "x"}}, {"properties": {}}, frozenset({"properties.pw"})) == []
+    assert differences({"p": [1, 2]}, {"p": [1]}) == ["p"]
+
+
+def test_settings_from_env_and_errors_name_the_variable() -> None:
+    settings = Settings.from_env(
+        {
+            "AZURE_SUBSCRIPTION_ID": "sub",
+            "AZURE_SYNC_PERIOD": "15m",
+            "AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443",
+            "AZURE_TARGET_NAMESPACES": "a, b",
+            "ASO_METRICS_ADDRESS": "127.0.0.1:0",
+        }
+    )
+    assert settings.sync_period == 900
+    assert settings.namespaces == ("a", "b")
+    assert settings.instance_discovery is False
+    assert settings.metrics_address == ("127.0.0.1", 0)
+    assert Settings.from_env({}).instance_discovery is True
+    assert Settings.from_env({"AZURE_SYNC_PERIOD": "never"}).sync_period is None
+    assert parse_duration("X", "1h30m") == 5400
+    for env, name in [
+        ({"AZURE_SYNC_PERIOD": "soon"}, "AZURE_SYNC_PERIOD"),
+        ({"MAX_CONCURRENT_RECONCILES": "0"}, "MAX_CONCURRENT_RECONCILES"),
+        ({"ASO_DEFAULT_RECONCILE_POLICY": "yolo"}, "ASO_DEFAULT_RECONCILE_POLICY"),
+        ({"AZURE_RESOURCE_MANAGER_ENDPOINT": "http://plain"}, "AZURE_RESOURCE_MANAGER_ENDPOINT"),
+        ({"ASO_ARM_RATE_LIMIT": "fast"}, "ASO_ARM_RATE_LIMIT"),
+    ]:
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env(env)
+
+
+def test_operation_record_is_parsed_strictly() -> None:
+    settings = Settings(arm_endpoint="https://127.0.0.1:8443/")
+    op = Operation(
+        method="PUT", arm_id="/x", api_version="2020-06-01", status_url="https://127.0.0.1:8443/op?a=1"
+    )
+    assert Operation.from_annotation(op.to_annotation(), settings) == op
+    bad = [
+        "not json",
+        json.dumps([1]),
+        json.dumps({"method": "POST", "arm_id": "/x", "api_version": "v"}),
+        json.dumps(
+            {"method": "PUT", "arm_id": "/x", "api_version": "v", "status_url": "https://evil.test/op"}
+        ),
+        json.dumps(
+            {"method": "PUT", "arm_id": "/x", "api_version": "v", "location_url": "https://127.0.0.1:9999/op"}
+        ),
+        json.dumps({"method": "PUT", "arm_id": "/x", "api_version": "v", "pickle": "gASV"}),
+    ]
+    for raw in bad:
+        with pytest.raises(OperationRejected):
+            Operation.from_annotation(raw, settings)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retry", "severity"),
+    [
+        (429, "SubscriptionRequestsThrottled", True, "Warning"),
+        (500, "InternalServerError", True, "Warning"),
+        (0, "NetworkError", True, "Warning"),
+        (409, "Conflict", True, "Warning"),
+        (403, "AuthorizationFailed", True, "Warning"),
+        (404, "ParentResourceNotFound", True, "Warning"),
+        (400, "InvalidParameter", False, "Error"),
+        (400, "BadRequest", False, "Error"),
+        (409, "StorageAccountAlreadyTaken", False, "Error"),
+    ],
+)
+def test_classification(status: int, code: str, retry: bool, severity: str) -> None:
+    result = classify(ArmErrorInfo(status=status, code=code, message="m", retry_after=3.0))
+    assert (result.retry, result.severity, result.reason) == (retry, severity, code)
+
+
+def test_error_severities() -> None:
+    assert RetryableError("m", reason="r").severity == "Warning"
+    assert PermanentError("m", reason="r").severity == "Error"
+
+
+def test_rate_limiter_spaces_requests_after_the_burst() -> None:
+    async def run() -> float:
+        limiter = RateLimiter(rate=50, burst=5)
+        started = time.monotonic()
+        for _ in range(15):
+            await limiter.acquire("sub")
+        await limiter.acquire("other-sub")  # other subscriptions have their own bucket
+        return time.monotonic() - started
+
+    elapsed = asyncio.run(run())
+    assert 0.17 <= elapsed < 1.0  # 10 tokens beyond the burst at 50/s take about 0.2 s
+
+
+def test_arm_ids() -> None:
+    rg = "/subscriptions/s1/resourceGroups/rg"
+    account = child_id(rg, "Microsoft.Storage/storageAccounts", "acct")
+    assert account == f"{rg}/providers/Microsoft.Storage/storageAccounts/acct"
+    blob = child_id(account, "Microsoft.Storage/storageAccounts/blobServices", "default")
+    assert blob == f"{account}/blobServices/default"
+    container = child_id(blob, "Microsoft.Storage/storageAccounts/blobServices/containers", "c1")
+    assert container == f"{blob}/containers/c1"
+    assert child_id(account, "Microsoft.Authorization/roleAssignments", "r", extension=True) == (
+        f"{account}/providers/Microsoft.Authorization/roleAssignments/r"
+    )
+    assert subscription_of(container) == "s1"
+    assert resource_type_of(f"https://h:1{container}?api-version=1") == (
+        "Microsoft.Storage/storageAccounts/blobServices/containers"
+    )
+    assert resource_type_of(f"{rg}?api-version=1") == "Microsoft.Resources/resourceGroups"
+    assert resource_type_of("https://h/subscriptions/s/operationresults/x?api-version=1") == "operations"
+
+
+def test_ready_condition_keeps_transition_time_while_state_holds() -> None:
+    first = ready_condition(
+        ready=False, severity="Warning", reason="WaitingForOwner", message="a", generation=1, previous=None
+    )
+    first["lastTransitionTime"] = "2001-02-03T04:05:06Z"
+    same = ready_condition(
+        ready=False, severity="Warning", reason="WaitingForOwner", message="b", generation=2, previous=first
+    )
+    assert same["lastTransitionTime"] == "2001-02-03T04:05:06Z"
+    assert same["observedGeneration"] == 2
+    done = ready_condition(
+        ready=True, severity="", reason="Succeeded", message="", generation=2, previous=same
+    )
+    assert done["lastTransitionTime"] != "2001-02-03T04:05:06Z"
+    assert "severity" not in done
