@@ -7,8 +7,9 @@ or any azure-mgmt-* package. Run it with ``nox -s schemas`` or
 ``python -m aso.schemagen plugins/<service> [...]``; see README.md for the formats.
 """
 
-from aso.schemagen.convert import PropertyFacts, SchemaGenError, build_schemas, strip_extensions
+from aso.schemagen.convert import PropertyFacts, SchemaGenError, build_schemas
 from aso.schemagen.generate import generate_plugin, render_document
+from aso.schemas import strip_extensions
 
 __all__ = [
     "PropertyFacts",

@@ -360,12 +360,3 @@ def build_schemas(
     status = builder.status()
     builder.check_facts_used()
     return spec, status
-
-
-def strip_extensions(schema: Any) -> Any:
-    """A copy without the generator's ``x-aso-*`` annotations (what the CRD carries)."""
-    if isinstance(schema, dict):
-        return {k: strip_extensions(v) for k, v in schema.items() if not k.startswith("x-aso-")}
-    if isinstance(schema, list):
-        return [strip_extensions(v) for v in schema]
-    return schema
