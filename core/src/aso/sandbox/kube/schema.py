@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import errors
+from .builtin import OBJECT_META
 from .errors import Cause
 
 Json = dict[str, Any]
@@ -51,8 +52,6 @@ def _prune(value: Any, schema: Json, path: str, unknown: list[str], root: bool) 
         for key in list(value):
             if embedded and key in _ROOT_FIELDS:
                 if key == "metadata" and isinstance(value[key], dict):
-                    from .builtin import OBJECT_META
-
                     _prune(value[key], OBJECT_META, _join(path, key), unknown, False)
                 continue
             child_path = _join(path, key)
