@@ -315,7 +315,9 @@ class Cluster:
                 **({"shortNames": list(names["shortNames"])} if names.get("shortNames") else {}),
                 **({"categories": list(names["categories"])} if names.get("categories") else {}),
             }
-            stamp = now()
+            # Conditions keep their transition time across updates: they never change here.
+            previous = {c.get("type"): c for c in ((old or {}).get("status") or {}).get("conditions") or []}
+            stamp = previous.get("Established", {}).get("lastTransitionTime") or now()
             obj["status"] = {
                 "conditions": [
                     {
