@@ -273,6 +273,7 @@ def test_failed_operation_reports_arm_error(
     condition = ready(obj)
     assert condition["severity"] == "Error"
     assert "The size 'Small' is not offered in westus2." in condition["message"]
+    assert "[Widget default/w-fail]" in aso_operator.log()  # log lines name the object
     puts = _puts(arm_emulator, "microsoft.asotest/widgets")
     time.sleep(3)
     assert _puts(arm_emulator, "microsoft.asotest/widgets") == puts  # waits for a spec change

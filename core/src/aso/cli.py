@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import pathlib
 import sys
 from typing import Any
@@ -12,6 +11,7 @@ import click
 
 from aso import __version__
 from aso.host import Registry, load_registry
+from aso.logs import configure_logging
 
 
 def _registry() -> Registry:
@@ -49,9 +49,16 @@ def _plugin_rows(registry: Registry) -> list[dict[str, Any]]:
     show_default=True,
     help="Logging level of aso's own messages (stderr).",
 )
-def cli(log_level: str) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log line format; every line about an object names its kind, namespace and name.",
+)
+def cli(log_level: str, log_format: str) -> None:
     """aso: provision Azure resources from Kubernetes custom resources."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, log_format)
 
 
 @cli.command()
