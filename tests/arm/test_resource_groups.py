@@ -23,6 +23,8 @@ def test_resource_group_round_trip(rm: ResourceManagementClient, arm_emulator: A
     assert got.tags == {"a": "1"}
     updated = rm.resource_groups.update(name.lower(), {"tags": {"b": "2"}})
     assert updated.tags == {"b": "2"}
+    replaced = rm.resource_groups.create_or_update(name.lower(), {"location": "westus2"})
+    assert (replaced.id, replaced.name, replaced.tags) == (created.id, name, None)
     assert name in [g.name for g in rm.resource_groups.list()]
     assert rm.resource_groups.check_existence(name) is True
     rm.resource_groups.begin_delete(name).result()

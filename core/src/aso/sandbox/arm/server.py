@@ -300,7 +300,7 @@ class ArmEmulator:
         segs = ids.split_path(path)
         is_poll = len(segs) >= 2 and segs[-2].lower() in POLL_SEGMENTS
         parsed = None if is_poll else ids.parse(path)
-        self.faults.count(method, segs[-2] if is_poll else (parsed.full_type if parsed else path))
+        self.faults.count(method, segs[-2] if is_poll else (parsed.full_type if parsed else "other"))
         try:
             fault = self.faults.take(method, request.path_qs)
             if fault is not None:
@@ -559,10 +559,11 @@ class ArmEmulator:
         body = deep_merge(body, computed)
         body = deep_merge(body, render(dict(profile.set), ctx))
         name = body.pop("name", None)
+        # An update may spell the id differently: name and type keep the creating request's casing.
         out: dict[str, Any] = {
             "id": existing.id if existing else p.id,
-            "name": name if name is not None else ctx["name"],
-            "type": profile.type_name or p.full_type,
+            "name": name if name is not None else (existing.body.get("name") if existing else ctx["name"]),
+            "type": existing.body.get("type") if existing else (profile.type_name or p.full_type),
         }
         out.update(body)
         if profile.provisioning_state:
