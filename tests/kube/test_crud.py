@@ -397,3 +397,19 @@ def test_crd_status_reports_established(kube_api: KubeApi) -> None:
     assert conditions == {"NamesAccepted": "True", "Established": "True"}
     assert crd["status"]["storedVersions"] == ["v1"]
     assert crd["status"]["acceptedNames"]["kind"] == "Widget"
+
+
+def test_events_expire_after_their_ttl(tmp_path: Any) -> None:
+    from aso.sandbox.kube import KubeApiServerThread
+    from aso.testing.kube import api_client_for
+
+    with KubeApiServerThread(event_ttl=0.5) as server:
+        client = api_client_for(server.url)
+        api = KubeApi(server=server, url=server.url, kubeconfig=tmp_path / "k", client=client)
+        api.core.create_namespaced_event(
+            "default",
+            {"metadata": {"name": "old"}, "involvedObject": {"kind": "Widget", "name": "w"}, "reason": "R"},
+        )
+        assert [e.metadata.name for e in api.core.list_namespaced_event("default").items] == ["old"]
+        wait_for(lambda: not api.core.list_namespaced_event("default").items, timeout=10, what="event expiry")
+        client.close()

@@ -6,6 +6,8 @@
   with owners that do not exist are collected too.
 - Namespace controller: a terminating namespace has its content deleted (finalizers honoured) and
   disappears once it is empty.
+- Event expiry: core Events older than ``event_ttl`` (one hour, the API server's default) are
+  deleted, so a long-running sandbox does not grow without bound.
 
 Both run as one background task woken by every change, so the request that triggered the work
 returns first, as with the real controllers.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime, timedelta
 
 from . import builtin
 from .cluster import Cluster
@@ -26,8 +29,10 @@ log = logging.getLogger(__name__)
 
 
 class Controllers:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, *, event_ttl: float = 3600.0) -> None:
         self._cluster = cluster
+        self._event_ttl = event_ttl
+        self._expiry: asyncio.Task[None] | None = None
         self._store = cluster.store
         self._wake = asyncio.Event()
         self._owners_gone: set[str] = set()
@@ -54,15 +59,44 @@ class Controllers:
             ):
                 self._deleting.add((key, ns, name))
             del uid
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="kube-controllers")
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name="kube-controllers")
+        self._expiry = loop.create_task(self._expire_events(), name="kube-event-expiry")
         self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._expiry):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._expiry = None
+
+    async def _expire_events(self) -> None:
+        interval = min(60.0, max(self._event_ttl / 4, 0.05))
+        while True:
+            await asyncio.sleep(interval)
+            self.expire_events()
+
+    def expire_events(self) -> int:
+        """Delete Events whose last change is older than the TTL; returns how many."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self._event_ttl)
+        expired = 0
+        for event in list(self._store.iter(builtin.EVENTS.key)):
+            meta = event["metadata"]
+            stamp = (
+                event.get("lastTimestamp") or event.get("eventTime") or meta.get("creationTimestamp") or ""
+            )
+            try:
+                when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            if when < cutoff:
+                self._cluster.delete_now(builtin.EVENTS, meta.get("namespace", ""), meta["name"])
+                expired += 1
+        return expired
 
     def _changed(self, rt: ResourceType, event: Event) -> None:
         meta = event.obj["metadata"]

@@ -645,6 +645,7 @@ class KubeApiServer:
         resolve_service: ServiceResolver | None = None,
         history_size: int = 20_000,
         bookmark_interval: float = 10.0,
+        event_ttl: float = 3600.0,
     ) -> None:
         self.host = host
         self._port = port
@@ -655,6 +656,7 @@ class KubeApiServer:
         self.cluster = Cluster(self.store, self.converter)
         self._handlers = Handlers(self.cluster, bookmark_interval=bookmark_interval)
         self._runner: web.AppRunner | None = None
+        self._event_ttl = event_ttl
         self._controllers: Any = None
 
     @property
@@ -670,7 +672,7 @@ class KubeApiServer:
 
         self.store.load()
         self.cluster.bootstrap()
-        self._controllers = Controllers(self.cluster)
+        self._controllers = Controllers(self.cluster, event_ttl=self._event_ttl)
         self._controllers.start()
         if self._crds:
             await self.install_crds(self._crds)
