@@ -68,7 +68,7 @@ def test_storage_account(
     assert regenerated[0]["value"] != keys[0]["value"]
     assert regenerated[1]["value"] == keys[1]["value"]
     moved = raw.call("PUT", rid, STORAGE, {**body, "location": "eastus"})
-    assert moved.status_code == 409
+    assert moved.status_code == 400
     assert moved.json()["error"]["code"] == "InvalidResourceLocation"
 
 
@@ -195,7 +195,7 @@ def test_unknown_types_fall_back_to_generic(rm: ResourceManagementClient, rg: st
     moved = {**body, "location": "eastus"}
     with pytest.raises(HttpResponseError) as info:
         rm.resources.begin_create_or_update_by_id(rid, moved, api_version="2020-01-01").result()
-    assert info.value.status_code == 409
+    assert info.value.status_code == 400
     assert error_code(info.value) == "InvalidResourceLocation"
 
 

@@ -167,7 +167,7 @@ class Profile:
 
 # Applies to every type whose profile says nothing else about ``location``.
 DEFAULT_LOCATION_RULE = (
-    409,
+    400,
     "InvalidResourceLocation",
     "The resource '{name}' already exists in location '{old}' in resource group '{resourceGroup}'. "
     "A resource with the same name cannot be created in location '{new}'. Please select a new resource name.",
