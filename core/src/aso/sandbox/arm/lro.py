@@ -95,6 +95,8 @@ class Operations:
 
     def __init__(self, on_complete: Callable[[Operation], None]) -> None:
         self._ops: dict[str, Operation] = {}
+        # Ids of running operations, so the timer never walks the finished ones.
+        self._pending: set[str] = set()
         self._on_complete = on_complete
         self.dirty = False
 
@@ -137,6 +139,7 @@ class Operations:
             poll_on_get=poll_on_get,
         )
         self._ops[op.id] = op
+        self._pending.add(op.id)
         self.dirty = True
         if len(self._ops) > 20_000:
             self._forget_finished()
@@ -159,6 +162,7 @@ class Operations:
     def complete(self, op: Operation) -> None:
         if op.done:
             return
+        self._pending.discard(op.id)
         op.end_time = now_iso()
         if op.fail_with is not None:
             op.status = "Failed"
@@ -181,14 +185,19 @@ class Operations:
         return [o for o in self._ops.values() if not o.done]
 
     def _forget_finished(self) -> None:
-        for k in [k for k, o in self._ops.items() if o.done]:
+        # Bounded memory: forget the older half of the finished operations (dicts keep start
+        # order); recent ones stay pollable, as a client may poll a finished operation again.
+        finished = [k for k, o in self._ops.items() if o.done]
+        for k in finished[: len(finished) // 2]:
             del self._ops[k]
 
     def clear(self) -> None:
         self._ops.clear()
+        self._pending.clear()
 
     def dump(self) -> list[dict[str, Any]]:
         return [asdict(o) for o in self._ops.values()]
 
     def load(self, items: list[dict[str, Any]]) -> None:
         self._ops = {d["id"]: Operation(**d) for d in items}
+        self._pending = {i for i, o in self._ops.items() if not o.done}
