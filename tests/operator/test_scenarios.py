@@ -497,3 +497,22 @@ def test_existing_resource_is_adopted_and_left_unwritten_when_equal(
     )
     assert 'aso_reconciles_total{kind="ResourceGroup",result="success"}' in metrics
     assert 'aso_objects{kind="ResourceGroup",ready="True"} 1.0' in metrics
+
+
+def test_kind_extensions_shape_the_body_and_classify_errors(
+    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
+) -> None:
+    # A 400 the generic classification would call fatal; the Widget's classify_error says it heals.
+    arm_emulator.control.fail_next_operation(
+        "Microsoft.AsoTest/widgets", "WidgetQuotaReached", "Too many widgets right now.", method="PUT"
+    )
+    aso_operator.start()
+    create(k8s, resource_group("rg-ext"))
+    create(k8s, widget("w-ext", owner="rg-ext", tags={"team": "a"}))
+    obj = wait_ready_state(k8s, WIDGET, "w-ext", timeout=40)
+    assert obj["status"]["tags"] == {"team": "a", "managed-by": "aso"}
+    assert _puts(arm_emulator, "microsoft.asotest/widgets") == 2
+    events = k8s.core.list_namespaced_event("default").items
+    quota = [e for e in events if e.involved_object.name == "w-ext" and e.reason == "WidgetQuotaReached"]
+    assert quota
+    assert quota[0].type == "Warning"

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from aso import ApiVersion, Export, ResourceKind, Scope, hookimpl
+from aso import (
+    ApiVersion,
+    ArmErrorInfo,
+    Classification,
+    Export,
+    Extensions,
+    ReconcileContext,
+    ResourceKind,
+    Scope,
+    hookimpl,
+)
 
 
 def _rename(body: Mapping[str, Any], old: str, new: str) -> dict[str, Any]:
@@ -23,6 +33,22 @@ def tier_to_size(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def size_to_tier(body: Mapping[str, Any]) -> dict[str, Any]:
     return _rename(body, "size", "tier")
+
+
+async def tag_managed_by(
+    ctx: ReconcileContext, next: Callable[[], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Extension: every Widget PUT carries a ``managed-by`` tag (the default body plus one field)."""
+    body = await next()
+    body["tags"] = {**body.get("tags", {}), "managed-by": "aso"}
+    return body
+
+
+def quota_is_transient(error: ArmErrorInfo, next: Callable[[], Classification]) -> Classification:
+    """Extension: the widget provider's quota error heals by itself; everything else as default."""
+    if error.code == "WidgetQuotaReached":
+        return Classification(retry=True, severity="Warning", reason=error.code, delay=1.0)
+    return next()
 
 
 WIDGET = ResourceKind(
@@ -44,6 +70,7 @@ WIDGET = ResourceKind(
         Export(name="primaryKey", secret=True, action="listKeys", path="keys[0].value"),
         Export(name="endpoint", secret=False, path="properties.endpoint"),
     ),
+    extensions=Extensions(arm_body=tag_managed_by, classify_error=quota_is_transient),
 )
 
 

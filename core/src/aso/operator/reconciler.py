@@ -32,7 +32,14 @@ from aso.operator.credentials import (
     build_credential,
 )
 from aso.operator.kubeapi import KubeApi, resource_path
-from aso.operator.operations import OPERATION_ANNOTATION, Operation, OperationRejected, poll_once, start
+from aso.operator.operations import (
+    OPERATION_ANNOTATION,
+    TERMINAL_FAILED,
+    Operation,
+    OperationRejected,
+    poll_once,
+    start,
+)
 from aso.operator.settings import POLICIES, Settings
 from aso.schemas import object_schema
 
@@ -411,6 +418,9 @@ class Reconciler:
         if current is not None:
             self._check_location(ctx, body, current)
             drift = mapping.differences(body, current, frozenset(write_only))
+            state = str((current.get("properties") or {}).get("provisioningState") or "").lower()
+            if state in TERMINAL_FAILED:
+                drift.append(f"properties.provisioningState ({state}: the last operation failed)")
             if not ctx.annotations.get(ORIGIN_ANNOTATION):
                 ctx.annotate(ORIGIN_ANNOTATION, "adopted")
             if not drift:
