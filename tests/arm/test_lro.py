@@ -44,6 +44,12 @@ def test_generic_types_are_synchronous(arm_emulator: ArmEmulatorHandle, rg: str)
     assert again.status_code == 200
 
 
+def test_retry_after_chosen_at_run_time(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
+    arm_emulator.control.set_lro(WIDGETS, "PUT", mode="async", polls=1, retry_after=7)
+    resp = _put(arm_emulator, f"{rg}/providers/{WIDGETS}/patient", {"properties": {}})
+    assert resp.headers["Retry-After"] == "7"
+
+
 def test_async_put_with_polls(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
     arm_emulator.control.set_lro(WIDGETS, "PUT", mode="async", polls=3)
     rid = f"{rg}/providers/{WIDGETS}/slow"
