@@ -10,7 +10,7 @@ from kubernetes.client.exceptions import ApiException
 
 from aso.testing.kube import KubeApi, wait_for
 
-from .conftest import GROUP, PLURAL, raw, widget
+from .conftest import GROUP, PLURAL, raw, widget, widget_crd
 
 
 def _get(custom: Any, name: str, version: str = "v1", ns: str = "default") -> dict[str, Any]:
@@ -413,3 +413,26 @@ def test_events_expire_after_their_ttl(tmp_path: Any) -> None:
         assert [e.metadata.name for e in api.core.list_namespaced_event("default").items] == ["old"]
         wait_for(lambda: not api.core.list_namespaced_event("default").items, timeout=10, what="event expiry")
         client.close()
+
+
+def test_cluster_scoped_custom_resources(kube_api: KubeApi) -> None:
+    crd = widget_crd()
+    crd["metadata"]["name"] = f"clusterwidgets.{GROUP}"
+    crd["spec"]["scope"] = "Cluster"
+    crd["spec"]["names"] = {"kind": "ClusterWidget", "plural": "clusterwidgets", "singular": "clusterwidget"}
+    kube_api.install_crds(crd)
+    custom = kube_api.custom
+    body = widget("cw1")
+    body["kind"] = "ClusterWidget"
+    del body["metadata"]["namespace"]
+    created = custom.create_cluster_custom_object(GROUP, "v1", "clusterwidgets", body)
+    assert "namespace" not in created["metadata"]
+    assert custom.get_cluster_custom_object(GROUP, "v1", "clusterwidgets", "cw1")["spec"]["size"] == "small"
+    assert [
+        i["metadata"]["name"]
+        for i in custom.list_cluster_custom_object(GROUP, "v1", "clusterwidgets")["items"]
+    ] == ["cw1"]
+    namespaced = raw(kube_api, "GET", f"/apis/{GROUP}/v1/namespaces/default/clusterwidgets/cw1")
+    assert namespaced.status == 404
+    custom.delete_cluster_custom_object(GROUP, "v1", "clusterwidgets", "cw1")
+    assert custom.list_cluster_custom_object(GROUP, "v1", "clusterwidgets")["items"] == []
