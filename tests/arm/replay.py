@@ -10,7 +10,9 @@ recording's own polls; the emulator's by polling it). An interaction matches whe
   ``Azure-AsyncOperation``/``Location`` headers present);
 - the terminal state of the operation is the same (``Succeeded``/``Failed``);
 - a resource body from a GET has exactly the recorded top-level and ``properties`` keys (a PUT
-  answer has at least them: Azure often answers a PUT with a slimmer body than the next GET);
+  answer has at least them: Azure often answers a PUT with a slimmer body than the next GET),
+  and the same ``type``, ``location`` and values of the scalar properties the client sent (what
+  a naive client compares, normalised as the provider returns them);
 - the error code is the same.
 
 Failures Azure produced transiently (an error for a request that later succeeded, an operation
@@ -129,6 +131,23 @@ def _body_keys(body: Any) -> tuple[set[str], set[str]]:
     return set(body), set(props) if isinstance(props, dict) else set()
 
 
+def _value_differences(rec: dict[str, Any], ours: dict[str, Any], sent: dict[str, Any] | None) -> list[str]:
+    """Values a naive client compares: ``type``, ``location``, and every scalar property the client
+    itself sent in its last PUT, as the provider returned it (e.g. Redis ``redisVersion`` "6" -> "6.0")."""
+    out = [
+        f"{key}: recorded {rec[key]!r}, emulator {ours.get(key)!r}"
+        for key in ("type", "location")
+        if key in rec and rec[key] != ours.get(key)
+    ]
+    sent_props = (sent or {}).get("properties")
+    rec_props, our_props = rec.get("properties"), ours.get("properties")
+    if isinstance(sent_props, dict) and isinstance(rec_props, dict) and isinstance(our_props, dict):
+        for key, value in rec_props.items():
+            if key in sent_props and not isinstance(value, dict | list) and our_props.get(key) != value:
+                out.append(f"properties.{key}: recorded {value!r}, emulator {our_props.get(key)!r}")
+    return out
+
+
 class Replayer:
     def __init__(self, arm: ArmEmulatorHandle, subscription: str) -> None:
         self.arm = arm
@@ -138,6 +157,8 @@ class Replayer:
         self.session.verify = arm.ca_bundle
         token = arm.credential().get_token("https://management.azure.com/.default").token
         self.session.headers["Authorization"] = f"Bearer {token}"
+        # The last PUT body per resource path: the values a client set, and may compare later.
+        self._last_put: dict[str, dict[str, Any]] = {}
 
     def _follow(self, resp: requests.Response) -> str:
         """Poll the emulator's operation to its end; return its terminal state."""
@@ -205,6 +226,8 @@ class Replayer:
         outcome = Outcome(i, method, path.split("?")[0], ok=True)
         outcome.injected = self._arm_transients(recs, i)
         body = rec["request_body"]
+        if method == "PUT" and isinstance(body, dict):
+            self._last_put[outcome.path.lower()] = body
         resp = self.session.request(
             method,
             self.arm.endpoint + path,
@@ -256,5 +279,7 @@ class Replayer:
             extra = sorted(our_top - rec_top) + sorted(f"properties.{k}" for k in our_props - rec_props)
             if extra and method == "GET":
                 problems.append(f"keys not in the recording: {extra}")
+            if method == "GET" and isinstance(our_body, dict):
+                problems += _value_differences(rec_body, our_body, self._last_put.get(outcome.path.lower()))
         outcome.ok = not problems
         return outcome

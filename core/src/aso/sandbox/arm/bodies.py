@@ -138,7 +138,12 @@ def render(template: Any, ctx: Mapping[str, Any]) -> Any:
 
 
 def normalise(body: dict[str, Any], profile: Profile) -> None:
-    """Rewrite values the way the provider answers them (e.g. ``westus2`` -> ``West US 2``)."""
+    """Rewrite values the way the provider answers them.
+
+    Rules by path: ``region_display`` (``westus2`` -> ``West US 2``), ``lower``,
+    ``trailing_slash``, ``{regex, replace}`` (a substitution), or a mapping of values
+    (``{"6": "6.0"}``).
+    """
     for path, rule in profile.normalise.items():
         current = get_path(body, path)
         if current is None:
@@ -149,6 +154,12 @@ def normalise(body: dict[str, Any], profile: Profile) -> None:
         elif rule == "lower":
             if isinstance(current, str):
                 set_path(body, path, current.lower())
+        elif rule == "trailing_slash":
+            if isinstance(current, str) and not current.endswith("/"):
+                set_path(body, path, current + "/")
+        elif isinstance(rule, Mapping) and "regex" in rule:
+            if isinstance(current, str):
+                set_path(body, path, re.sub(rule["regex"], rule["replace"], current))
         elif isinstance(rule, Mapping):
             key = str(current)
             if key in rule:
