@@ -44,6 +44,8 @@ class Outcome:
     ok: bool
     problems: list[str] = field(default_factory=list)
     injected: str | None = None
+    # Terminal state of a long-running operation compared with the recording's.
+    terminal: str | None = None
 
 
 @dataclass
@@ -58,6 +60,10 @@ class FileResult:
     @property
     def total(self) -> int:
         return len(self.outcomes)
+
+    @property
+    def operations(self) -> int:
+        return sum(o.terminal is not None for o in self.outcomes)
 
     @property
     def injected(self) -> int:
@@ -118,6 +124,11 @@ def _recorded_error(recs: list[dict[str, Any]], start: int) -> dict[str, Any] | 
             error: dict[str, Any] = body.get("error") or {}
             return error
     return None
+
+
+def _same_status(method: str, recorded: int, ours: int) -> bool:
+    # Whether a PUT creates (201) or updates (200) depends on what existed when Azure recorded it.
+    return recorded == ours or (method == "PUT" and {recorded, ours} <= {200, 201})
 
 
 def _is_poll(rec: dict[str, Any], poll_paths: set[str]) -> bool:
@@ -195,7 +206,8 @@ class Replayer:
         """Arm a fault for a failure Azure produced transiently here; say which, if any."""
         rec = recs[i]
         method, path = rec["method"], rec["path"]
-        if rec["status"] >= 400:
+        # A 404 before a resource exists is not transient: the emulator must answer it itself.
+        if rec["status"] >= 400 and rec["status"] != 404:
             later_success = any(
                 r["method"] == method and r["path"] == path and r["status"] < 400 for r in recs[i + 1 :]
             )
@@ -244,17 +256,16 @@ class Replayer:
                     f"LRO pattern: recorded {rec['status']} {sorted(rec_lro)}, "
                     f"emulator {resp.status_code} {sorted(our_lro)}"
                 )
-            elif resp.status_code not in (200, 201, 202):
+            elif not _same_status(method, rec["status"], resp.status_code):
                 problems.append(f"status: recorded {rec['status']}, emulator {resp.status_code}")
             recorded_end = _recorded_terminal(recs, i)
             our_end = self._follow(resp) if our_lro else ("Succeeded" if resp.status_code < 400 else "Failed")
+            if recorded_end is not None:
+                outcome.terminal = recorded_end
             if recorded_end is not None and recorded_end != our_end:
                 problems.append(f"terminal state: recorded {recorded_end}, emulator {our_end}")
         else:
-            same = resp.status_code == rec["status"] or (
-                method == "PUT" and {resp.status_code, rec["status"]} <= {200, 201}
-            )
-            if not same:
+            if not _same_status(method, rec["status"], resp.status_code):
                 problems.append(f"status: recorded {rec['status']}, emulator {resp.status_code}")
         rec_body = rec["response_body"]
         our_body: Any = None

@@ -47,7 +47,8 @@ def test_replay(recording: Path, arm_emulator: ArmEmulatorHandle, capsys: pytest
     with capsys.disabled():
         print(
             f"\n[arm replay] {result.name}: matched {result.matched}/{result.total} "
-            f"({result.injected} transient Azure failures reproduced with fault injection)"
+            f"({result.operations} long-running operations followed to their end; "
+            f"{result.injected} transient Azure failures reproduced with fault injection)"
         )
         for index, problems in result.mismatches().items():
             print(f"    #{index}: {'; '.join(problems)}")
