@@ -227,3 +227,25 @@ def test_third_party_profiles_from_entry_points(caplog: pytest.LogCaptureFixture
     registry = ProfileRegistry(loaded)
     assert registry.get("contoso.widgets/GADGETS").put.is_async
     assert registry.get("Contoso.Widgets/other").source == "generic"
+
+
+def test_profiles_given_to_an_emulator(arm_emulator_factory: Any) -> None:
+    """A profile handed over as data (the shape entry points use) changes how a type behaves."""
+    arm = arm_emulator_factory(
+        profiles=[
+            {
+                "type": "Contoso.Widgets/gadgets",
+                "put": {"mode": "async", "create_status": 202, "headers": ["Location"], "polls": 1},
+                "provisioning_state": False,
+                "computed": {"properties": {"serial": "{name}-0001"}},
+            }
+        ]
+    )
+    raw = Raw(arm)
+    rg = arm.resource_client().resource_groups.create_or_update("g", {"location": "westus2"}).id
+    made = raw.call("PUT", f"{rg}/providers/Contoso.Widgets/gadgets/x", "2024-01-01", {"properties": {}})
+    assert made.status_code == 202
+    assert "Location" in made.headers
+    assert raw.session.get(made.headers["Location"], timeout=10).status_code == 200
+    got = raw.call("GET", f"{rg}/providers/Contoso.Widgets/gadgets/x", "2024-01-01").json()
+    assert got["properties"] == {"serial": "x-0001"}

@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -377,10 +377,17 @@ def _handle_from_info(info: dict[str, Any], control: ArmControlClient) -> ArmEmu
 class EmulatorThread:
     """Runs an :class:`~aso.sandbox.arm.ArmEmulator` on its own event loop in a daemon thread."""
 
-    def __init__(self, state_dir: Path | None = None, retry_after: int | None = 0) -> None:
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        retry_after: int | None = 0,
+        profiles: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         from aso.sandbox.arm import ArmEmulator, EmulatorConfig
 
-        self.emulator = ArmEmulator(EmulatorConfig(state_dir=state_dir, retry_after=retry_after))
+        self.emulator = ArmEmulator(
+            EmulatorConfig(state_dir=state_dir, retry_after=retry_after, profiles=profiles)
+        )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="arm-emulator", daemon=True)
         self._started = threading.Event()
@@ -491,6 +498,28 @@ def arm_emulator(arm_emulator_session: ArmEmulatorHandle) -> ArmEmulatorHandle:
     """The session's ARM emulator, reset (no resources, faults or counts) for this test."""
     arm_emulator_session.control.reset()
     return arm_emulator_session
+
+
+@pytest.fixture
+def arm_emulator_factory() -> Iterator[Callable[..., ArmEmulatorHandle]]:
+    """Start extra, independent emulators (``state_dir=``, ``retry_after=``, ``profiles=``: extra
+    profile mappings); each is stopped at the end of the test."""
+    started: list[EmulatorThread] = []
+
+    def start(
+        state_dir: Path | None = None,
+        retry_after: int | None = 0,
+        profiles: Sequence[Mapping[str, Any]] = (),
+    ) -> ArmEmulatorHandle:
+        runner = EmulatorThread(state_dir=state_dir, retry_after=retry_after, profiles=profiles)
+        started.append(runner)
+        return runner.start()
+
+    try:
+        yield start
+    finally:
+        for runner in reversed(started):
+            runner.stop()
 
 
 @pytest.fixture
