@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 import pytest
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, EmulatorThread
 
 from .conftest import error_code
 
@@ -59,6 +60,23 @@ def test_requests_without_a_valid_token_get_401(arm_emulator: ArmEmulatorHandle)
         resp = _raw(arm_emulator, path, token)
         assert resp.status_code == 401
         assert resp.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+def test_expired_token(tmp_path: Path) -> None:
+    runner = EmulatorThread(state_dir=tmp_path)
+    arm = runner.start()
+    try:
+        token = arm.credential().get_token("https://management.azure.com/.default").token
+        claims = jwt.decode(token, options={"verify_signature": False})
+        key = bytes.fromhex((tmp_path / "signing.key").read_text())
+        expired = jwt.encode({**claims, "exp": int(time.time()) - 60}, key, algorithm="HS256")
+        path = f"/subscriptions/{arm.subscription_id}/resourcegroups?api-version=2020-06-01"
+        resp = _raw(arm, path, expired)
+        assert resp.status_code == 401
+        assert resp.json()["error"]["code"] == "ExpiredAuthenticationToken"
+        assert _raw(arm, path, token).status_code == 200
+    finally:
+        runner.stop()
 
 
 def test_api_version_is_required(arm_emulator: ArmEmulatorHandle) -> None:

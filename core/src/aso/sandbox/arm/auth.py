@@ -20,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 TOKEN_LIFETIME = 3600
+# ARM answers an expired token with its own code (ExpiredAuthenticationToken); see ``verify``.
+EXPIRED = "The access token expiry UTC time is earlier than current UTC time."
 # Audiences real clients ask for; the emulator's own URL is added at run time.
 KNOWN_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net")
 
@@ -348,7 +350,7 @@ class Identity:
                 options={"verify_aud": False},
             )
         except jwt.ExpiredSignatureError:
-            return "The token is expired."
+            return EXPIRED
         except jwt.PyJWTError:
             return "The access token is invalid."
         if self.principal(claims["tid"], claims["appid"]) is None:

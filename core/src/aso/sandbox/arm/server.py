@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from . import errors, ids
-from .auth import Caller, Identity, Principal, TokenRequestError
+from .auth import EXPIRED, Caller, Identity, Principal, TokenRequestError
 from .bodies import (
     deep_merge,
     get_path,
@@ -311,7 +311,7 @@ class ArmEmulator:
             if isinstance(caller, str):
                 raise ArmError(
                     401,
-                    "InvalidAuthenticationToken",
+                    "ExpiredAuthenticationToken" if caller == EXPIRED else "InvalidAuthenticationToken",
                     caller,
                     {
                         "WWW-Authenticate": "Bearer "
