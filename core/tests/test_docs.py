@@ -27,7 +27,9 @@ def test_every_hook_is_documented_in_core_readme_with_its_signature() -> None:
     for name in _hooks():
         fn = getattr(hookspecs, name)
         signature = str(inspect.signature(fn)).replace("'", "")
-        assert f"def {name}{signature}" in readme, f"{name}: document `def {name}{signature}` in core/README.md"
+        assert f"def {name}{signature}" in readme, (
+            f"{name}: document `def {name}{signature}` in core/README.md"
+        )
 
 
 def test_every_hook_has_a_test() -> None:
