@@ -44,10 +44,22 @@ def test_generic_types_are_synchronous(arm_emulator: ArmEmulatorHandle, rg: str)
     assert again.status_code == 200
 
 
-def test_retry_after_chosen_at_run_time(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
+def test_retry_after(arm_emulator: ArmEmulatorHandle, arm_emulator_factory: Any, rg: str) -> None:
+    # The test emulator tells clients not to wait, whatever the type says...
     arm_emulator.control.set_lro(WIDGETS, "PUT", mode="async", polls=1, retry_after=7)
-    resp = _put(arm_emulator, f"{rg}/providers/{WIDGETS}/patient", {"properties": {}})
-    assert resp.headers["Retry-After"] == "7"
+    assert (
+        _put(arm_emulator, f"{rg}/providers/{WIDGETS}/quick", {"properties": {}}).headers["Retry-After"]
+        == "0"
+    )
+    # ...an emulator without that override answers the type's own value.
+    real = arm_emulator_factory(retry_after=None)
+    real.control.set_lro(WIDGETS, "PUT", mode="async", polls=1, retry_after=7)
+    group = real.resource_client().resource_groups.create_or_update("g", {"location": "westus2"}).id
+    assert (
+        _put(real, f"{group}/providers/{WIDGETS}/patient", {"properties": {}}).headers["Retry-After"] == "7"
+    )
+    sql = _put(real, f"{group}/providers/Microsoft.Sql/servers/s1", {"location": "westus2", "properties": {}})
+    assert sql.headers["Retry-After"] == "1"  # the SQL profile's value, as recorded
 
 
 def test_async_put_with_polls(arm_emulator: ArmEmulatorHandle, rg: str) -> None:

@@ -101,9 +101,6 @@ class LroSpec:
     accepted_body: str = "empty"
     operation_name: str = ""
     update_sync: bool = False
-    # Set when a test chose ``retry_after`` at run time: it then wins over the emulator-wide
-    # ``EmulatorConfig.retry_after`` (which otherwise overrides every profile's value).
-    pinned_retry_after: bool = False
 
     @property
     def is_async(self) -> bool:

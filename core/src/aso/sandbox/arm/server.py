@@ -664,9 +664,8 @@ class ArmEmulator:
             api_version=api_version,
             polls=spec.polls,
             delay=spec.delay,
-            retry_after=spec.retry_after
-            if spec.pinned_retry_after or self.config.retry_after is None
-            else self.config.retry_after,
+            # The emulator-wide value (tests: 0) wins over every profile and run-time setting.
+            retry_after=spec.retry_after if self.config.retry_after is None else self.config.retry_after,
             fail_with={"code": failure.code, "message": failure.message} if failure is not None else None,
             fail_status=failure.status if failure is not None else 400,
             prior_state=prior,
@@ -851,8 +850,6 @@ class ArmEmulator:
         base: LroSpec = getattr(self.profiles.get(full_type), method.lower())
         if "headers" in values:
             values["headers"] = tuple(values["headers"])
-        if "retry_after" in values:
-            values["pinned_retry_after"] = True
         spec = replace(base, **values)
         self.profiles.override_lro(full_type, method, spec)
         return spec
