@@ -253,6 +253,8 @@ class ArmEmulator:
         self.faults.clear()
         self.faults.reset_counts()
         self.profiles = default_registry(self.config.profiles)
+        # Principals added at run time stay; the default one comes back if a test removed it.
+        self._install_default_principals()
 
     # Routing -----------------------------------------------------------------------------
 
