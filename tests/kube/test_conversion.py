@@ -92,6 +92,7 @@ class Webhook:
             started.set()
             self._loop.run_forever()
             self._loop.run_until_complete(self._runner.cleanup())
+            self._loop.close()
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
@@ -121,13 +122,14 @@ class Webhook:
 
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
+    """Request it before ``kube_api``: the server must close its connections before the webhook stops."""
     hook = Webhook()
     hook.start()
     yield hook
     hook.stop()
 
 
-def test_webhook_converts_reads_and_writes(kube_api: KubeApi, webhook: Webhook) -> None:
+def test_webhook_converts_reads_and_writes(webhook: Webhook, kube_api: KubeApi) -> None:
     kube_api.install_crds(webhook.crd())
     custom = kube_api.custom
     custom.create_namespaced_custom_object(
@@ -163,7 +165,7 @@ def test_webhook_converts_reads_and_writes(kube_api: KubeApi, webhook: Webhook) 
     )
 
 
-def test_failed_conversion_is_a_clear_error(kube_api: KubeApi, webhook: Webhook) -> None:
+def test_failed_conversion_is_a_clear_error(webhook: Webhook, kube_api: KubeApi) -> None:
     kube_api.install_crds(webhook.crd())
     custom = kube_api.custom
     custom.create_namespaced_custom_object(GROUP, "v1", "default", PLURAL, widget("w1"))
@@ -174,7 +176,7 @@ def test_failed_conversion_is_a_clear_error(kube_api: KubeApi, webhook: Webhook)
     assert f"conversion webhook for {GROUP}/v2, Kind=Widget failed: webhook refuses today" in exc.value.body
 
 
-def test_unreachable_or_untrusted_webhook_is_a_clear_error(kube_api: KubeApi, webhook: Webhook) -> None:
+def test_unreachable_or_untrusted_webhook_is_a_clear_error(webhook: Webhook, kube_api: KubeApi) -> None:
     crd = webhook.crd()
     del crd["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"]  # the test CA is not trusted then
     kube_api.install_crds(crd)

@@ -137,5 +137,7 @@ def test_command_line_runs_persists_and_stops(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(10)
+        if process.stderr is not None:
+            process.stderr.close()
     assert process.returncode == 0
     assert '"persisted"' in (state / "snapshot.json").read_text()
