@@ -777,9 +777,11 @@ class KubeApiServerThread:
                 loop.close()
                 return
             ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self.server.stop())
-            loop.close()
+            try:
+                loop.run_forever()
+                loop.run_until_complete(self.server.stop())
+            finally:
+                loop.close()
 
         self._thread = threading.Thread(target=run, name="kube-api-server", daemon=True)
         self._thread.start()
