@@ -97,16 +97,21 @@ def cell(obj: Json, column: Column) -> Any:
         values = jsonpath.evaluate(obj, column.json_path)
     except ValueError:
         return None
-    if not values:
+    if not values or values[0] is None:
         return None
-    if column.type == "date":
-        return _age(values[0])
-    if len(values) > 1:
-        return ",".join(v if isinstance(v, str) else json.dumps(v) for v in values)
+    # Like the real convertor: the first match only, typed by the column's declared type.
     value = values[0]
-    if column.type == "string" and isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
+    if column.type == "date":
+        return _age(value) or "<invalid>" if isinstance(value, str) else None
+    if column.type == "string":
+        return value if isinstance(value, str) else json.dumps(value)
+    if column.type == "integer":
+        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if column.type == "number":
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if column.type == "boolean":
+        return value if isinstance(value, bool) else None
+    return None
 
 
 def _row_object(obj: Json, include: str) -> Json | None:
