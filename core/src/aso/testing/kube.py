@@ -98,7 +98,9 @@ def kubeconfig_env(kube_api: KubeApi, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point ``KUBECONFIG`` at ``kube_api`` (for kopf, kubectl and ``config.load_kube_config()``)."""
     monkeypatch.setenv("KUBECONFIG", str(kube_api.kubeconfig))
     # The kubernetes client reads $KUBECONFIG once, at import; kopf's login_via_client relies on it.
-    monkeypatch.setattr(kubernetes.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kube_api.kubeconfig))
+    monkeypatch.setattr(
+        kubernetes.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kube_api.kubeconfig)
+    )
     return kube_api.kubeconfig
 
 
