@@ -152,7 +152,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each phase")
     parser.add_argument("--rounds", type=int, default=1, help="times to repeat the phases")
     parser.add_argument("--skip-baseline", action="store_true", help="do not measure the do-nothing server")
-    args = parser.parse_args()
+    # ``nox -s bench -- ...`` hands the same arguments to every benchmark: ignore the others'.
+    args, _ = parser.parse_known_args()
     shape = f"{args.clients} processes x {args.threads} threads, {args.seconds:g}s"
     ctx = mp.get_context("spawn")
 
