@@ -185,3 +185,19 @@ def test_unreachable_or_untrusted_webhook_is_a_clear_error(webhook: Webhook, kub
     assert reply.status == 500
     assert "conversion webhook for test.aso.dev/v2, Kind=Widget failed" in reply.body["message"]
     assert "certificate" in reply.body["message"].lower()
+
+
+def test_watch_in_another_version_is_converted(webhook: Webhook, kube_api: KubeApi) -> None:
+    kube_api.install_crds(webhook.crd())
+    custom = kube_api.custom
+    listed = custom.list_namespaced_custom_object(GROUP, "v2", "default", PLURAL)
+    custom.create_namespaced_custom_object(GROUP, "v1", "default", PLURAL, widget("w1", location="uksouth"))
+    reply = raw(
+        kube_api,
+        "GET",
+        f"/apis/{GROUP}/v2/namespaces/default/{PLURAL}?watch=true&timeoutSeconds=1"
+        f"&resourceVersion={listed['metadata']['resourceVersion']}",
+    )
+    assert reply.body["type"] == "ADDED"
+    assert reply.body["object"]["apiVersion"] == f"{GROUP}/v2"
+    assert reply.body["object"]["spec"]["zone"] == "uksouth"

@@ -200,3 +200,23 @@ def test_explain_reads_the_crd_schema(kubectl: Kubectl) -> None:
     assert "KIND:       Widget" in explained
     assert "size" in explained
     assert "location" in explained
+
+
+def test_crd_update_keeps_objects_and_changes_columns(kubectl: Kubectl) -> None:
+    crd = widget_crd()
+    kubectl.apply(crd)
+    kubectl.apply(widget("w1", replicas=3))
+    assert (
+        kubectl.apply(crd).stdout.strip()
+        == f"customresourcedefinition.apiextensions.k8s.io/{PLURAL}.{GROUP} unchanged"
+    )
+    for version in crd["spec"]["versions"]:
+        version["additionalPrinterColumns"] = [
+            {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"}
+        ]
+    assert (
+        kubectl.apply(crd).stdout.strip()
+        == f"customresourcedefinition.apiextensions.k8s.io/{PLURAL}.{GROUP} configured"
+    )
+    rows = kubectl.run("get", "widgets").stdout.splitlines()
+    assert [row.split() for row in rows] == [["NAME", "REPLICAS"], ["w1", "3"]]
