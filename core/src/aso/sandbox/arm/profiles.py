@@ -1,6 +1,6 @@
 """Provider profiles: per resource type, how the emulated resource provider behaves.
 
-A profile is plain data (YAML files in ``profiles/`` for the built-in catalogue, or mappings
+A profile is plain data (YAML files in ``profile_data/`` for the built-in catalogue, or mappings
 handed over by a third party through the ``aso.arm_profiles`` entry-point group). It says:
 
 - how PUT/PATCH/DELETE complete: synchronously or as a long-running operation (status codes,
@@ -186,7 +186,7 @@ def _lro(data: Mapping[str, Any] | None, base: LroSpec) -> LroSpec:
 
 
 def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Profile:
-    """Build a :class:`Profile` from its plain-data form (see the YAML files in ``profiles/``)."""
+    """Build a :class:`Profile` from its plain-data form (see the YAML files in ``profile_data/``)."""
     d = dict(data)
     unknown = (
         set(d)
@@ -281,7 +281,7 @@ class ProfileRegistry:
 
 def builtin_profiles() -> list[Profile]:
     out: list[Profile] = []
-    folder = resources.files("aso.sandbox.arm").joinpath("profiles")
+    folder = resources.files("aso.sandbox.arm.profile_data")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             doc = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
