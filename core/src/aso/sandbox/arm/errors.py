@@ -55,10 +55,6 @@ def missing_api_version() -> ArmError:
     )
 
 
-def invalid_token(message: str) -> ArmError:
-    return ArmError(401, "InvalidAuthenticationToken", message)
-
-
 def authorization_failed(client_id: str, action: str, scope: str) -> ArmError:
     return ArmError(
         403,

@@ -49,7 +49,6 @@ class Operation:
     subscription_level: bool = False
     # No operation URLs were given out: GETs of the resource count as polls.
     poll_on_get: bool = False
-    result: Any = None
 
     @property
     def done(self) -> bool:
@@ -180,9 +179,6 @@ class Operations:
             for o in self._ops.values()
             if not o.done and o.polls_needed <= o.polls_seen and now >= o.ready_at
         ]
-
-    def pending(self) -> list[Operation]:
-        return [o for o in self._ops.values() if not o.done]
 
     def _forget_finished(self) -> None:
         # Bounded memory: forget the older half of the finished operations (dicts keep start

@@ -257,9 +257,6 @@ class ProfileRegistry:
     def get(self, full_type: str) -> Profile:
         return self._by_type.get(full_type.lower(), GENERIC)
 
-    def known(self, full_type: str) -> bool:
-        return full_type.lower() in self._by_type
-
     def override_lro(self, full_type: str, method: str, spec: LroSpec) -> None:
         """Change how ``method`` completes for a type at run time (control API)."""
         base = self.get(full_type)
@@ -274,9 +271,6 @@ class ProfileRegistry:
             self.add(replace(base, delete=spec))
         else:
             raise ValueError(f"no LRO settings for method {method!r}")
-
-    def __iter__(self) -> Any:
-        return iter(self._by_type.values())
 
 
 def builtin_profiles() -> list[Profile]:

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bodies import clone
 from .ids import key, parse
 
 
@@ -113,10 +112,6 @@ class Store:
 
     def load(self, items: list[dict[str, Any]]) -> None:
         self._items = {key(d["id"]): StoredResource(**d) for d in items}
-
-    def snapshot(self, resource_id: str) -> dict[str, Any] | None:
-        res = self.get(resource_id)
-        return clone(res.body) if res else None
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
