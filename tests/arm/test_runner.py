@@ -86,7 +86,7 @@ async def test_run_sandbox_writes_env_and_ready(tmp_path: Path) -> None:
         await asyncio.sleep(0.05)
     assert ready.exists()
     env = read_env_file(tmp_path / "sb" / "sandbox.env")
-    assert SANDBOX_KEYS <= set(env)  # later steps (Kubernetes API server, ...) add their own
+    assert set(env) >= SANDBOX_KEYS  # later steps (Kubernetes API server, ...) add their own
     assert env["AZURE_AUTHORITY_HOST"] == env["AZURE_RESOURCE_MANAGER_ENDPOINT"]
     stop.set()
     await asyncio.wait_for(task, 30)
