@@ -145,6 +145,67 @@ def run() -> None:
     run_operator(settings, registry)
 
 
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    help="Where to write kubeconfig, sandbox.env, ready, crds/ and operator.log.",
+)
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="Keep both servers' data here; a restart continues where it stopped (default: in memory).",
+)
+@click.option(
+    "--arm-port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."
+)
+@click.option(
+    "--kube-port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."
+)
+@click.option(
+    "--sync-period",
+    default="1h",
+    show_default=True,
+    help="AZURE_SYNC_PERIOD of the operator: how often it checks Azure for drift ('never' allowed).",
+)
+@click.option("--no-operator", is_flag=True, help="Start only the backends (run `aso run` yourself).")
+def sandbox(
+    directory: pathlib.Path,
+    state: pathlib.Path | None,
+    arm_port: int,
+    kube_port: int,
+    sync_period: str,
+    no_operator: bool,
+) -> None:
+    """Run the local sandbox: ARM emulator, Kubernetes API server and the operator, on loopback.
+
+    Writes DIR/kubeconfig and DIR/sandbox.env, then DIR/ready once everything accepts requests,
+    and runs until SIGINT/SIGTERM.
+    """
+    import asyncio
+
+    from aso.operator.settings import SettingsError, parse_duration
+    from aso.sandbox.runner import run_sandbox
+
+    try:
+        parse_duration("--sync-period", sync_period)
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sync-period") from exc
+    asyncio.run(
+        run_sandbox(
+            directory,
+            state,
+            arm_port=arm_port,
+            kube_port=kube_port,
+            operator=not no_operator,
+            sync_period=sync_period,
+        )
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

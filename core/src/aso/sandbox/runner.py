@@ -2,8 +2,10 @@
 
 :func:`run_sandbox` is a plain sequence of start steps; each step registers its own stop on an
 :class:`~contextlib.AsyncExitStack`, so SIGINT/SIGTERM (or an error) stop everything that was
-started, in reverse order. Today the only step is the ARM emulator; the Kubernetes API server
-and the operator join as further steps.
+started, in reverse order. The steps: the ARM emulator, TLS for the conversion webhook, the
+Kubernetes API server (with the CRDs of the installed plugins, their conversion webhook pointed
+at the operator's ``/convert``), then the operator: ``aso run`` as a child process, so the
+backends and the operator talk only over their sockets, as everywhere else.
 
 Files written to ``DIR``:
 
@@ -11,26 +13,40 @@ Files written to ``DIR``:
   ``AZURE_AUTHORITY_HOST``, ``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``, ``AZURE_CLIENT_SECRET``,
   ``AZURE_SUBSCRIPTION_ID``, ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``);
 - ``arm-ca.pem``: the CA bundle those variables point at;
+- ``kubeconfig``: for kubectl and the ``kubernetes`` client (``KUBECONFIG`` in ``sandbox.env``);
+- ``webhook.crt``/``webhook.key``: the certificate of the operator's conversion webhook;
+- ``crds/``: the CRDs installed; ``operator.log``: what the operator (``aso run``) logs;
 - ``ready``: created once every backend accepts requests, removed at stop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
+import os
 import shlex
 import shutil
 import signal
+import socket
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from aso.sandbox.arm import ArmEmulator, EmulatorConfig
+from aso.sandbox.kube import KubeApiServer
 
 log = logging.getLogger(__name__)
 
 READY_FILE = "ready"
 ENV_FILE = "sandbox.env"
+KUBECONFIG_FILE = "kubeconfig"
 
 
 async def start_arm(
@@ -111,16 +127,116 @@ async def wait_for_stop(stop: asyncio.Event | None = None) -> None:
             loop.remove_signal_handler(sig)
 
 
+def webhook_tls(dir: Path) -> tuple[Path, Path, bytes]:
+    """A fresh CA and a certificate for 127.0.0.1 for the operator's conversion webhook."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_path, key_path = dir / "webhook.crt", dir / "webhook.key"
+    cert.cert_chain_pems[0].write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    return cert_path, key_path, ca.cert_pem.bytes()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def start_kube(
+    dir: Path, state: Path | None, crds: list[dict[str, Any]], *, host: str = "127.0.0.1", port: int = 0
+) -> tuple[KubeApiServer, Path]:
+    """Start the Kubernetes API server with ``crds``; write ``DIR/kubeconfig``."""
+    server = KubeApiServer(host=host, port=port, state_dir=state / "kube" if state else None, crds=crds)
+    await server.start()
+    return server, server.write_kubeconfig(dir / KUBECONFIG_FILE)
+
+
+def installed_crds(dir: Path, webhook_url: str, ca_pem: bytes) -> list[dict[str, Any]]:
+    """The CRDs of the installed plugins (``aso crds``, run as a command: the sandbox never imports
+    the operator), their conversion webhook pointed at ``webhook_url``."""
+    out = dir / "crds"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "aso", "crds", "--out", str(out)], check=True, capture_output=True)
+    crds = []
+    for path in sorted(out.glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text(encoding="utf-8"))
+        webhook = (crd.get("spec", {}).get("conversion") or {}).get("webhook")
+        if webhook is not None:
+            webhook["clientConfig"] = {"url": webhook_url, "caBundle": base64.b64encode(ca_pem).decode()}
+        crds.append(crd)
+    return crds
+
+
+async def start_operator(
+    env: Mapping[str, str], health_port: int, log_path: Path
+) -> asyncio.subprocess.Process:
+    """Start ``aso run`` with ``env`` (logging to ``log_path``); return once it answers ``/readyz``."""
+    with log_path.open("ab") as log_file:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "aso",
+            "--log-level",
+            "info",
+            "run",
+            env={**os.environ, **env},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches only the sandbox, which then stops the operator once.
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{health_port}/readyz"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:
+        if proc.returncode is not None:
+            raise RuntimeError(f"the operator exited with {proc.returncode}; see {log_path}")
+        try:
+            status = await asyncio.to_thread(_http_status, url)
+        except OSError:
+            status = 0
+        if status == 200:
+            return proc
+        await asyncio.sleep(0.2)
+    await _stop_operator(proc)
+    raise TimeoutError(f"the operator did not become ready within 60 s; see {log_path}")
+
+
+def _http_status(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=2) as resp:
+        status: int = resp.status
+        return status
+
+
+async def _stop_operator(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is not None:
+        return
+    proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), timeout=30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
 async def run_sandbox(
     dir: Path,
     state: Path | None = None,
     *,
     host: str = "127.0.0.1",
     arm_port: int = 0,
+    kube_port: int = 0,
     retry_after: int | None = 1,
+    operator: bool = True,
+    sync_period: str = "1h",
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Start the sandbox backends, write ``DIR/sandbox.env`` and ``DIR/ready``, run until stopped."""
+    """Start the sandbox backends and the operator, write ``DIR/sandbox.env``, ``DIR/kubeconfig``
+    and ``DIR/ready``, and run until stopped."""
     prepare_dirs(dir, state)
     env: dict[str, str] = {}
     async with contextlib.AsyncExitStack() as stack:
@@ -130,7 +246,50 @@ async def run_sandbox(
         stack.push_async_callback(arm.stop)
         env.update(arm_env)
         log.info("ARM emulator at %s", arm.endpoint)
-        # Further steps (Kubernetes API server, operator) go here, each pushing its own stop.
+        # Step 2: TLS for the conversion webhook and the CRDs of the installed plugins pointing at it.
+        cert, key, ca_pem = webhook_tls(dir)
+        webhook_port = _free_port(host)
+        crds = installed_crds(dir, f"https://{host}:{webhook_port}/convert", ca_pem)
+        # Step 3: the Kubernetes API server.
+        kube, kubeconfig = await start_kube(dir, state, crds, host=host, port=kube_port)
+        stack.push_async_callback(kube.stop)
+        env["KUBECONFIG"] = str(kubeconfig.resolve())
+        log.info("Kubernetes API server at %s with %d CRD(s)", kube.url, len(crds))
+        # Step 4: the operator (reconciler and conversion webhook).
+        if operator:
+            health_port = _free_port(host)
+            operator_env = {
+                **env,
+                "AZURE_SYNC_PERIOD": sync_period,
+                "ASO_METRICS_ADDRESS": f"{host}:{health_port}",
+                "ASO_WEBHOOK_ADDRESS": f"{host}:{webhook_port}",
+                "ASO_WEBHOOK_CERT": str(cert),
+                "ASO_WEBHOOK_KEY": str(key),
+            }
+            proc = await start_operator(operator_env, health_port, dir / "operator.log")
+            stack.push_async_callback(_stop_operator, proc)
+            log.info(
+                "operator running (pid %d), metrics on %s:%d, log %s",
+                proc.pid,
+                host,
+                health_port,
+                dir / "operator.log",
+            )
         write_env(dir, env)
         mark_ready(dir)
+        print_usage(dir, operator)
         await wait_for_stop(stop)
+
+
+def print_usage(dir: Path, operator: bool) -> None:
+    """Tell the user how to reach the sandbox (stdout)."""
+    lines = [
+        f"aso sandbox ready in {dir}",
+        f"  export KUBECONFIG={(dir / KUBECONFIG_FILE).resolve()}",
+        f"  set -a; . {(dir / ENV_FILE).resolve()}; set +a   # Azure SDK settings of the ARM emulator",
+        "  kubectl apply -f resourcegroup.yaml; kubectl get resourcegroups -w",
+    ]
+    if not operator:
+        lines.append("  (started without the operator: run `aso run` with those settings)")
+    lines.append("Stop with Ctrl-C.")
+    print("\n".join(lines), flush=True)
