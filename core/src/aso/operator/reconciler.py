@@ -481,10 +481,15 @@ class Reconciler:
         """Write the record now, before polling: a restart then resumes it instead of a second PUT."""
         kind = ctx.kind
         path = resource_path(kind.group, kind.storage_version, kind.plural, ctx.namespace, ctx.name)
-        record = operation.to_annotation()
-        await self.kube.merge_patch(path, {"metadata": {"annotations": {OPERATION_ANNOTATION: record}}})
+        pending = (ctx.patch.get("metadata") or {}).get("annotations") or {}
+        # The origin travels with the record: after a restart only the record says what happened.
+        annotations = {OPERATION_ANNOTATION: operation.to_annotation()}
+        if pending.get(ORIGIN_ANNOTATION):
+            annotations[ORIGIN_ANNOTATION] = pending[ORIGIN_ANNOTATION]
+        await self.kube.merge_patch(path, {"metadata": {"annotations": annotations}})
         # What the object now holds, so that clearing the record later is seen as a change.
-        ctx.remember_annotation(OPERATION_ANNOTATION, record)
+        for key, value in annotations.items():
+            ctx.remember_annotation(key, value)
 
     async def _follow(self, ctx: ObjectContext, operation: Operation) -> dict[str, Any]:
         """Poll the operation for a while; finish when done, else come back later (record stays)."""
