@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import time
 import uuid
 from pathlib import Path
@@ -12,12 +11,11 @@ import pytest
 import requests
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.identity import CertificateCredential, ClientAssertionCredential, ClientSecretCredential
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from aso.testing.arm import ArmEmulatorHandle, EmulatorThread
+from aso.testing.certs import self_signed
 
 from .conftest import error_code
 
@@ -110,24 +108,8 @@ def test_subscription_access_is_per_principal(arm_emulator: ArmEmulatorHandle) -
 
 
 def _self_signed() -> tuple[bytes, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aso-test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return key_pem + cert_pem, cert_pem.decode()
+    cert = self_signed()
+    return cert.bundle, cert.cert_pem.decode()
 
 
 def test_certificate_credential(arm_emulator: ArmEmulatorHandle) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import pathlib
 import socket
@@ -17,6 +16,7 @@ import pytest
 from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 
 from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.certs import self_signed
 from aso.testing.kube import KubeApi, wait_for
 from aso.testing.operator import OperatorProcess, create, ensure_namespace, get, ready, wait_ready_state
 
@@ -387,31 +387,6 @@ def test_immutable_fields_are_refused(
     assert _puts(arm_emulator, "microsoft.resources/resourcegroups") == puts
 
 
-def _key_and_cert(common_name: str) -> tuple[Any, bytes, bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return key, key_pem, cert.public_bytes(serialization.Encoding.PEM)
-
-
 @pytest.mark.parametrize("kind", ["certificate", "workload-identity"])
 def test_global_certificate_and_workload_identity_credentials(
     kind: str,
@@ -421,9 +396,9 @@ def test_global_certificate_and_workload_identity_credentials(
     tmp_path: pathlib.Path,
 ) -> None:
     import jwt
-    from cryptography.hazmat.primitives import serialization
 
-    key, key_pem, cert_pem = _key_and_cert(f"aso-{kind}")
+    cert = self_signed(f"aso-{kind}")
+    key_pem, cert_pem = cert.key_pem, cert.cert_pem
     client_id = f"aso-{kind}"
     env = {"AZURE_CLIENT_ID": client_id, "AZURE_CLIENT_SECRET": ""}
     if kind == "certificate":
@@ -439,9 +414,7 @@ def test_global_certificate_and_workload_identity_credentials(
         env["AZURE_CLIENT_CERTIFICATE_PATH"] = str(path)
     else:
         issuer, subject = "https://oidc.cluster.test", "system:serviceaccount:aso-system:aso-operator"
-        public_pem = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        public_pem = cert.public_key_pem
         arm_emulator.control.add_principal(
             client_id,
             None,
