@@ -75,7 +75,9 @@ class Operator:
             settings.posting.enabled = False  # events are ours: one per Ready transition
             settings.peering.standalone = True
             settings.watching.server_timeout = 300
-            settings.batching.worker_limit = max(4, self.settings.max_concurrent_reconciles * 4)
+            # No cap on kopf's per-object workers: an idle worker lingers for idle_timeout, so a cap
+            # throttles throughput; MAX_CONCURRENT_RECONCILES bounds the work itself (semaphore).
+            settings.queueing.worker_limit = None
 
         @kopf.on.login(registry=reg)
         def login(**_: Any) -> kopf.ConnectionInfo:

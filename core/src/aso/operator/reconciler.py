@@ -60,6 +60,8 @@ POLICY_ANNOTATION = "serviceoperator.azure.com/reconcile-policy"
 ORIGIN_ANNOTATION = "aso.dev/origin"
 
 T = TypeVar("T")
+#: How long a Namespace's annotations and a namespace credential Secret are reused between reconciles.
+CACHE_SECONDS = 10.0
 
 _RETRYABLE_CODES = frozenset(
     {
@@ -233,6 +235,7 @@ class Reconciler:
         self._clients: dict[str, ArmClient] = {}
         self._transport: Any = None
         self._namespace_cache: dict[str, tuple[float, Mapping[str, str]]] = {}
+        self._secret_cache: dict[str, tuple[float, Mapping[str, Any] | None]] = {}
         self.semaphore = asyncio.Semaphore(settings.max_concurrent_reconciles)
 
     async def close(self) -> None:
@@ -250,8 +253,20 @@ class Reconciler:
             return cached[1]
         ns = await self.kube.get(resource_path("", "v1", "namespaces", None, namespace))
         annotations = ((ns or {}).get("metadata") or {}).get("annotations") or {}
-        self._namespace_cache[namespace] = (time.monotonic() + 10.0, annotations)
+        self._namespace_cache[namespace] = (time.monotonic() + CACHE_SECONDS, annotations)
         return annotations
+
+    async def _secret(self, namespace: str, name: str, *, cache: bool) -> Mapping[str, Any] | None:
+        """A Secret; the namespace credential is cached for a few seconds (every reconcile asks)."""
+        path = resource_path("", "v1", "secrets", namespace, name)
+        if not cache:
+            return await self.kube.get(path)
+        cached = self._secret_cache.get(path)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        secret = await self.kube.get(path)
+        self._secret_cache[path] = (time.monotonic() + CACHE_SECONDS, secret)
+        return secret
 
     async def policy(self, ctx: ObjectContext) -> str:
         value = ctx.annotations.get(POLICY_ANNOTATION)
@@ -306,7 +321,7 @@ class Reconciler:
     async def _credential(self, ctx: ObjectContext) -> CredentialSpec:
         named = ctx.annotations.get(CREDENTIAL_FROM_ANNOTATION)
         secret_name = named or NAMESPACE_SECRET
-        secret = await self.kube.get(resource_path("", "v1", "secrets", ctx.namespace, secret_name))
+        secret = await self._secret(ctx.namespace, secret_name, cache=named is None)
         if secret is None:
             if named:
                 raise RetryableError(
@@ -322,12 +337,7 @@ class Reconciler:
         client = self._clients.get(spec.cache_key)
         if client is None:
             if self._transport is None:
-                from azure.core.pipeline.transport import AioHttpTransport
-
-                kwargs: dict[str, Any] = {}
-                if self.settings.ca_bundle:
-                    kwargs["connection_verify"] = self.settings.ca_bundle
-                self._transport = AioHttpTransport(**kwargs)
+                self._transport = _transport(self.settings)
             client = ArmClient(
                 self.settings,
                 build_credential(spec, self.settings),
@@ -742,6 +752,24 @@ class _ExtensionView:
         self.arm_id = ctx.arm_id
         self.arm = ctx.arm
         self.log = ctx.log
+
+
+def _transport(settings: Settings) -> Any:
+    """One aiohttp session with one TLS context for every ARM request.
+
+    Given ``connection_verify``, azure-core builds a new SSL context per request, and aiohttp's
+    pool keys connections on it: no connection would ever be reused (a TLS handshake per request,
+    and idle sockets piling up). One context on the connector keeps the pool working.
+    """
+    import ssl
+
+    import aiohttp
+    from azure.core.pipeline.transport import AioHttpTransport
+
+    context = ssl.create_default_context(cafile=settings.ca_bundle)
+    connector = aiohttp.TCPConnector(ssl=context, limit=100)
+    session = aiohttp.ClientSession(connector=connector, trust_env=False)
+    return AioHttpTransport(session=session, session_owner=True)
 
 
 class _SharedTransport(AsyncHttpTransport):
