@@ -242,6 +242,23 @@ def test_credential_scopes(
     missing = wait_ready_state(k8s, RG, "rg-missing", status="False", reason="SecretNotFound")
     assert "nope" in ready(missing)["message"]
 
+    # A Secret of another namespace can never be named: the annotation is a name in this namespace.
+    create(
+        k8s,
+        resource_group(
+            "rg-cross", annotations={"serviceoperator.azure.com/credential-from": "team-a/aso-credential"}
+        ),
+    )
+    wait_ready_state(k8s, RG, "rg-cross", status="False", reason="SecretNotFound")
+    assert _arm_body(arm_emulator, _rg_id(arm_emulator, "rg-cross", other_sub)) is None
+
+    # A child whose credential is for another subscription than its owner's is refused.
+    per_resource = {"serviceoperator.azure.com/credential-from": "per-resource"}
+    create(k8s, widget("w-mismatch", owner="rg-global", annotations=per_resource))
+    mismatch = wait_ready_state(k8s, WIDGET, "w-mismatch", status="False", reason="SubscriptionMismatch")
+    assert ready(mismatch)["severity"] == "Error"
+    assert arm_emulator.control.resources("Microsoft.AsoTest/widgets") == []
+
 
 def test_throttling_and_server_errors_are_retried(
     k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess

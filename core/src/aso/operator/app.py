@@ -75,9 +75,11 @@ class Operator:
             settings.posting.enabled = False  # events are ours: one per Ready transition
             settings.peering.standalone = True
             settings.watching.server_timeout = 300
-            # No cap on kopf's per-object workers: an idle worker lingers for idle_timeout, so a cap
-            # throttles throughput; MAX_CONCURRENT_RECONCILES bounds the work itself (semaphore).
-            settings.queueing.worker_limit = None
+            # Bound kopf's per-object workers so that a restart over many objects does not hold one
+            # pending handler per object in memory; a worker lingers idle_timeout after its last
+            # event, so keep that short or the bound would throttle throughput instead.
+            settings.queueing.worker_limit = max(64, 4 * self.settings.max_concurrent_reconciles)
+            settings.queueing.idle_timeout = 0.2
 
         @kopf.on.login(registry=reg)
         def login(**_: Any) -> kopf.ConnectionInfo:
