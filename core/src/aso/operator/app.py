@@ -75,11 +75,11 @@ class Operator:
             settings.posting.enabled = False  # events are ours: one per Ready transition
             settings.peering.standalone = True
             settings.watching.server_timeout = 300
-            # Bound kopf's per-object workers so that a restart over many objects does not hold one
-            # pending handler per object in memory; a worker lingers idle_timeout after its last
-            # event, so keep that short or the bound would throttle throughput instead.
-            settings.queueing.worker_limit = max(64, 4 * self.settings.max_concurrent_reconciles)
-            settings.queueing.idle_timeout = 0.2
+            # No cap on kopf's per-object workers: an idle worker lingers for idle_timeout, so a cap
+            # throttles throughput; MAX_CONCURRENT_RECONCILES bounds the work itself (semaphore).
+            # (A cap of 4x with a 0.2 s idle timeout was measured: 78 vs 95 objects/s at 10,000
+            # objects, and no lower peak RSS after a restart.)
+            settings.queueing.worker_limit = None
 
         @kopf.on.login(registry=reg)
         def login(**_: Any) -> kopf.ConnectionInfo:
