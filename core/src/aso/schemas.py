@@ -109,8 +109,12 @@ def _operator_spec_schema(kind: ResourceKind) -> dict[str, Any] | None:
     }
 
 
+@functools.cache
 def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
-    """The openAPIV3 schema of a whole object of ``kind`` at ``version`` (still with ``x-aso-*`` keys)."""
+    """The openAPIV3 schema of a whole object of ``kind`` at ``version`` (still with ``x-aso-*`` keys).
+
+    Built once per kind and version (the reconciler asks on every reconcile); treat it as read-only.
+    """
     data = version_data(kind.schema_package, kind.kind, version)
     spec = copy.deepcopy(data["spec"])
     spec.setdefault("type", "object")
