@@ -11,7 +11,7 @@ import trustme
 import yaml
 from aso_testkinds.objects import RG
 
-from aso.crd import point_webhook
+from aso.sandbox.runner import point_webhook
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import KubeApi
 from aso.testing.operator import OperatorProcess, free_port, wait_ready_state

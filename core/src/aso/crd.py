@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import copy
 import pathlib
 from typing import Any
 
@@ -13,7 +11,7 @@ from aso.host import Registry
 from aso.kinds import ResourceKind
 from aso.schemas import object_schema, strip_extensions
 
-__all__ = ["WEBHOOK_NAMESPACE", "WEBHOOK_PATH", "WEBHOOK_SERVICE", "build_crd", "point_webhook", "write_crds"]
+__all__ = ["WEBHOOK_NAMESPACE", "WEBHOOK_PATH", "WEBHOOK_SERVICE", "build_crd", "write_crds"]
 
 WEBHOOK_SERVICE = "aso-webhook"
 WEBHOOK_NAMESPACE = "aso-system"
@@ -98,15 +96,3 @@ def write_crds(registry: Registry, out: pathlib.Path) -> list[pathlib.Path]:
         path.write_text(dump_yaml(build_crd(kind)), encoding="utf-8")
         written.append(path)
     return written
-
-
-def point_webhook(crd: dict[str, Any], url: str, ca_pem: bytes) -> dict[str, Any]:
-    """A copy of ``crd`` whose conversion webhook is called at ``url``, trusting ``ca_pem``.
-
-    Committed CRDs name the in-cluster Service; the sandbox and tests serve ``/convert`` elsewhere.
-    """
-    out = copy.deepcopy(crd)
-    webhook = (out.get("spec", {}).get("conversion") or {}).get("webhook")
-    if webhook is not None:
-        webhook["clientConfig"] = {"url": url, "caBundle": base64.b64encode(ca_pem).decode()}
-    return out

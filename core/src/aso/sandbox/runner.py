@@ -161,14 +161,21 @@ def installed_crds(dir: Path, webhook_url: str, ca_pem: bytes) -> list[dict[str,
     out = dir / "crds"
     shutil.rmtree(out, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "aso", "crds", "--out", str(out)], check=True, capture_output=True)
-    crds = []
-    for path in sorted(out.glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text(encoding="utf-8"))
-        webhook = (crd.get("spec", {}).get("conversion") or {}).get("webhook")
-        if webhook is not None:
-            webhook["clientConfig"] = {"url": webhook_url, "caBundle": base64.b64encode(ca_pem).decode()}
-        crds.append(crd)
-    return crds
+    return [
+        point_webhook(yaml.safe_load(path.read_text(encoding="utf-8")), webhook_url, ca_pem)
+        for path in sorted(out.glob("*.yaml"))
+    ]
+
+
+def point_webhook(crd: dict[str, Any], url: str, ca_pem: bytes) -> dict[str, Any]:
+    """``crd`` with its conversion webhook called at ``url``, trusting ``ca_pem`` (changed in place).
+
+    Committed CRDs name the in-cluster Service; the sandbox and tests serve ``/convert`` elsewhere.
+    """
+    webhook = (crd.get("spec", {}).get("conversion") or {}).get("webhook")
+    if webhook is not None:
+        webhook["clientConfig"] = {"url": url, "caBundle": base64.b64encode(ca_pem).decode()}
+    return crd
 
 
 async def start_operator(
