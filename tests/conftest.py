@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pathlib
 import sys
+from typing import Any
 
 import pytest
 
 from aso.host import Registry, load_registry
 
-TESTKINDS = pathlib.Path(__file__).parent / "testkinds"
+REPO = pathlib.Path(__file__).resolve().parents[1]
+TESTKINDS = REPO / "tests" / "testkinds"
 if str(TESTKINDS) not in sys.path:
     sys.path.insert(0, str(TESTKINDS))
 
@@ -29,3 +31,30 @@ def registry() -> Registry:
     from aso_testkinds import plugin
 
     return load_registry(extra_plugins=[("testkinds", plugin)])
+
+
+# The operator's end-to-end fixtures (tests/operator, tests/reliability); tests/kube overrides kube_crds.
+
+
+@pytest.fixture
+def kube_crds() -> list[Any]:
+    from aso_testkinds.plugin import WIDGET
+
+    from aso.crd import build_crd
+
+    return [REPO / "crds", build_crd(WIDGET)]
+
+
+@pytest.fixture
+def operator_plugins(tmp_path: pathlib.Path) -> Any:
+    from aso.testing.operator import plugin_path
+
+    return plugin_path(tmp_path / "site", {"testkinds": "aso_testkinds.plugin"}, [TESTKINDS])
+
+
+@pytest.fixture
+def k8s(kube_api: Any) -> Any:
+    from aso.testing.operator import ensure_namespace
+
+    ensure_namespace(kube_api, "default")
+    return kube_api
