@@ -123,6 +123,54 @@ def crds(out: pathlib.Path) -> None:
 
 
 @cli.command()
+@click.argument(
+    "plugin_dirs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=pathlib.Path),
+    metavar="PLUGIN_DIR...",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a committed schema file is stale.")
+@click.option(
+    "--current-env",
+    is_flag=True,
+    help="Run the generator in this environment (it must hold the pinned SDK) instead of a throwaway venv.",
+)
+def schemas(plugin_dirs: tuple[pathlib.Path, ...], check: bool, current_env: bool) -> None:
+    """Generate a plugin's CRD schema data from the Azure SDK release pinned in its schemagen.yaml.
+
+    For each distinct pin, installs that release into a throwaway venv (uv when on PATH, else
+    the stdlib venv) and writes <package>/schemas/<kind>.<version>.json into the plugin's
+    package. See the plugin author guide (`python -m aso.docs`) for the configuration.
+    """
+    from aso.schemagen.__main__ import main as generate_here
+    from aso.schemagen.config import CONFIG_FILE
+    from aso.schemagen.convert import SchemaGenError
+    from aso.schemagen.envs import generate_in_throwaway_envs
+
+    status = 0
+    for plugin_dir in plugin_dirs:
+        if not (plugin_dir / CONFIG_FILE).is_file():
+            click.echo(f"skipped {plugin_dir}: no {CONFIG_FILE}")
+            continue
+        if current_env:
+            code = generate_here([*(["--check"] if check else []), str(plugin_dir)])
+            if code == 2:
+                sys.exit(2)
+            status = max(status, code)
+            continue
+        try:
+            code, lines = generate_in_throwaway_envs(plugin_dir, check=check, echo=click.echo)
+        except SchemaGenError as error:
+            click.echo(f"aso schemas: {plugin_dir}: {error}", err=True)
+            sys.exit(2)
+        for line in lines:
+            click.echo(line)
+        status = max(status, code)
+    sys.exit(status)
+
+
+@cli.command()
 def run() -> None:
     """Run the operator against the cluster of KUBECONFIG (or in-cluster) until SIGINT/SIGTERM.
 

@@ -1,6 +1,6 @@
 """Reads the committed schema data of a kind's version and assembles its full object schema.
 
-The data files are written by ``nox -s schemas`` (see ``aso.schemagen``) into each plugin package as
+The data files are written by ``aso schemas`` (see ``aso.schemagen``) into each plugin package as
 ``schemas/<kind lowercased>.<version>.json``. They hold the ARM-derived ``spec`` and ``status``
 schemas, annotated with ``x-aso-*`` keys that tell the reconciler how spec fields map to ARM. This
 module adds what every kind shares in ASO's shape (``azureName``, ``owner``, ``operatorSpec``,
@@ -72,7 +72,7 @@ def version_data(package: str, kind: str, version: str) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise FileNotFoundError(
             f"no schema data for {kind} {version} in package {package!r} (expected {path}); "
-            "run `nox -s schemas` to generate it"
+            "run `aso schemas <plugin dir>` to generate it"
         ) from exc
     data: dict[str, Any] = json.loads(text)
     return data
@@ -91,7 +91,8 @@ def _owner_schema(kind: ResourceKind) -> dict[str, Any] | None:
     return schema
 
 
-def _operator_spec_schema(kind: ResourceKind) -> dict[str, Any] | None:
+def _operator_spec_schema(kind: ResourceKind) -> dict[str, Any]:
+    """``spec.operatorSpec``, present on every kind as in ASO; it holds the kind's exports."""
     destination = _ref_object("name", "key", required=("name",))
     secrets = {e.name: copy.deepcopy(destination) for e in kind.exports if e.secret}
     config_maps = {e.name: copy.deepcopy(destination) for e in kind.exports if not e.secret}
@@ -100,8 +101,6 @@ def _operator_spec_schema(kind: ResourceKind) -> dict[str, Any] | None:
         props["secrets"] = {"type": "object", "properties": secrets}
     if config_maps:
         props["configMaps"] = {"type": "object", "properties": config_maps}
-    if not props:
-        return None
     return {
         "type": "object",
         "description": "Settings of the operator, not sent to Azure.",
@@ -129,9 +128,7 @@ def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
     if owner is not None:
         spec_props["owner"] = owner
         required.append("owner")
-    operator_spec = _operator_spec_schema(kind)
-    if operator_spec is not None:
-        spec_props["operatorSpec"] = operator_spec
+    spec_props["operatorSpec"] = _operator_spec_schema(kind)
     if required:
         spec["required"] = sorted(set(required))
 

@@ -210,3 +210,49 @@ class Server(Model):
         **kwargs: Any,
     ) -> None:
         self.location = location
+
+
+class CreateMode(str, enum.Enum):
+    DEFAULT = "default"
+    RECOVER = "recover"
+
+
+class VaultCreateOrUpdateParameters(Model):
+    """The request body of a vault: ``location`` required, no ``id``/``name``/``type``.
+
+    :ivar location: The supported Azure location. Required.
+    :vartype location: str
+    :ivar create_mode: The vault's create mode.
+    :vartype create_mode: str or ~fake.CreateMode
+    :ivar tenant_id: The tenant. Required.
+    :vartype tenant_id: str
+    """
+
+    _validation = {"location": {"required": True}, "tenant_id": {"required": True}}
+    _attribute_map = {
+        "location": {"key": "location", "type": "str"},
+        "create_mode": {"key": "properties.createMode", "type": "str"},
+        "tenant_id": {"key": "properties.tenantId", "type": "str"},
+        "soft_delete": {"key": "properties.enableSoftDelete", "type": "bool"},
+    }
+
+    def __init__(
+        self, *, location: str, create_mode: Optional[Union[str, "_models.CreateMode"]] = None
+    ) -> None:
+        self.location = location
+        self.create_mode = create_mode
+
+
+class Vault(Model):
+    """The response model of a vault: ``id``, ``name``, ``type`` read-only, ``location`` optional."""
+
+    _validation = {"id": {"readonly": True}, "name": {"readonly": True}, "type": {"readonly": True}}
+    _attribute_map = {
+        "id": {"key": "id", "type": "str"},
+        "name": {"key": "name", "type": "str"},
+        "type": {"key": "type", "type": "str"},
+        "location": {"key": "location", "type": "str"},
+        "create_mode": {"key": "properties.createMode", "type": "str"},
+        "tenant_id": {"key": "properties.tenantId", "type": "str"},
+        "vault_uri": {"key": "properties.vaultUri", "type": "str"},
+    }

@@ -311,3 +311,51 @@ def test_restfield_recursion_guard(vault: tuple[Schema, Schema]) -> None:
     assert tree["properties"]["children"]["items"]["x-kubernetes-preserve-unknown-fields"] is True
     for schema in vault:
         assert_structural(schema)
+
+
+# -- ASO's generator-config facts beyond the SDK -------------------------------------------------
+
+
+def test_separate_status_model(msrest: ModuleType) -> None:
+    """ASO's Vault: spec from the request model (location required), status from the response."""
+    spec, status = build_schemas(msrest.VaultCreateOrUpdateParameters, status_model=msrest.Vault)
+    assert spec["required"] == ["location", "tenantId"]
+    assert "vaultUri" not in spec["properties"]
+    assert {"id", "name", "type", "location", "vaultUri"} <= set(status["properties"])
+
+
+def test_a_fact_of_the_status_model_only_counts_as_used(msrest: ModuleType) -> None:
+    facts = {"properties.vaultUri": PropertyFacts(rename="uri")}
+    _, status = build_schemas(msrest.VaultCreateOrUpdateParameters, facts, status_model=msrest.Vault)
+    assert status["properties"]["uri"]["x-aso-arm"] == "properties.vaultUri"
+    with pytest.raises(SchemaGenError, match=r"properties\.nope"):
+        build_schemas(
+            msrest.VaultCreateOrUpdateParameters,
+            {"properties.nope": PropertyFacts(rename="x")},
+            status_model=msrest.Vault,
+        )
+
+
+def test_required_overrides(msrest: ModuleType) -> None:
+    facts = {
+        "properties.tenantId": PropertyFacts(required=False),
+        "properties.enableSoftDelete": PropertyFacts(required=True),
+    }
+    spec, _ = build_schemas(msrest.VaultCreateOrUpdateParameters, facts)
+    assert spec["required"] == ["enableSoftDelete", "location"]
+
+
+def test_enum_additions(msrest: ModuleType) -> None:
+    """ASO adds ``createOrRecover`` on top of the SDK's CreateMode; status keeps no enum."""
+    facts = {"properties.createMode": PropertyFacts(add_enum=("createOrRecover",))}
+    spec, status = build_schemas(msrest.VaultCreateOrUpdateParameters, facts, status_model=msrest.Vault)
+    assert spec["properties"]["createMode"]["enum"] == ["default", "recover", "createOrRecover"]
+    assert "enum" not in status["properties"]["createMode"]
+
+
+def test_enum_addition_to_a_non_string_is_an_error(msrest: ModuleType) -> None:
+    with pytest.raises(SchemaGenError, match=r"enableSoftDelete: addEnum applies to a string"):
+        build_schemas(
+            msrest.VaultCreateOrUpdateParameters,
+            {"properties.enableSoftDelete": PropertyFacts(add_enum=("x",))},
+        )

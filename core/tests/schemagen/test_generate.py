@@ -109,3 +109,71 @@ def test_missing_model_is_reported(
 def test_plugin_without_config_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path)]) == 0
     assert "no schemagen.yaml" in capsys.readouterr().out
+
+
+def write_vault_plugin(tmp_path: Path, msrest: ModuleType, facts: str) -> Path:
+    (tmp_path / "src" / "aso_fake").mkdir(parents=True)
+    (tmp_path / "schemagen.yaml").write_text(
+        f"""
+package: aso_fake
+sdk: "{PIN}"
+kinds:
+  Vault:
+    armType: Microsoft.KeyVault/vaults
+    versions:
+      v1api20230701:
+        armApiVersion: "2023-07-01"
+        model: {msrest.__name__}.VaultCreateOrUpdateParameters
+        statusModel: {msrest.__name__}.Vault
+        properties:
+{facts}""",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_aso_generator_facts_from_the_config(tmp_path: Path, msrest: ModuleType) -> None:
+    """statusModel, required overrides, enum additions and renames; ASO's `$` spellings accepted."""
+    plugin = write_vault_plugin(
+        tmp_path,
+        msrest,
+        """          properties.createMode: {addEnum: [createOrRecover]}
+          properties.tenantId: {$required: false, $importConfigMapMode: optional}
+          properties.vaultUri: {$renameTo: uri}
+""",
+    )
+    assert main([str(plugin)]) == 0
+    document = json.loads((plugin / "src/aso_fake/schemas/vault.v1api20230701.json").read_text())
+    spec, status = document["spec"], document["status"]
+    assert spec["properties"]["createMode"]["enum"][-1] == "createOrRecover"
+    assert spec["required"] == ["location"]
+    assert "tenantIdFromConfig" in spec["properties"]
+    assert {"id", "name", "type", "uri"} <= set(status["properties"])
+    assert document["source"].endswith(f"(status: {msrest.__name__}.Vault)")
+
+
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        ("          properties.tenantId: {required: yes please}\n", r"tenantId\.required: expected true"),
+        ("          properties.createMode: {addEnum: createOrRecover}\n", r"addEnum: expected a list"),
+        ("          properties.tenantId: {isSecret: 1}\n", r"tenantId\.isSecret: expected true or false"),
+    ],
+)
+def test_bad_fact_values_are_named(tmp_path: Path, msrest: ModuleType, facts: str, message: str) -> None:
+    plugin = write_vault_plugin(tmp_path, msrest, facts)
+    with pytest.raises(SchemaGenError, match=message):
+        load_config(plugin)
+
+
+def test_aso_schemas_command_in_the_current_env(tmp_path: Path, msrest: ModuleType) -> None:
+    from click.testing import CliRunner
+
+    from aso.cli import cli
+
+    plugin = write_plugin(tmp_path, msrest)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["schemas", "--current-env", str(plugin)])
+    assert result.exit_code == 0, result.output
+    assert "server.v1api20200101.json" in result.output
+    assert runner.invoke(cli, ["schemas", "--current-env", "--check", str(plugin)]).exit_code == 0

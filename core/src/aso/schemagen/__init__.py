@@ -1,10 +1,10 @@
-"""Dev-only generator of the committed CRD schema data of plugins.
+"""Generator of the committed CRD schema data of plugins (``aso schemas PLUGIN_DIR``).
 
-Reads ``plugins/<service>/schemagen.yaml``, imports the pinned Azure SDK model class
-of each kind and version, and writes ``<package>/schemas/<kind>.<version>.json``.
-The operator and ``aso crds`` read those JSON files and never import this package
-or any azure-mgmt-* package. Run it with ``nox -s schemas`` or
-``python -m aso.schemagen plugins/<service> [...]``; see README.md for the formats.
+Reads ``<plugin dir>/schemagen.yaml``, imports the pinned Azure SDK model class of each
+kind and version (in a throwaway venv holding that release, see :mod:`aso.schemagen.envs`),
+and writes ``<package>/schemas/<kind>.<version>.json``. The operator and ``aso crds`` read
+those JSON files and never import this package or any azure-mgmt-* package; see README.md
+for the formats.
 """
 
 from aso.schemagen.convert import PropertyFacts, SchemaGenError, build_schemas

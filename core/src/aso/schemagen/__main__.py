@@ -1,4 +1,5 @@
-"""``python -m aso.schemagen [--check] PLUGIN_DIR...``: regenerate committed schema data."""
+"""``python -m aso.schemagen [--check] [--sdk PIN] PLUGIN_DIR...``: generate schema data in this
+environment (which must hold the pinned SDK). ``aso schemas`` runs it in a throwaway venv."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("plugin_dirs", nargs="+", type=Path, metavar="PLUGIN_DIR")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
+    parser.add_argument("--sdk", default=None, help="only the versions pinned to this name==version")
     args = parser.parse_args(argv)
     stale = False
     for plugin_dir in args.plugin_dirs:
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {plugin_dir}: no {CONFIG_FILE}")
             continue
         try:
-            changed = generate_plugin(plugin_dir, check=args.check)
+            changed = generate_plugin(plugin_dir, check=args.check, sdk=args.sdk)
         except SchemaGenError as error:
             print(f"schemagen: {plugin_dir}: {error}", file=sys.stderr)
             return 2

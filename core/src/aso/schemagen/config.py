@@ -1,4 +1,4 @@
-"""The per-plugin generator configuration, ``plugins/<service>/schemagen.yaml``.
+"""The per-plugin generator configuration, ``<plugin dir>/schemagen.yaml``.
 
 See README.md in this package for the format. Loading validates eagerly so a typo
 fails with the file and key named, before any SDK is imported.
@@ -16,8 +16,16 @@ from aso.schemagen.convert import PropertyFacts, SchemaGenError
 
 CONFIG_FILE = "schemagen.yaml"
 
-_FACT_KEYS = {"armReference", "isSecret", "importConfigMapMode", "rename"}
-_VERSION_KEYS = {"armApiVersion", "sdk", "model", "properties", "export"}
+_FACT_KEYS = {"armReference", "isSecret", "importConfigMapMode", "rename", "required", "addEnum"}
+# ASO's spellings in v2/azure-arm.yaml, accepted so facts can be copied from there unchanged.
+_ASO_SPELLINGS = {
+    "$armReference": "armReference",
+    "$isSecret": "isSecret",
+    "$importConfigMapMode": "importConfigMapMode",
+    "$renameTo": "rename",
+    "$required": "required",
+}
+_VERSION_KEYS = {"armApiVersion", "sdk", "model", "statusModel", "properties", "export"}
 _KIND_KEYS = {"armType", "versions"}
 
 
@@ -30,7 +38,9 @@ class VersionConfig:
     sdk: str
     """Pinned distribution the model comes from, ``name==version``."""
     model: str
-    """Dotted path of the SDK model class."""
+    """Dotted path of the SDK model class (the request body: ``spec``)."""
+    status_model: str | None = None
+    """Dotted path of the response model for ``status`` when it differs from ``model``."""
     facts: dict[str, PropertyFacts] = field(default_factory=dict)
 
     @property
@@ -43,6 +53,11 @@ class PluginConfig:
     plugin_dir: Path
     package: str
     versions: list[VersionConfig]
+
+    @property
+    def sdks(self) -> list[str]:
+        """The distinct SDK pins, in the order the versions name them."""
+        return list(dict.fromkeys(v.sdk for v in self.versions))
 
     @property
     def schemas_dir(self) -> Path:
@@ -72,7 +87,7 @@ def _facts(raw: Any, where: str) -> dict[str, PropertyFacts]:
     result: dict[str, PropertyFacts] = {}
     for path, entry in _mapping(raw or {}, where).items():
         here = f"{where}.{path}"
-        entry = _mapping(entry, here)
+        entry = {_ASO_SPELLINGS.get(key, key): value for key, value in _mapping(entry, here).items()}
         unknown = set(entry) - _FACT_KEYS
         if unknown:
             raise _fail(here, f"unknown keys {sorted(unknown)} (allowed: {sorted(_FACT_KEYS)})")
@@ -80,11 +95,22 @@ def _facts(raw: Any, where: str) -> dict[str, PropertyFacts]:
         if mode not in (None, "optional", "required"):
             raise _fail(here, "importConfigMapMode must be optional or required")
         rename = entry.get("rename")
+        required = entry.get("required")
+        if required is not None and not isinstance(required, bool):
+            raise _fail(f"{here}.required", "expected true or false")
+        add_enum = entry.get("addEnum", [])
+        if not isinstance(add_enum, list) or not all(isinstance(v, str) and v for v in add_enum):
+            raise _fail(f"{here}.addEnum", "expected a list of strings")
+        for flag in ("armReference", "isSecret"):
+            if not isinstance(entry.get(flag, False), bool):
+                raise _fail(f"{here}.{flag}", "expected true or false")
         result[str(path)] = PropertyFacts(
-            arm_reference=bool(entry.get("armReference", False)),
-            is_secret=bool(entry.get("isSecret", False)),
+            arm_reference=entry.get("armReference", False),
+            is_secret=entry.get("isSecret", False),
             import_config_map_mode=mode,
             rename=_string(rename, f"{here}.rename") if rename is not None else None,
+            required=required,
+            add_enum=tuple(add_enum),
         )
     return result
 
@@ -128,6 +154,11 @@ def load_config(plugin_dir: Path) -> PluginConfig:
                     ),
                     sdk=sdk,
                     model=_string(version_raw.get("model"), f"{version_where}.model"),
+                    status_model=(
+                        _string(version_raw["statusModel"], f"{version_where}.statusModel")
+                        if "statusModel" in version_raw
+                        else None
+                    ),
                     facts=_facts(version_raw.get("properties"), f"{version_where}.properties"),
                 )
             )

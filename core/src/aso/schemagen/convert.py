@@ -40,12 +40,16 @@ ConfigMode = Literal["optional", "required"]
 
 @dataclass(frozen=True, kw_only=True)
 class PropertyFacts:
-    """What ASO's ``v2/azure-arm.yaml`` says about one property, plus our renames."""
+    """What ASO's ``v2/azure-arm.yaml`` says about one property, plus our overrides."""
 
     arm_reference: bool = False
     is_secret: bool = False
     import_config_map_mode: ConfigMode | None = None
     rename: str | None = None
+    #: Overrides whether ``spec`` requires the property (``None``: as the SDK says).
+    required: bool | None = None
+    #: Values added to the SDK's enum in ``spec`` (ASO's additions, e.g. ``createOrRecover``).
+    add_enum: tuple[str, ...] = ()
 
 
 class SchemaGenError(ValueError):
@@ -145,12 +149,8 @@ class SchemaBuilder:
             return self.facts[full_path]
         return PropertyFacts()
 
-    def check_facts_used(self) -> None:
-        unused = sorted(set(self.facts) - self._used_facts)
-        if unused:
-            raise SchemaGenError(
-                f"{self.root.__qualname__}: facts name no property of the model: {', '.join(unused)}"
-            )
+    def unused_facts(self) -> set[str]:
+        return set(self.facts) - self._used_facts
 
     @staticmethod
     def _annotate(node: Schema, spec_name: str, arm_path: tuple[str, ...], kind: str | None) -> Schema:
@@ -194,6 +194,8 @@ class SchemaBuilder:
                 if built is None:
                     continue  # a nested object with nothing writable left
                 node = self._annotate(_constrained(built, f.constraints), name, f.arm_path, None)
+            if facts.add_enum:
+                _add_enum(node, facts.add_enum, full_path)
             if f.description:
                 node.setdefault("description", f.description)
             mode = facts.import_config_map_mode
@@ -204,7 +206,8 @@ class SchemaBuilder:
                 properties[f"{name}FromConfig"] = config
             if mode != "required":
                 properties[name] = node
-            if f.required and not (root and f.arm_path == ("name",)):
+            is_required = f.required if facts.required is None else facts.required
+            if is_required and not (root and f.arm_path == ("name",)):
                 # optional ConfigMap import: either form may supply the value, so neither is required.
                 if mode is None:
                     required.append(name)
@@ -332,6 +335,15 @@ def _constrained(node: Schema, constraints: Mapping[str, Any]) -> Schema:
     return {**node, **constraints}
 
 
+def _add_enum(node: Schema, values: tuple[str, ...], path: str) -> None:
+    target = node["items"] if node.get("type") == "array" else node
+    if target.get("type") != "string":
+        raise SchemaGenError(f"{path}: addEnum applies to a string (or list of strings) property")
+    # Without an SDK enum the property takes any string already; the addition documents the value.
+    if "enum" in target:
+        target["enum"] = list(dict.fromkeys([*target["enum"], *values]))
+
+
 def _option_name(value: str, subclass: type, taken: Mapping[str, Any]) -> str:
     """``Continuous`` -> ``continuous``; a value that gives no usable name falls back to the class."""
     cleaned = re.sub(r"[^0-9A-Za-z]", "", value)
@@ -353,10 +365,26 @@ def build_schemas(
     root: type,
     facts: Mapping[str, PropertyFacts] | None = None,
     resolve: Resolver | None = None,
+    *,
+    status_model: type | None = None,
 ) -> tuple[Schema, Schema]:
-    """The (spec, status) schemas of an SDK model class; raises SchemaGenError on unused facts."""
+    """The (spec, status) schemas of an SDK model class; raises SchemaGenError on unused facts.
+
+    ``status_model`` is the response model when it differs from the request model (ASO's
+    separate status types), e.g. ``Vault`` beside ``VaultCreateOrUpdateParameters``; a fact
+    counts as used when it names a property of either model.
+    """
     builder = SchemaBuilder(root, facts, resolve)
     spec = builder.spec()
-    status = builder.status()
-    builder.check_facts_used()
+    if status_model is None or status_model is root:
+        status = builder.status()
+        unused = builder.unused_facts()
+    else:
+        status_builder = SchemaBuilder(status_model, facts, resolve)
+        status = status_builder.status()
+        unused = builder.unused_facts() & status_builder.unused_facts()
+    if unused:
+        raise SchemaGenError(
+            f"{root.__qualname__}: facts name no property of the model: {', '.join(sorted(unused))}"
+        )
     return spec, status

@@ -37,13 +37,17 @@ def check_sdk_pin(sdk: str) -> None:
 
 def version_document(version: VersionConfig) -> dict[str, Any]:
     check_sdk_pin(version.sdk)
-    spec, status = build_schemas(import_model(version.model), version.facts)
+    status_model = import_model(version.status_model) if version.status_model else None
+    spec, status = build_schemas(import_model(version.model), version.facts, status_model=status_model)
+    source = f"{version.sdk} {version.model}"
+    if version.status_model:
+        source += f" (status: {version.status_model})"
     return {
         "kind": version.kind,
         "version": version.version,
         "armApiVersion": version.arm_api_version,
         "armType": version.arm_type,
-        "source": f"{version.sdk} {version.model}",
+        "source": source,
         "spec": spec,
         "status": status,
     }
@@ -54,11 +58,14 @@ def render_document(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def generate_plugin(plugin_dir: Path, *, check: bool = False) -> list[Path]:
-    """Write every schema of the plugin; with ``check``, return the files that would change."""
+def generate_plugin(plugin_dir: Path, *, check: bool = False, sdk: str | None = None) -> list[Path]:
+    """Write every schema of the plugin (only those pinned to ``sdk`` when given); with ``check``,
+    write nothing and return the files that would change."""
     config: PluginConfig = load_config(plugin_dir)
     changed: list[Path] = []
     for version in config.versions:
+        if sdk is not None and version.sdk != sdk:
+            continue
         target = config.schemas_dir / version.output_name
         text = render_document(version_document(version))
         current = target.read_text(encoding="utf-8") if target.exists() else None

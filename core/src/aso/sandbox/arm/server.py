@@ -55,6 +55,7 @@ from .profiles import (
 )
 from .state import StateDir
 from .store import Store, StoredResource
+from .tags import check_tags
 
 log = logging.getLogger(__name__)
 
@@ -496,9 +497,11 @@ class ArmEmulator:
             return json_response(200, res.body)
         if method == "PUT":
             body = await self._read_json(request)
+            check_tags(body, full_type)
             return self._put(p, profile, body, api_version, rg=rg)
         if method == "PATCH":
             body = await self._read_json(request)
+            check_tags(body, full_type)
             return self._patch(p, profile, body, api_version, rg=rg)
         if method == "DELETE":
             return self._delete(p, profile, api_version, rg=rg)
