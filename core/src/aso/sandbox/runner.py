@@ -5,7 +5,8 @@
 started, in reverse order. The steps: the ARM emulator, TLS for the conversion webhook, the
 Kubernetes API server (with the CRDs of the installed plugins, their conversion webhook pointed
 at the operator's ``/convert``), then the operator: ``aso run`` as a child process, so the
-backends and the operator talk only over their sockets, as everywhere else.
+backends and the operator talk only over their sockets, as everywhere else. The child is watched
+and restarted when it exits unasked (:mod:`aso.sandbox.supervisor`).
 
 Files written to ``DIR``:
 
@@ -15,8 +16,10 @@ Files written to ``DIR``:
 - ``arm-ca.pem``: the CA bundle those variables point at;
 - ``kubeconfig``: for kubectl and the ``kubernetes`` client (``KUBECONFIG`` in ``sandbox.env``);
 - ``webhook.crt``/``webhook.key``: the certificate of the operator's conversion webhook;
-- ``crds/``: the CRDs installed; ``operator.log``: what the operator (``aso run``) logs;
-- ``ready``: created once every backend accepts requests, removed at stop.
+- ``crds/``: the CRDs installed; ``operator.log``: what the operator (``aso run``) logs, every
+  run of it, a separator line before each restart; ``operator.pid``: the current operator's pid;
+- ``ready``: created once every backend and the operator accept requests, removed at stop and
+  while the operator is down.
 """
 
 from __future__ import annotations
@@ -25,14 +28,12 @@ import asyncio
 import base64
 import contextlib
 import logging
-import os
 import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ import yaml
 
 from aso.sandbox.arm import ArmEmulator, EmulatorConfig
 from aso.sandbox.kube import KubeApiServer
+from aso.sandbox.supervisor import OPERATOR_LOG, PID_FILE, OperatorSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +87,12 @@ async def start_arm(
 
 
 def prepare_dirs(dir: Path, state: Path | None) -> None:
-    """Create ``DIR`` (and the state directory) and remove a stale ``ready`` file."""
+    """Create ``DIR`` (and the state directory) and remove a stale ``ready`` and ``operator.pid``."""
     dir.mkdir(parents=True, exist_ok=True)
     if state is not None:
         state.mkdir(parents=True, exist_ok=True)
     clear_ready(dir)
+    (dir / PID_FILE).unlink(missing_ok=True)
 
 
 def write_env(dir: Path, env: Mapping[str, str]) -> Path:
@@ -178,58 +181,6 @@ def point_webhook(crd: dict[str, Any], url: str, ca_pem: bytes) -> dict[str, Any
     return crd
 
 
-async def start_operator(
-    env: Mapping[str, str], health_port: int, log_path: Path
-) -> asyncio.subprocess.Process:
-    """Start ``aso run`` with ``env`` (logging to ``log_path``); return once it answers ``/readyz``."""
-    with log_path.open("ab") as log_file:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "aso",
-            "--log-level",
-            "info",
-            "run",
-            env={**os.environ, **env},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            # Its own session: Ctrl-C reaches only the sandbox, which then stops the operator once.
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{health_port}/readyz"
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while loop.time() < deadline:
-        if proc.returncode is not None:
-            raise RuntimeError(f"the operator exited with {proc.returncode}; see {log_path}")
-        try:
-            status = await asyncio.to_thread(_http_status, url)
-        except OSError:
-            status = 0
-        if status == 200:
-            return proc
-        await asyncio.sleep(0.2)
-    await _stop_operator(proc)
-    raise TimeoutError(f"the operator did not become ready within 60 s; see {log_path}")
-
-
-def _http_status(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=2) as resp:
-        status: int = resp.status
-        return status
-
-
-async def _stop_operator(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is not None:
-        return
-    proc.terminate()
-    try:
-        await asyncio.wait_for(proc.wait(), timeout=30)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-
-
 async def run_sandbox(
     dir: Path,
     state: Path | None = None,
@@ -262,7 +213,8 @@ async def run_sandbox(
         stack.push_async_callback(kube.stop)
         env["KUBECONFIG"] = str(kubeconfig.resolve())
         log.info("Kubernetes API server at %s with %d CRD(s)", kube.url, len(crds))
-        # Step 4: the operator (reconciler and conversion webhook).
+        # Step 4: the operator (reconciler and conversion webhook), restarted whenever it exits.
+        supervisor: OperatorSupervisor | None = None
         if operator:
             health_port = _free_port(host)
             operator_env = {
@@ -273,18 +225,27 @@ async def run_sandbox(
                 "ASO_WEBHOOK_CERT": str(cert),
                 "ASO_WEBHOOK_KEY": str(key),
             }
-            proc = await start_operator(operator_env, health_port, dir / "operator.log")
-            stack.push_async_callback(_stop_operator, proc)
+            supervisor = OperatorSupervisor(
+                dir,
+                operator_env,
+                health_port,
+                on_down=lambda: clear_ready(dir),
+                on_up=lambda: mark_ready(dir),
+            )
+            stack.push_async_callback(supervisor.stop)
+            proc = await supervisor.start()
             log.info(
                 "operator running (pid %d), metrics on %s:%d, log %s",
                 proc.pid,
                 host,
                 health_port,
-                dir / "operator.log",
+                dir / OPERATOR_LOG,
             )
         write_env(dir, env)
         mark_ready(dir)
         print_usage(dir, operator)
+        if supervisor is not None:
+            supervisor.watch()
         await wait_for_stop(stop)
 
 
@@ -296,7 +257,12 @@ def print_usage(dir: Path, operator: bool) -> None:
         f"  set -a; . {(dir / ENV_FILE).resolve()}; set +a   # Azure SDK settings of the ARM emulator",
         "  kubectl apply -f resourcegroup.yaml; kubectl get resourcegroups -w",
     ]
-    if not operator:
+    if operator:
+        lines.append(
+            f"  operator log {(dir / OPERATOR_LOG).resolve()}, pid in {(dir / PID_FILE).resolve()}"
+            " (restarted if it exits)"
+        )
+    else:
         lines.append("  (started without the operator: run `aso run` with those settings)")
     lines.append("Stop with Ctrl-C.")
     print("\n".join(lines), flush=True)
