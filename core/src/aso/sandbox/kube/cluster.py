@@ -13,7 +13,6 @@ import base64
 import binascii
 import copy
 import json
-import re
 import secrets
 import string
 import uuid
@@ -24,6 +23,7 @@ from typing import Any
 from . import builtin, errors, schema
 from .conversion import Converter
 from .errors import ApiError, Cause
+from .metadata import validate_metadata
 from .model import ResourceType, TypeKey, Version, from_crd
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .store import Event, Store, Subscription
@@ -35,19 +35,6 @@ MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation "
-    "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
-    "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 
 
@@ -77,51 +64,6 @@ def _meta(obj: Json) -> Json:
 
 def _without(obj: Json, *keys: str) -> Json:
     return {k: v for k, v in obj.items() if k not in keys}
-
-
-def _check_qualified_key(path: str, key: str, causes: list[Cause]) -> None:
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
-        causes.append(errors.invalid(path, key, "prefix part " + _SUBDOMAIN_MSG))
-    if not name or len(name) > 63 or not _QUALIFIED.match(name):
-        causes.append(
-            errors.invalid(
-                path,
-                key,
-                "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-                "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
-            )
-        )
-
-
-def validate_metadata(rt: ResourceType, meta: Json) -> list[Cause]:
-    causes: list[Cause] = []
-    name = meta.get("name", "")
-    if rt.key == builtin.NAMESPACES.key:
-        if len(name) > 63 or not _DNS_LABEL.match(name):
-            causes.append(errors.invalid("metadata.name", name, _LABEL_MSG))
-    elif rt.key != builtin.EVENTS.key and (len(name) > 253 or not _DNS_SUBDOMAIN.match(name)):
-        causes.append(errors.invalid("metadata.name", name, _SUBDOMAIN_MSG))
-    for key, value in (meta.get("labels") or {}).items():
-        _check_qualified_key("metadata.labels", key, causes)
-        if not isinstance(value, str) or len(value) > 63 or (value and not _QUALIFIED.match(value)):
-            causes.append(
-                errors.invalid(
-                    "metadata.labels",
-                    value,
-                    "a valid label must be an empty string or consist of alphanumeric characters, "
-                    "'-', '_' or '.', "
-                    "and must start and end with an alphanumeric character",
-                )
-            )
-    for key in meta.get("annotations") or {}:
-        _check_qualified_key("metadata.annotations", key, causes)
-    for i, ref in enumerate(meta.get("ownerReferences") or []):
-        for required in ("apiVersion", "kind", "name", "uid"):
-            if not ref.get(required):
-                causes.append(errors.required(f"metadata.ownerReferences[{i}].{required}"))
-    return causes
 
 
 class Cluster:

@@ -66,6 +66,11 @@ def too_long(path: str, limit: int) -> Cause:
     return Cause(reason="FieldValueTooLong", field=path, message=f"Too long: may not be longer than {limit}")
 
 
+def too_long_bytes(path: str, limit: int) -> Cause:
+    """``field.TooLong``: a size in bytes (annotations), as opposed to a schema's ``maxLength``."""
+    return Cause(reason="FieldValueTooLong", field=path, message=f"Too long: must have at most {limit} bytes")
+
+
 def too_many(path: str, count: int, limit: int) -> Cause:
     return Cause(
         reason="FieldValueTooMany", field=path, message=f"Too many: {count}: must have at most {limit} items"
@@ -167,6 +172,13 @@ def bad_request(message: str) -> ApiError:
 
 def forbidden_request(message: str, **details: Any) -> ApiError:
     return ApiError(code=403, reason="Forbidden", message=message, details=dict(details))
+
+
+def request_entity_too_large(limit: int) -> ApiError:
+    """413, as ``limitedReadBody`` answers a body over the server's ``MaxRequestBodyBytes``."""
+    return ApiError(
+        code=413, reason="RequestEntityTooLarge", message=f"Request entity too large: limit is {limit}"
+    )
 
 
 def method_not_allowed(

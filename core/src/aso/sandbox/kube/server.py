@@ -34,6 +34,9 @@ T = TypeVar("T")
 Json = dict[str, Any]
 log = logging.getLogger(__name__)
 
+#: The API server's default ``--max-request-body-bytes`` (``MaxRequestBodyBytes``): 3 MiB.
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
+
 JSON_TYPE = "application/json"
 TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 SERVER_VERSION = {
@@ -325,7 +328,7 @@ class Handlers:
         patch: bool = False,
     ) -> Any:
         media = content_type or request.headers.get("Content-Type", JSON_TYPE).split(";")[0].strip()
-        raw = await request.read()
+        raw = await _read_limited(request)
         if media == "application/vnd.kubernetes.protobuf" and not patch:
             return protobuf.decode(raw)
         if "protobuf" in media:
@@ -351,7 +354,7 @@ class Handlers:
     async def _delete_options(self, request: web.Request) -> Json:
         options: Json = {}
         if request.can_read_body:
-            raw = await request.read()
+            raw = await _read_limited(request)
             if raw.strip():
                 try:
                     parsed = json.loads(raw)
@@ -592,6 +595,20 @@ class Handlers:
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
+
+
+async def _read_limited(request: web.Request, limit: int = MAX_REQUEST_BODY_BYTES) -> bytes:
+    """The body, or 413 once it passes ``limit`` (``limitedReadBody``: never more is buffered)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise errors.request_entity_too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise errors.request_entity_too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def build_app(handlers: Handlers) -> web.Application:
