@@ -17,6 +17,29 @@ import pytest
 from aso import ApiVersion, ResourceKind, Scope, hookimpl
 from aso.host import load_registry
 
+_SCHEMA = {
+    "spec": {"type": "object", "properties": {"location": {"type": "string"}}},
+    "status": {"type": "object"},
+}
+
+
+def _schema_package(site: pathlib.Path, package: str, *names: str) -> None:
+    """A package holding ``schemas/<name>.json`` for each name (``gizmo.v1api20240101``)."""
+    (site / package / "schemas").mkdir(parents=True, exist_ok=True)
+    (site / package / "__init__.py").write_text("")
+    for name in names:
+        (site / package / "schemas" / f"{name}.json").write_text(json.dumps(_SCHEMA))
+
+
+@pytest.fixture(autouse=True)
+def acme_schemas(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
+    """The schema data of the test kinds: package ``acme`` on sys.path."""
+    site = tmp_path / "acme-site"
+    _schema_package(site, "acme", "gizmo.v1api20240101", "other.v1api20240101")
+    monkeypatch.syspath_prepend(str(site))
+    sys.modules.pop("acme", None)
+    return site
+
 
 def _kind(group: str = "acme.example.com", kind: str = "Gizmo", **overrides: object) -> ResourceKind:
     fields: dict[str, object] = {
@@ -168,7 +191,7 @@ from aso import ApiVersion, ResourceKind, Scope, hookimpl
 def aso_register_kinds():
     return [ResourceKind(
         group="acme.example.com", kind="Gizmo", plural="gizmos", arm_type="Acme.Things/gizmos",
-        owner=Scope.RESOURCE_GROUP, storage_version="v1api20240101", schema_package="acme_gizmos",
+        owner=Scope.RESOURCE_GROUP, storage_version="v1api20240101", schema_package="acme_gizmos_data",
         versions=(ApiVersion(name="v1api20240101", arm_api_version="2024-01-01"),),
     )]
 """
@@ -206,6 +229,7 @@ def _aso(
 
 def test_third_party_distribution_is_discovered_and_broken_one_reported(tmp_path: pathlib.Path) -> None:
     site = _build_distribution(tmp_path, "acme-gizmos", "acme", "acme_gizmos", _MODULE)
+    _schema_package(site, "acme_gizmos_data", "gizmo.v1api20240101")
     _build_distribution(tmp_path, "acme-broken", "broken", "acme_broken", "import no_such_module_anywhere\n")
 
     result = _aso(site, "plugins", "--output", "json")
@@ -235,3 +259,75 @@ def test_plugins_table_lists_kinds() -> None:
         == ["resources", "aso-resources", "0.1.0", "resources.azure.com", "ResourceGroup"]
         for r in rows
     )
+
+
+# -- a broken kind never breaks the others -------------------------------------------------------
+
+
+def test_versions_as_a_list_skips_the_kind_naming_plugin_kind_and_fix(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    listed = _kind(
+        kind="Other",
+        plural="others",
+        versions=[ApiVersion(name="v1api20240101", arm_api_version="2024-01-01")],
+    )
+    with caplog.at_level(logging.ERROR, logger="aso.plugins"):
+        registry = load_registry(extra_plugins=[("acme", _plugin(_kind(), listed))])
+    assert registry.kind("acme.example.com", "Gizmo") is not None
+    assert registry.kind("acme.example.com", "Other") is None
+    (line,) = [r.getMessage() for r in caplog.records if "Other" in r.getMessage()]
+    assert "plugin 'acme'" in line
+    assert "kind acme.example.com/Other skipped" in line
+    assert "versions: expected a tuple (...), got list" in line
+    assert "fix: " in line
+    (plugin,) = [p for p in registry.plugins if p.name == "acme"]
+    assert [k.kind for k in plugin.kinds] == ["Gizmo"]
+    assert any("acme.example.com/Other" in p for p in plugin.problems)
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (None, "schemas/other.v1api20240101.json is missing from package 'acme'"),
+        ("{not json", "is unreadable"),
+        ('{"spec": {"type": "object"}}', "status: missing"),
+        ('{"spec": {"properties": {"a": {}}}, "status": {"type": "object"}}', "spec: no type"),
+    ],
+)
+def test_missing_unreadable_or_non_structural_schema_skips_only_that_kind(
+    acme_schemas: pathlib.Path, damage: str | None, expected: str
+) -> None:
+    target = acme_schemas / "acme" / "schemas" / "other.v1api20240101.json"
+    if damage is None:
+        target.unlink()
+    else:
+        target.write_text(damage)
+    other = _kind(kind="Other", plural="others")
+    registry = load_registry(extra_plugins=[("acme", _plugin(_kind(), other))])
+    assert registry.kind("acme.example.com", "Gizmo") is not None
+    assert registry.kind("acme.example.com", "Other") is None
+    (reason,) = [s.reason for s in registry.skipped if "Other" in s.reason]
+    assert expected in reason
+    assert "fix: run `aso schemas <plugin dir>`" in reason
+
+
+def test_crds_and_plugins_still_work_for_the_others(
+    acme_schemas: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """A third-party plugin with a broken kind: `aso crds` writes the rest, `aso plugins` says why."""
+    module = (
+        _MODULE.replace('kind="Gizmo", plural="gizmos"', 'kind="Gizmo", plural="gizmos"')
+        .replace("versions=(ApiVersion", "versions=[ApiVersion")
+        .replace('"2024-01-01"),),', '"2024-01-01")],')
+    )
+    site = _build_distribution(tmp_path, "acme-gizmos", "acme", "acme_gizmos", module)
+    _schema_package(site, "acme_gizmos_data", "gizmo.v1api20240101")
+    crds = _aso(site, "crds", "--out", str(tmp_path / "crds"))
+    assert crds.returncode == 0, crds.stderr
+    assert (tmp_path / "crds" / "resourcegroups.resources.azure.com.yaml").is_file()
+    assert "versions: expected a tuple" in crds.stderr
+    listing = _aso(site, "plugins")
+    assert listing.returncode == 0
+    assert "PROBLEMS" in listing.stdout
+    assert "acme: kind acme.example.com/Gizmo skipped: versions: expected a tuple" in listing.stdout

@@ -48,3 +48,17 @@ def test_plugins_import_only_the_public_api_and_never_kopf() -> None:
     private = [f"aso.{p.stem}" for p in ASO.glob("*.py") if p.stem != "__init__"]
     private += [f"aso.{p.name}" for p in ASO.iterdir() if p.is_dir() and p.name != "__pycache__"]
     assert _violations(files, (*private, "kopf")) == []
+
+
+def test_the_emulator_loads_plugin_profiles_without_the_operator_or_the_host() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from aso.sandbox.arm.profiles import default_registry; default_registry(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('aso.operator', 'aso.host', 'kopf'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

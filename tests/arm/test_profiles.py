@@ -10,7 +10,8 @@ import requests
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso.sandbox.arm.profiles import ENTRY_POINT_GROUP, ProfileRegistry, plugin_profiles
+from aso import ArmLro, ArmProfile, hookimpl
+from aso.sandbox.arm.profiles import ProfileRegistry, plugin_profiles
 from aso.testing.arm import ArmEmulatorHandle
 
 from .conftest import error_code, props, unique
@@ -199,34 +200,34 @@ def test_unknown_types_fall_back_to_generic(rm: ResourceManagementClient, rg: st
     assert error_code(info.value) == "InvalidResourceLocation"
 
 
-class _EntryPoint:
-    """Stands in for an importlib.metadata entry point of the ``aso.arm_profiles`` group."""
+def test_third_party_profiles_from_the_hook(caplog: pytest.LogCaptureFixture) -> None:
+    @hookimpl
+    def aso_arm_profiles() -> list[ArmProfile]:
+        return [ArmProfile(type="Contoso.Widgets/gadgets", put=ArmLro(mode="async", polls=4))]
 
-    def __init__(self, name: str, obj: Any) -> None:
-        self.name = name
-        self.group = ENTRY_POINT_GROUP
-        self._obj = obj
+    @hookimpl(specname="aso_arm_profiles")
+    def broken() -> list[ArmProfile]:
+        raise ImportError("no such module")
 
-    def load(self) -> Any:
-        if isinstance(self._obj, Exception):
-            raise self._obj
-        return self._obj
-
-
-def test_third_party_profiles_from_entry_points(caplog: pytest.LogCaptureFixture) -> None:
-    def profiles() -> dict[str, Any]:
-        return {"profiles": [{"type": "Contoso.Widgets/gadgets", "put": {"mode": "async", "polls": 4}}]}
-
-    eps = [_EntryPoint("good", profiles), _EntryPoint("broken", ImportError("no such module"))]
-    with caplog.at_level(logging.WARNING):
-        loaded = plugin_profiles(load=lambda: eps)
+    good = type("Good", (), {"aso_arm_profiles": staticmethod(aso_arm_profiles)})()
+    bad = type("Bad", (), {"aso_arm_profiles": staticmethod(broken)})()
+    with caplog.at_level(logging.ERROR):
+        loaded = [p for p in plugin_profiles([("good", good), ("broken", bad)]) if "Contoso" in p.type]
     assert [p.type for p in loaded] == ["Contoso.Widgets/gadgets"]
     assert loaded[0].put.polls == 4
-    assert loaded[0].source == "entry-point:good"
-    assert "broken" in caplog.text
+    assert loaded[0].source == "plugin:good"
+    assert "plugin 'broken'" in caplog.text
     registry = ProfileRegistry(loaded)
     assert registry.get("contoso.widgets/GADGETS").put.is_async
     assert registry.get("Contoso.Widgets/other").source == "generic"
+
+
+def test_the_test_plugins_profile_is_found_through_its_entry_point() -> None:
+    """tests/testkinds' distribution metadata declares a profile-only plugin, as a third party would."""
+    assert any(
+        p.type == "Microsoft.AsoTest/widgets" and p.source == "plugin:testkinds-arm"
+        for p in plugin_profiles()
+    )
 
 
 def test_profiles_given_to_an_emulator(arm_emulator_factory: Any) -> None:

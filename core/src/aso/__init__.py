@@ -5,6 +5,7 @@ machinery. A plugin implements hooks from :mod:`aso.hookspecs` (marked with :dat
 returns :class:`ResourceKind` declarations.
 """
 
+from aso.armprofiles import ArmAction, ArmLro, ArmNameRule, ArmProfile
 from aso.errors import AsoError, PermanentError, RetryableError
 from aso.extensions import ArmApi, ArmErrorInfo, Classification, Extensions, ReconcileContext
 from aso.hookspecs import hookimpl
@@ -25,8 +26,12 @@ __all__ = [
     "GVK",
     "RESOURCE_GROUP_OWNER",
     "ApiVersion",
+    "ArmAction",
     "ArmApi",
     "ArmErrorInfo",
+    "ArmLro",
+    "ArmNameRule",
+    "ArmProfile",
     "AsoError",
     "Classification",
     "Converter",

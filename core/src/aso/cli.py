@@ -36,6 +36,8 @@ def _plugin_rows(registry: Registry) -> list[dict[str, Any]]:
                     }
                     for kind in sorted(plugin.kinds, key=lambda k: (k.group, k.kind))
                 ],
+                "armProfiles": sorted(profile.type for profile in plugin.profiles),
+                "problems": list(plugin.problems),
             }
         )
     return rows
@@ -77,7 +79,8 @@ def version() -> None:
     help="Output format.",
 )
 def plugins(output: str) -> None:
-    """List the installed plugins, their kinds and versions, and the plugins that were skipped."""
+    """List the installed plugins, their kinds, versions and ARM emulator profiles, what of them was
+    skipped and why, and the plugins that were skipped."""
     registry = _registry()
     rows = _plugin_rows(registry)
     if output == "json":
@@ -102,6 +105,16 @@ def plugins(output: str) -> None:
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    profiles = [(row["plugin"], t) for row in rows for t in row["armProfiles"]]
+    if profiles:
+        click.echo("\nARM EMULATOR PROFILES")
+        for plugin, profile_type in profiles:
+            click.echo(f"{plugin}  {profile_type}")
+    problems = [(row["plugin"], p) for row in rows for p in row["problems"]]
+    if problems:
+        click.echo("\nPROBLEMS")
+        for plugin, problem in problems:
+            click.echo(f"{plugin}: {problem}")
     for skipped in registry.skipped:
         click.echo(f"skipped: {skipped.name}: {skipped.reason}", err=True)
 

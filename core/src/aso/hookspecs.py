@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from aso.armprofiles import ArmProfile
     from aso.kinds import ResourceKind
 
 PROJECT = "aso"
@@ -38,5 +39,22 @@ def aso_register_kinds() -> Sequence[ResourceKind]:
     :return: the plugin's kinds (an empty sequence is allowed).
 
     .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def aso_arm_profiles() -> Sequence[ArmProfile]:
+    """Describe how the ARM emulator's provider behaves for the resource types of this plugin.
+
+    Called once when an ARM emulator starts (``aso sandbox``, the test kit's ``arm_emulator``) and
+    by ``aso plugins``; never by the operator. A plugin's profile overrides a built-in one of the
+    same type. Each profile is validated at load: an invalid one is skipped with a log line naming
+    the plugin, the type and the field, and the type then behaves generically (synchronous PUT
+    echoing the body).
+
+    :return: the plugin's profiles (an empty sequence is allowed).
+
+    .. versionadded:: 0.2
     """
     raise NotImplementedError

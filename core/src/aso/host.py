@@ -1,50 +1,60 @@
 """The plugin host: discovers plugins, loads them safely and builds the kind registry once.
 
-One bad plugin never stops the operator: a plugin that fails to import, implements an unknown hook,
-raises from a hook or conflicts with another plugin is skipped with one log line naming it and the
-reason; the others load.
+One bad plugin never stops the operator, and one bad kind never stops its plugin: a plugin that
+fails to import, implements an unknown hook, raises from a hook or conflicts with another plugin is
+skipped with one log line naming it and the reason; a kind whose declaration is wrong (a field of
+the wrong type, a missing, unreadable or non-structural schema file) is skipped with one log line
+naming the plugin, the kind and the fix. The others load, so ``aso crds``, ``aso run`` and
+``aso sandbox`` work for them.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+import json
 import logging
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-import pluggy
-
-from aso import hookspecs
+from aso.armprofiles import ArmProfile, validate_profiles
+from aso.discovery import (
+    DISABLE_ENV,
+    ENTRY_POINT_GROUP,
+    TRACE_ENV,
+    Candidate,
+    SkippedPlugin,
+    call_hook,
+    discover,
+)
 from aso.kinds import GVK, ResourceKind
+from aso.validation import field_problems
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedPlugin", "Registry", "SkippedPlugin", "load_registry"]
-
-ENTRY_POINT_GROUP = "aso.plugins"
-DISABLE_ENV = "ASO_DISABLE_PLUGINS"
-TRACE_ENV = "ASO_TRACE_PLUGINS"
+__all__ = [
+    "DISABLE_ENV",
+    "ENTRY_POINT_GROUP",
+    "TRACE_ENV",
+    "LoadedPlugin",
+    "Registry",
+    "SkippedPlugin",
+    "kind_problems",
+    "load_registry",
+]
 
 log = logging.getLogger("aso.plugins")
 
 
 @dataclass(frozen=True, kw_only=True)
 class LoadedPlugin:
-    """A plugin that loaded, with the kinds it contributed."""
+    """A plugin that loaded, with the kinds and ARM emulator profiles it contributed."""
 
     name: str
     distribution: str
     version: str
     kinds: tuple[ResourceKind, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class SkippedPlugin:
-    """A plugin (or part of it) that was not loaded, and why."""
-
-    name: str
-    reason: str
+    profiles: tuple[ArmProfile, ...] = ()
+    #: What was skipped of this plugin (kinds, profiles), one message each.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,130 +73,106 @@ class Registry:
         return sorted(self.by_group_kind.values(), key=lambda k: (k.group, k.kind))
 
 
-@dataclass
-class _Candidate:
-    name: str
-    distribution: str
-    version: str
-    plugin: object
-
-
-def _blocked_names() -> set[str]:
-    return {name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()}
-
-
-def _plugin_manager() -> pluggy.PluginManager:
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
-    if os.environ.get(TRACE_ENV, "") not in ("", "0", "false"):
-        trace_log = logging.getLogger("aso.plugins.trace")
-
-        def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
-            trace_log.info("hook %s called on %s", hook_name, [impl.plugin_name for impl in impls])
-
-        def after(
-            outcome: pluggy.Result[Any],
-            hook_name: str,
-            impls: Sequence[pluggy.HookImpl],
-            kwargs: Mapping[str, Any],
-        ) -> None:
-            trace_log.info(
-                "hook %s returned %r", hook_name, outcome.get_result() if not outcome.exception else None
-            )
-
-        pm.add_hookcall_monitoring(before, after)
-    return pm
-
-
-def _entry_point_candidates(skipped: list[SkippedPlugin]) -> list[_Candidate]:
-    blocked = _blocked_names()
-    found: list[_Candidate] = []
-    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = ep.dist
-        dist_name = dist.metadata["Name"] if dist is not None else "?"
-        dist_version = dist.version if dist is not None else "?"
-        if ep.name in blocked:
-            log.info("plugin %r (%s %s) disabled by %s", ep.name, dist_name, dist_version, DISABLE_ENV)
-            skipped.append(SkippedPlugin(name=ep.name, reason=f"disabled by {DISABLE_ENV}"))
-            continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:  # any import-time failure of third-party code must not stop the host
-            reason = f"failed to import {ep.value}: {type(exc).__name__}: {exc}"
-            log.error("plugin %r (%s %s) skipped: %s", ep.name, dist_name, dist_version, reason)
-            skipped.append(SkippedPlugin(name=ep.name, reason=reason))
-            continue
-        found.append(_Candidate(ep.name, dist_name, dist_version, plugin))
-    return found
-
-
 def load_registry(extra_plugins: Iterable[tuple[str, object]] = ()) -> Registry:
     """Discover the installed plugins (plus ``extra_plugins``, given as ``(name, plugin)``) and index
     their kinds. Test-only plugins are passed in through ``extra_plugins``, never installed."""
-    skipped: list[SkippedPlugin] = []
-    candidates = _entry_point_candidates(skipped)
-    blocked = _blocked_names()
-    for name, plugin in extra_plugins:
-        if name in blocked:
-            skipped.append(SkippedPlugin(name=name, reason=f"disabled by {DISABLE_ENV}"))
+    found = discover(extra_plugins)
+    declared: list[tuple[Candidate, list[ResourceKind], list[ArmProfile], list[str]]] = []
+    for cand in list(found.candidates):
+        kinds = call_hook(found.pm, cand, "aso_register_kinds")
+        if isinstance(kinds, str):
+            found.skip(cand, kinds)
             continue
-        candidates.append(_Candidate(name, name, "-", plugin))
-
-    pm = _plugin_manager()
-    declared: list[tuple[_Candidate, list[ResourceKind]]] = []
-    for cand in candidates:
-        problem = _register(pm, cand)
-        if problem is None:
-            problem_or_kinds = _call_register_kinds(pm, cand)
-            if isinstance(problem_or_kinds, str):
-                problem = problem_or_kinds
-            else:
-                declared.append((cand, problem_or_kinds))
-                continue
-        log.error("plugin %r (%s %s) skipped: %s", cand.name, cand.distribution, cand.version, problem)
-        skipped.append(SkippedPlugin(name=cand.name, reason=problem))
-        if pm.is_registered(cand.plugin):
-            pm.unregister(cand.plugin)
-
-    return _index(declared, skipped)
+        wrong = next((k for k in kinds if not isinstance(k, ResourceKind)), None)
+        if wrong is not None:
+            found.skip(cand, f"aso_register_kinds returned {type(wrong).__name__}, expected aso.ResourceKind")
+            continue
+        problems: list[str] = []
+        profiles: list[ArmProfile] = []
+        raw_profiles = call_hook(found.pm, cand, "aso_arm_profiles")
+        if isinstance(raw_profiles, str):
+            problems.append(raw_profiles)
+        else:
+            profiles, bad = validate_profiles(cand.name, raw_profiles)
+            problems += bad
+        for message in problems:
+            log.error("%s: %s", cand.describe(), message)
+        declared.append((cand, kinds, profiles, problems))
+    return _index(declared, found.skipped)
 
 
-def _register(pm: pluggy.PluginManager, cand: _Candidate) -> str | None:
+# -- validation of one kind ------------------------------------------------------------------------
+
+_FIX_TYPES = "declare every field with the type aso.ResourceKind documents (tuples, not lists)"
+
+
+def _is_structural(node: Any, path: str) -> list[str]:
+    """Kubernetes' structural-schema rules that a hand-edited or truncated file breaks."""
+    if not isinstance(node, dict):
+        return [f"{path}: expected an object schema"]
+    found: list[str] = []
+    if "$ref" in node:
+        found.append(f"{path}: $ref is not allowed")
+    if "type" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+        found.append(f"{path}: no type")
+    for name, child in (node.get("properties") or {}).items():
+        found += _is_structural(child, f"{path}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            found += _is_structural(node[key], f"{path}.{key}")
+    return found
+
+
+def _schema_problems(kind: ResourceKind) -> list[str]:
+    import importlib.resources
+
+    found: list[str] = []
+    fix = f"run `aso schemas <plugin dir>` for package {kind.schema_package!r} and reinstall it"
     try:
-        pm.register(cand.plugin, name=cand.name)
-    except Exception as exc:  # pluggy rejects bad hookimpl signatures and duplicate names here
-        return f"cannot be registered: {type(exc).__name__}: {exc}"
-    unknown = sorted(caller.name for caller in pm.get_hookcallers(cand.plugin) or [] if caller.spec is None)
-    if unknown:
-        return f"implements unknown hook(s) {', '.join(unknown)} (known: {', '.join(_known_hooks())})"
-    return None
+        folder = importlib.resources.files(kind.schema_package) / "schemas"
+    except (ModuleNotFoundError, TypeError) as exc:
+        return [f"schema_package {kind.schema_package!r}: cannot be imported ({exc}); fix: {fix}"]
+    for version in kind.versions:
+        name = f"{kind.kind.lower()}.{version.name}.json"
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            found.append(f"schemas/{name} is missing from package {kind.schema_package!r}; fix: {fix}")
+            continue
+        except (OSError, ValueError) as exc:
+            found.append(f"schemas/{name} in {kind.schema_package!r} is unreadable ({exc}); fix: {fix}")
+            continue
+        bad = [] if isinstance(data, dict) else ["<root>: expected an object"]
+        if not bad:
+            bad = [f"{part}: missing" for part in ("spec", "status") if not isinstance(data.get(part), dict)]
+        if not bad:
+            bad = _is_structural(data["spec"], "spec") + _is_structural(data["status"], "status")
+        if bad:
+            found.append(f"schemas/{name} is not structural ({'; '.join(bad[:3])}); fix: {fix}")
+    return found
 
 
-def _known_hooks() -> list[str]:
-    return sorted(name for name in dir(hookspecs) if name.startswith(f"{hookspecs.PROJECT}_"))
+def kind_problems(kind: ResourceKind) -> list[str]:
+    """Everything that keeps ``kind`` from loading, each naming the field and the fix."""
+    from aso.extensions import Extensions
+
+    typed = field_problems(kind, namespace={"Extensions": Extensions})
+    if typed:
+        return [*typed, f"fix: {_FIX_TYPES}"]
+    found = kind.problems()
+    if found:
+        return found
+    return _schema_problems(kind)
 
 
-def _call_register_kinds(pm: pluggy.PluginManager, cand: _Candidate) -> list[ResourceKind] | str:
-    others = [p for p in pm.get_plugins() if p is not cand.plugin]
-    caller = pm.subset_hook_caller("aso_register_kinds", remove_plugins=others)
-    try:
-        results = caller()
-    except Exception as exc:  # a hook that raises is the plugin's fault, not the host's
-        return f"aso_register_kinds raised {type(exc).__name__}: {exc}"
-    kinds: list[ResourceKind] = []
-    for result in results:
-        for kind in result:
-            if not isinstance(kind, ResourceKind):
-                return f"aso_register_kinds returned {type(kind).__name__}, expected aso.ResourceKind"
-            kinds.append(kind)
-    return kinds
-
-
-def _index(declared: list[tuple[_Candidate, list[ResourceKind]]], skipped: list[SkippedPlugin]) -> Registry:
+def _index(
+    declared: list[tuple[Candidate, list[ResourceKind], list[ArmProfile], list[str]]],
+    skipped: list[SkippedPlugin],
+) -> Registry:
     claims: dict[tuple[str, str], list[str]] = {}
-    for cand, kinds in declared:
+    for cand, kinds, _, _ in declared:
         for kind in kinds:
-            claims.setdefault((kind.group, kind.kind), []).append(cand.name)
+            claims.setdefault((str(kind.group), str(kind.kind)), []).append(cand.name)
     conflicted = {key for key, owners in claims.items() if len(owners) > 1}
     for group, kind_name in sorted(conflicted):
         owners = claims[(group, kind_name)]
@@ -197,18 +183,17 @@ def _index(declared: list[tuple[_Candidate, list[ResourceKind]]], skipped: list[
     by_gvk: dict[GVK, ResourceKind] = {}
     by_group_kind: dict[tuple[str, str], ResourceKind] = {}
     loaded: list[LoadedPlugin] = []
-    for cand, kinds in declared:
+    for cand, kinds, profiles, problems in declared:
         accepted: list[ResourceKind] = []
         for kind in kinds:
-            if (kind.group, kind.kind) in conflicted:
+            if (str(kind.group), str(kind.kind)) in conflicted:
                 continue
-            problems = kind.problems()
-            if problems:
-                reason = f"{kind.group}/{kind.kind} is invalid: " + "; ".join(problems)
-                log.error(
-                    "plugin %r (%s %s) kind skipped: %s", cand.name, cand.distribution, cand.version, reason
-                )
+            found = kind_problems(kind)
+            if found:
+                reason = f"kind {kind.group}/{kind.kind} skipped: " + "; ".join(found)
+                log.error("%s %s", cand.describe(), reason)
                 skipped.append(SkippedPlugin(name=cand.name, reason=reason))
+                problems = [*problems, reason]
                 continue
             accepted.append(kind)
             by_group_kind[(kind.group, kind.kind)] = kind
@@ -216,7 +201,12 @@ def _index(declared: list[tuple[_Candidate, list[ResourceKind]]], skipped: list[
                 by_gvk[gvk] = kind
         loaded.append(
             LoadedPlugin(
-                name=cand.name, distribution=cand.distribution, version=cand.version, kinds=tuple(accepted)
+                name=cand.name,
+                distribution=cand.distribution,
+                version=cand.version,
+                kinds=tuple(accepted),
+                profiles=tuple(profiles),
+                problems=tuple(problems),
             )
         )
     return Registry(

@@ -7,11 +7,10 @@ imports the operator; it only talks over its socket. Run it alone with
 """
 
 from .auth import FederatedCredential, Principal
-from .profiles import ENTRY_POINT_GROUP, LroSpec, Profile
+from .profiles import LroSpec, Profile
 from .server import ArmEmulator, EmulatorConfig
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
     "ArmEmulator",
     "EmulatorConfig",
     "FederatedCredential",

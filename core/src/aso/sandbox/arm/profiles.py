@@ -1,7 +1,7 @@
 """Provider profiles: per resource type, how the emulated resource provider behaves.
 
-A profile is plain data (YAML files in ``profile_data/`` for the built-in catalogue, or mappings
-handed over by a third party through the ``aso.arm_profiles`` entry-point group). It says:
+A profile is plain data (YAML files in ``profile_data/`` for the built-in catalogue, or
+:class:`aso.ArmProfile` values a plugin returns from the hook ``aso_arm_profiles``). It says:
 
 - how PUT/PATCH/DELETE complete: synchronously or as a long-running operation (status codes,
   which of ``Azure-AsyncOperation``/``Location`` headers, number of polls, delay, Retry-After);
@@ -16,25 +16,25 @@ handed over by a third party through the ``aso.arm_profiles`` entry-point group)
 Any type without a profile gets :data:`GENERIC`: synchronous PUT that echoes the body and adds
 ``properties.provisioningState: Succeeded``.
 
-A third-party entry point in ``aso.arm_profiles`` names either a list of profile mappings, a
-mapping with a ``profiles`` list, or a callable returning one of those.
+Plugins' profiles are loaded through :func:`aso.armprofiles.load_plugin_profiles` (the plugin
+discovery of :mod:`aso.discovery`, never the operator's host) and validated there; a broken one is
+skipped with one log line naming the plugin, the type and the field.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from importlib import resources
-from importlib.metadata import entry_points
 from typing import Any
 
 import yaml
 
-log = logging.getLogger(__name__)
+from aso.armprofiles import ArmAction, ArmLro, ArmNameRule, ArmProfile, load_plugin_profiles
 
-ENTRY_POINT_GROUP = "aso.arm_profiles"
+log = logging.getLogger(__name__)
 
 # Display names ARM uses for regions; providers that normalise `location` answer with these.
 REGION_DISPLAY_NAMES: dict[str, str] = {
@@ -77,92 +77,15 @@ def region_key(location: str) -> str:
     return location.replace(" ", "").lower()
 
 
-@dataclass(frozen=True, kw_only=True)
-class LroSpec:
-    """How one method completes for a type.
-
-    ``mode`` ``sync`` answers at once (``create_status``/``update_status``, DELETE ``status``);
-    ``async`` starts an operation that completes after ``polls`` status polls and ``delay``
-    seconds, announced through ``headers`` (``Azure-AsyncOperation`` and/or ``Location``).
-    ``accepted_body`` is what a 202 carries: ``empty``, ``resource`` or ``operation``.
-    ``update_sync`` makes updates of an existing resource synchronous (Storage accounts).
-    An ``async`` spec without ``headers`` is ARM's "201 + provisioningState" pattern: clients
-    poll the resource itself, and each GET of it counts as a poll.
-    """
-
-    mode: str = "sync"
-    create_status: int = 201
-    update_status: int = 200
-    status: int = 200
-    headers: tuple[str, ...] = ("Azure-AsyncOperation",)
-    polls: int = 1
-    delay: float = 0.0
-    retry_after: float = 1.0
-    accepted_body: str = "empty"
-    operation_name: str = ""
-    update_sync: bool = False
-
-    @property
-    def is_async(self) -> bool:
-        return self.mode == "async"
-
+# The profile types are public data of the plugin contract (``aso.ArmProfile`` & co.); the
+# emulator's own names for them are kept here.
+LroSpec = ArmLro
+ActionSpec = ArmAction
+NameRule = ArmNameRule
+Profile = ArmProfile
 
 SYNC_PUT = LroSpec()
 SYNC_DELETE = LroSpec(status=200)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ActionSpec:
-    """A POST action. ``response`` is a template; ``regenerate`` names the request field whose
-    value (mapped through ``regenerate_map``) says which secret to replace first."""
-
-    response: Any = None
-    regenerate: str | None = None
-    regenerate_map: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class NameRule:
-    pattern: str
-    code: str = "InvalidResourceName"
-    message: str = "Resource name '{name}' is invalid."
-    status: int = 400
-
-
-@dataclass(frozen=True, kw_only=True)
-class Profile:
-    """Behaviour of one resource type (``type`` is ``Namespace/type[/child...]``)."""
-
-    type: str
-    # How ``type`` is spelled in bodies; defaults to the casing of the creating request.
-    type_name: str | None = None
-    put: LroSpec = SYNC_PUT
-    patch: LroSpec = field(default_factory=lambda: LroSpec(create_status=200))
-    delete: LroSpec = SYNC_DELETE
-    provisioning_state: bool = True
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    computed: Mapping[str, Any] = field(default_factory=dict)
-    set: Mapping[str, Any] = field(default_factory=dict)
-    read_only: tuple[str, ...] = ()
-    write_only: tuple[str, ...] = ()
-    normalise: Mapping[str, Any] = field(default_factory=dict)
-    name_rule: NameRule | None = None
-    globally_unique: tuple[str, int, str] | None = None  # (code, status, message template)
-    immutable: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)  # path -> (status, code, msg)
-    secrets: tuple[str, ...] = ()
-    actions: Mapping[str, ActionSpec] = field(default_factory=dict)
-    # Errors an RP answers to DELETE while a condition holds, e.g. Redis caches with linked servers.
-    # DELETE is refused (``delete_blocked``: status, code, message) while the resource has
-    # children of these types, or while another resource refers to it through these properties
-    # (e.g. a Redis cache with linked servers).
-    delete_blocked_by_children: tuple[str, ...] = ()
-    delete_blocked_by_references: tuple[str, ...] = ()
-    delete_blocked: tuple[int, str, str] | None = None
-    # What a child type answers when its resource group is gone, by verb (``read``, ``write``,
-    # ``delete``, ``action``; ``*`` for all): providers differ (``ResourceGroupNotFound``,
-    # ``ParentResourceNotFound`` or ``ResourceNotFound`` of the top-level parent).
-    orphan_error: Mapping[str, str] = field(default_factory=dict)
-    source: str = "builtin"
 
 
 # Applies to every type whose profile says nothing else about ``location``.
@@ -283,24 +206,9 @@ def builtin_profiles() -> list[Profile]:
     return out
 
 
-def _coerce(obj: Any) -> list[Mapping[str, Any]]:
-    if callable(obj):
-        obj = obj()
-    if isinstance(obj, Mapping):
-        obj = obj.get("profiles", [obj])
-    return list(obj)
-
-
-def plugin_profiles(load: Callable[[], Iterable[Any]] | None = None) -> list[Profile]:
-    """Profiles from the ``aso.arm_profiles`` entry points; a broken one is skipped with a log line."""
-    out: list[Profile] = []
-    eps = load() if load is not None else entry_points(group=ENTRY_POINT_GROUP)
-    for ep in eps:
-        try:
-            out += [profile_from_mapping(p, source=f"entry-point:{ep.name}") for p in _coerce(ep.load())]
-        except Exception as exc:  # one bad plugin never stops the emulator
-            log.warning("skipping ARM profile entry point %r: %s", getattr(ep, "name", ep), exc)
-    return out
+def plugin_profiles(extra_plugins: Iterable[tuple[str, object]] = ()) -> list[Profile]:
+    """The installed plugins' ``aso_arm_profiles`` (valid ones; problems are logged by the loader)."""
+    return load_plugin_profiles(extra_plugins).profiles
 
 
 def default_registry(extra: Iterable[Mapping[str, Any]] = ()) -> ProfileRegistry:

@@ -1,0 +1,223 @@
+"""ARM emulator provider profiles: how the emulated resource provider of one type behaves.
+
+A plugin returns :class:`ArmProfile` values from the hook ``aso_arm_profiles`` (see
+:mod:`aso.hookspecs`); the emulator (``aso sandbox``, the test kit's ``arm_emulator``) loads them
+at start, after its built-in catalogue, and a plugin's profile overrides a built-in one of the
+same type. Everything here is plain, frozen data, validated at load: a profile with a problem is
+skipped with one log line naming the plugin, the type and the field; the type then behaves
+generically (synchronous PUT that echoes the body).
+
+This module is shared by the plugin host and the emulator; it imports neither.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aso.discovery import call_hook, discover
+from aso.validation import field_problems
+
+__all__ = [
+    "ArmAction",
+    "ArmLro",
+    "ArmNameRule",
+    "ArmProfile",
+    "PluginProfiles",
+    "load_plugin_profiles",
+]
+
+_LRO_MODES = ("sync", "async")
+_LRO_HEADERS = ("Azure-AsyncOperation", "Location")
+_ACCEPTED_BODIES = ("empty", "resource", "operation")
+_ARM_TYPE = re.compile(r"^[A-Za-z0-9]+\.[A-Za-z0-9.]+(/[A-Za-z0-9]+)+$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmLro:
+    """How one method (PUT, PATCH or DELETE) completes for a type.
+
+    ``mode`` ``sync`` answers at once (``create_status``/``update_status``, DELETE ``status``);
+    ``async`` starts an operation that completes after ``polls`` status polls and ``delay``
+    seconds, announced through ``headers`` (``Azure-AsyncOperation`` and/or ``Location``).
+    ``accepted_body`` is what a 202 carries: ``empty``, ``resource`` or ``operation``.
+    ``update_sync`` makes updates of an existing resource synchronous (Storage accounts).
+    An ``async`` spec without ``headers`` is ARM's "201 + provisioningState" pattern: clients
+    poll the resource itself, and each GET of it counts as a poll.
+    """
+
+    mode: str = "sync"
+    create_status: int = 201
+    update_status: int = 200
+    status: int = 200
+    headers: tuple[str, ...] = ("Azure-AsyncOperation",)
+    polls: int = 1
+    delay: float = 0.0
+    retry_after: float = 1.0
+    accepted_body: str = "empty"
+    operation_name: str = ""
+    update_sync: bool = False
+
+    @property
+    def is_async(self) -> bool:
+        return self.mode == "async"
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.mode not in _LRO_MODES:
+            found.append(f"mode {self.mode!r}: must be one of {list(_LRO_MODES)}")
+        for header in self.headers:
+            if header not in _LRO_HEADERS:
+                found.append(f"headers: {header!r} must be one of {list(_LRO_HEADERS)}")
+        if self.accepted_body not in _ACCEPTED_BODIES:
+            found.append(f"accepted_body {self.accepted_body!r}: must be one of {list(_ACCEPTED_BODIES)}")
+        if isinstance(self.polls, int) and self.polls < 0:
+            found.append(f"polls {self.polls}: must be 0 or more")
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmAction:
+    """A POST action such as ``listKeys``. ``response`` is a template (``{name}``,
+    ``{secret.primary}``); ``regenerate`` names the request field whose value (mapped through
+    ``regenerate_map``) says which secret to replace first (``regenerateKey``)."""
+
+    response: Any = None
+    regenerate: str | None = None
+    regenerate_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmNameRule:
+    """A name the provider refuses: ``pattern`` must match the whole name, else ``status`` ``code``."""
+
+    pattern: str
+    code: str = "InvalidResourceName"
+    message: str = "Resource name '{name}' is invalid."
+    status: int = 400
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmProfile:
+    """Behaviour of one resource type (``type`` is ``Namespace/type[/child...]``).
+
+    Values in ``defaults``/``computed``/``set`` are nested mappings of the ARM body
+    (``{"properties": {"endpoint": "https://{name}.example"}}``); paths in ``read_only``,
+    ``write_only``, ``immutable`` are dotted (``properties.endpoint``).
+    """
+
+    type: str
+    #: How ``type`` is spelled in bodies; defaults to the casing of the creating request.
+    type_name: str | None = None
+    put: ArmLro = ArmLro()
+    patch: ArmLro = ArmLro(create_status=200)
+    delete: ArmLro = ArmLro(status=200)
+    #: Whether the provider reports ``properties.provisioningState``.
+    provisioning_state: bool = True
+    #: Server-side defaults, re-applied when a PUT leaves them out.
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: Read-only values generated once at creation.
+    computed: Mapping[str, Any] = field(default_factory=dict)
+    #: Values always set, whatever the client sends.
+    set: Mapping[str, Any] = field(default_factory=dict)
+    #: Input the provider ignores (server-owned).
+    read_only: tuple[str, ...] = ()
+    #: Input never returned (passwords).
+    write_only: tuple[str, ...] = ()
+    #: Value normalisation as the provider returns it, e.g. ``{"location": "display"}``.
+    normalise: Mapping[str, Any] = field(default_factory=dict)
+    name_rule: ArmNameRule | None = None
+    #: Names unique across all of Azure: ``(code, status, message template)``.
+    globally_unique: tuple[str, int, str] | None = None
+    #: Properties that cannot change: path -> ``(status, code, message)``.
+    immutable: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)
+    #: Secrets generated at creation, used by actions (``{secret.primary}``).
+    secrets: tuple[str, ...] = ()
+    #: POST actions by name (``listKeys``; matched case-insensitively).
+    actions: Mapping[str, ArmAction] = field(default_factory=dict)
+    #: DELETE is refused (``delete_blocked``: status, code, message) while the resource has
+    #: children of these types, or while another resource refers to it through these properties.
+    delete_blocked_by_children: tuple[str, ...] = ()
+    delete_blocked_by_references: tuple[str, ...] = ()
+    delete_blocked: tuple[int, str, str] | None = None
+    #: What a child type answers when its resource group is gone, by verb (``read``, ``write``,
+    #: ``delete``, ``action``; ``*`` for all).
+    orphan_error: Mapping[str, str] = field(default_factory=dict)
+    #: Where the profile came from (``builtin:<file>``, ``plugin:<name>``); set by the loader.
+    source: str = "builtin"
+
+    def problems(self) -> list[str]:
+        """Everything wrong with this profile, each naming the field; empty when valid."""
+        found = field_problems(self)
+        if found:
+            return found
+        if not _ARM_TYPE.match(self.type):
+            found.append(f"type {self.type!r}: must look like 'Microsoft.Provider/type[/child]'")
+        for name in ("put", "patch", "delete"):
+            found += [f"{name}.{p}" for p in getattr(self, name).problems()]
+        if self.name_rule is not None:
+            try:
+                re.compile(self.name_rule.pattern)
+            except re.error as exc:
+                found.append(f"name_rule.pattern {self.name_rule.pattern!r}: not a regular expression: {exc}")
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginProfiles:
+    """What the plugins' ``aso_arm_profiles`` hooks gave: valid profiles and the problems found."""
+
+    by_plugin: Mapping[str, tuple[ArmProfile, ...]]
+    problems: tuple[tuple[str, str], ...]
+    """``(plugin, message)`` for every profile (or hook) that was skipped."""
+
+    @property
+    def profiles(self) -> list[ArmProfile]:
+        return [p for profiles in self.by_plugin.values() for p in profiles]
+
+
+def validate_profiles(plugin: str, items: Iterable[Any]) -> tuple[list[ArmProfile], list[str]]:
+    """Split one plugin's hook results into valid profiles (source set) and problem messages."""
+    from dataclasses import replace
+
+    valid: list[ArmProfile] = []
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, ArmProfile):
+            problems.append(
+                f"aso_arm_profiles item {index} is {type(item).__name__}, expected aso.ArmProfile"
+            )
+            continue
+        found = item.problems()
+        if found:
+            problems.append(f"ARM profile {item.type!r} skipped: " + "; ".join(found))
+            continue
+        # Action names are matched case-insensitively, as ARM does.
+        actions = {name.lower(): action for name, action in item.actions.items()}
+        valid.append(replace(item, source=f"plugin:{plugin}", actions=actions))
+    return valid, problems
+
+
+def load_plugin_profiles(extra_plugins: Iterable[tuple[str, object]] = ()) -> PluginProfiles:
+    """Call ``aso_arm_profiles`` of every installed plugin (plus ``extra_plugins``) and validate."""
+    import logging
+
+    log = logging.getLogger("aso.plugins")
+    found = discover(extra_plugins)
+    by_plugin: dict[str, tuple[ArmProfile, ...]] = {}
+    problems: list[tuple[str, str]] = []
+    for cand in list(found.candidates):
+        result = call_hook(found.pm, cand, "aso_arm_profiles")
+        if isinstance(result, str):
+            problems.append((cand.name, result))
+            log.error("%s: ARM profiles skipped: %s", cand.describe(), result)
+            continue
+        valid, bad = validate_profiles(cand.name, result)
+        for message in bad:
+            log.error("%s: %s", cand.describe(), message)
+        problems += [(cand.name, message) for message in bad]
+        if valid:
+            by_plugin[cand.name] = tuple(valid)
+    return PluginProfiles(by_plugin=by_plugin, problems=tuple(problems))
