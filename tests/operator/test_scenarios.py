@@ -136,8 +136,9 @@ def test_owner_created_after_child_and_exports(
     obj = wait_ready_state(k8s, WIDGET, "w1", status="False", reason="WaitingForOwner")
     assert ready(obj)["severity"] == "Warning"
 
-    # An owner of that name in another namespace is never used.
-    create(k8s, resource_group("rg-late", namespace="elsewhere"))
+    # An owner of that name in another namespace is never used (its Azure name differs: one Azure
+    # resource group is managed by one object).
+    create(k8s, resource_group("rg-late", namespace="elsewhere", azureName="rg-late-elsewhere"))
     wait_ready_state(k8s, RG, "rg-late", namespace="elsewhere")
     time.sleep(3)
     assert ready(get(k8s, WIDGET, "w1"))["reason"] == "WaitingForOwner"

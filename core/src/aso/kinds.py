@@ -21,6 +21,7 @@ __all__ = [
     "ApiVersion",
     "Converter",
     "Export",
+    "NameRule",
     "OwnerKind",
     "ResourceKind",
     "Scope",
@@ -112,6 +113,52 @@ class Export:
     description: str = ""
 
 
+#: Characters no ARM resource name may hold, whatever its type: they would change the meaning of the
+#: URL or of the id (``/`` starts another segment, ``?`` and ``#`` end the path, ``%`` escapes).
+ARM_FORBIDDEN_NAME_CHARACTERS = frozenset("/\\?#%<>&")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NameRule:
+    """ARM's naming rule for a resource type: what ``spec.azureName`` (or ``metadata.name``) may be.
+
+    The rule is data: it goes into the CRD (``minLength``, ``maxLength``, ``pattern`` on
+    ``spec.azureName``) so that the API server refuses a bad name at ``kubectl apply``, and the
+    reconciler checks it again before it builds an ARM id (``metadata.name`` has no CRD rule).
+    Every kind also gets ARM's general rule: none of ``/ \\ ? # % < > &``, no control characters,
+    not ``.`` or ``..``.
+    """
+
+    min_length: int = 1
+    max_length: int | None = None
+    #: A regular expression the whole name must match (RE2 and Python ``re`` alike, no look-around).
+    pattern: str | None = None
+    #: The rule in words, for error messages: ``1-90 letters, digits, '_', '-', '.', '(', ')'; ...``.
+    description: str = ""
+
+    def problem(self, name: str) -> str | None:
+        """Why ``name`` breaks this rule or ARM's general one; None when it fits."""
+        if name in (".", ".."):
+            return "'.' and '..' are not resource names"
+        bad = sorted({c for c in name if c in ARM_FORBIDDEN_NAME_CHARACTERS or ord(c) < 32 or ord(c) == 127})
+        if bad:
+            shown = ", ".join(repr(c) for c in bad)
+            return f"ARM resource names may not contain {shown}"
+        if len(name) < self.min_length or (self.max_length is not None and len(name) > self.max_length):
+            upper = f"-{self.max_length}" if self.max_length is not None else " or more"
+            return f"must be {self.min_length}{upper} characters long (is {len(name)})"
+        if self.pattern is not None and re.fullmatch(self.pattern, name) is None:
+            return f"must match {self.pattern}"
+        return None
+
+    def explain(self) -> str:
+        return self.description or (f"pattern {self.pattern}" if self.pattern else "ARM's general name rule")
+
+
+#: ARM's general rule, for kinds that declare none of their own.
+GENERAL_NAME_RULE = NameRule(description="any name without / \\ ? # % < > & or control characters")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ResourceKind:
     """A custom resource kind that the operator reconciles against one ARM resource type."""
@@ -137,6 +184,9 @@ class ResourceKind:
     #: Fixed ARM name for singleton children (``default`` for blobServices); then there is no
     #: ``spec.azureName``.
     azure_name: str | None = None
+    #: ARM's naming rule for this type (into the CRD and checked before any request); ``None``
+    #: applies only ARM's general rule.
+    name_rule: NameRule | None = None
     exports: tuple[Export, ...] = ()
     #: Optional reconcile-time customisation; ``None`` means the generic behaviour throughout.
     extensions: Extensions | None = None
@@ -194,6 +244,13 @@ class ResourceKind:
         for short in self.short_names:
             if not _DNS_SUBDOMAIN.match(short) or "." in short:
                 found.append(f"short_names: {short!r} must be lower-case letters and digits")
+        if self.name_rule is not None and self.name_rule.pattern is not None:
+            try:
+                re.compile(self.name_rule.pattern)
+            except re.error as exc:
+                found.append(
+                    f"name_rule.pattern {self.name_rule.pattern!r}: not a regular expression ({exc})"
+                )
         export_names = [e.name for e in self.exports]
         if len(set(export_names)) != len(export_names):
             found.append(f"exports: duplicate names in {export_names}")

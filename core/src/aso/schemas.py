@@ -108,6 +108,22 @@ def _operator_spec_schema(kind: ResourceKind) -> dict[str, Any]:
     }
 
 
+def _azure_name_schema(kind: ResourceKind) -> dict[str, Any]:
+    """``spec.azureName`` with the kind's ARM naming rule, so the API server refuses bad names."""
+    schema: dict[str, Any] = {
+        "type": "string",
+        "description": "The name of the resource in Azure; defaults to metadata.name when omitted.",
+    }
+    rule = kind.name_rule
+    if rule is not None:
+        schema["minLength"] = rule.min_length
+        if rule.max_length is not None:
+            schema["maxLength"] = rule.max_length
+        if rule.pattern is not None:
+            schema["pattern"] = f"^(?:{rule.pattern})$"
+    return schema
+
+
 @functools.cache
 def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
     """The openAPIV3 schema of a whole object of ``kind`` at ``version`` (still with ``x-aso-*`` keys).
@@ -120,10 +136,7 @@ def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
     spec_props: dict[str, Any] = spec.setdefault("properties", {})
     required: list[str] = list(spec.get("required", []))
     if kind.azure_name is None:
-        spec_props["azureName"] = {
-            "type": "string",
-            "description": "The name of the resource in Azure; defaults to metadata.name when omitted.",
-        }
+        spec_props["azureName"] = _azure_name_schema(kind)
     owner = _owner_schema(kind)
     if owner is not None:
         spec_props["owner"] = owner

@@ -25,6 +25,7 @@ from aso.errors import AsoError, RetryableError
 from aso.host import Registry
 from aso.kinds import ResourceKind
 from aso.operator import metrics
+from aso.operator.claims import Claimant, ClaimLookup, claim_of
 from aso.operator.conditions import find_ready
 from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, resource_path
 from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, ObjectContext, Reconciler
@@ -37,9 +38,10 @@ log = logging.getLogger("aso.operator")
 
 
 def backoff(retry: int, hint: float | None, cap: float = 300.0) -> float:
-    """Seconds before retry number ``retry``: ARM's Retry-After when given, else exponential with jitter."""
+    """Seconds before retry number ``retry``: the error's hint (ARM's Retry-After, say) when given,
+    else exponential with jitter; never more than ``cap`` (ASO_RETRY_MAX_DELAY)."""
     if hint is not None:
-        return max(0.5, hint)
+        return min(cap, max(0.5, hint))
     return min(cap, 2.0 ** min(retry, 9)) * random.uniform(0.8, 1.2)
 
 
@@ -56,6 +58,7 @@ class Operator:
         self.ready = asyncio.Event()
         self._states: dict[str, tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._claim_indexes: list[str] = []
         self._register()
 
     # -- kopf wiring ----------------------------------------------------------------------------
@@ -107,15 +110,26 @@ class Operator:
             "registry": reg,
         }
 
+        # Which objects claim which ARM id (one Azure resource, one managing object).
+        index_id = f"claims.{kind.plural}.{kind.group}"
+        self._claim_indexes.append(index_id)
+
+        def claims(body: kopf.Body, **_: Any) -> dict[str, Claimant]:
+            return claim_of(kind.kind, body)
+
+        kopf.index(**where, id=index_id)(claims)
+
         async def on_change(
-            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
+            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **kwargs: Any
         ) -> None:
-            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.reconcile)
+            lookup = self._claims(kwargs)
+            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.reconcile, lookup)
 
         async def on_delete(
-            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
+            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **kwargs: Any
         ) -> None:
-            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.delete)
+            lookup = self._claims(kwargs)
+            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.delete, lookup)
             self._forget(body)
 
         kopf.on.resume(**where, id="reconcile-resume")(on_change)
@@ -127,7 +141,7 @@ class Operator:
         if period is not None:
 
             async def on_sync(
-                body: kopf.Body, patch: kopf.Patch, logger: Any, memo: kopf.Memo, **_: Any
+                body: kopf.Body, patch: kopf.Patch, logger: Any, memo: kopf.Memo, **kwargs: Any
             ) -> None:
                 if body.metadata.get("deletionTimestamp"):
                     return
@@ -140,9 +154,20 @@ class Operator:
                     return
                 if time.monotonic() < due:
                     return
-                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
+                lookup = self._claims(kwargs)
+                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile, lookup)
 
             kopf.timer(**where, id="sync", interval=max(0.5, period / 10))(on_sync)
+
+    def _claims(self, kwargs: Mapping[str, Any]) -> ClaimLookup:
+        """A lookup over every kind's claims index (kopf hands the indexes to each handler)."""
+        indexes = [kwargs[i] for i in self._claim_indexes if i in kwargs]
+
+        def lookup(arm_id: str) -> list[Claimant]:
+            key = arm_id.lower()
+            return sorted(c for index in indexes if key in index for c in index[key])
+
+        return lookup
 
     def _next_sync(self) -> float:
         period = self.settings.sync_period or 0.0
@@ -158,9 +183,10 @@ class Operator:
         retry: int,
         memo: kopf.Memo,
         action: Callable[[ObjectContext], Awaitable[Any]],
+        claims: ClaimLookup,
     ) -> None:
         raw = _plain(body)
-        ctx = ObjectContext(kind=kind, body=raw, patch=patch, log=logger)
+        ctx = ObjectContext(kind=kind, body=raw, patch=patch, log=logger, claimants=claims)
         before = find_ready(raw.get("status"))
         result = "success"
         try:

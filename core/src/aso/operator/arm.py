@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 from azure.core import AsyncPipelineClient
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     AsyncHTTPPolicy,
@@ -33,10 +34,22 @@ from azure.mgmt.core.policies import AsyncARMChallengeAuthenticationPolicy
 
 from aso import __version__
 from aso.operator import metrics
-from aso.operator.armid import resource_type_of
+from aso.operator.armid import resource_type_of, url_path
 from aso.operator.settings import Settings, same_origin
 
-__all__ = ["ArmClient", "ArmError", "ArmResponse", "RateLimiter"]
+__all__ = ["AUTHENTICATION_FAILED", "ArmClient", "ArmError", "ArmResponse", "RateLimiter"]
+
+#: The error code (and condition reason) of a credential that could not get a token.
+AUTHENTICATION_FAILED = "AuthenticationFailed"
+_AADSTS = re.compile(r"AADSTS\d+:[^\r\n]*")
+
+
+def _token_failure(exc: ClientAuthenticationError) -> str:
+    """The Entra ID error (``AADSTS7000215: Invalid client secret provided...``) when there is one."""
+    text = str(exc)
+    found = _AADSTS.search(text)
+    line = found.group(0) if found else (text.splitlines() or ["could not get a token"])[0]
+    return f"the credential could not get a token: {line.strip()[:500]}"
 
 
 class ArmError(Exception):
@@ -151,7 +164,7 @@ class ArmClient:
         await self.credential.close()
 
     def url(self, arm_id: str, api_version: str, action: str | None = None) -> str:
-        path = arm_id.rstrip("/") + (f"/{action}" if action else "")
+        path = url_path(arm_id.rstrip("/")) + (f"/{action}" if action else "")
         return f"{self.settings.arm_endpoint.rstrip('/')}{path}?api-version={api_version}"
 
     async def send(self, method: str, url: str, body: Any = None) -> ArmResponse:
@@ -164,6 +177,8 @@ class ArmClient:
         try:
             response = await self._client.send_request(request, stream=False)
             raw = response.content
+        except ClientAuthenticationError as exc:
+            raise ArmError(0, AUTHENTICATION_FAILED, _token_failure(exc)) from exc
         except AzureError as exc:
             raise ArmError(0, "NetworkError", str(exc).splitlines()[0][:500]) from exc
         headers = dict(response.headers)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-__all__ = ["child_id", "resource_type_of", "subscription_of"]
+from aso.kinds import GENERAL_NAME_RULE
+
+__all__ = ["child_id", "id_problem", "parent_type", "resource_type_of", "subscription_of", "url_path"]
 
 _SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 
@@ -49,3 +51,66 @@ def resource_type_of(path: str) -> str:
     if lowered[:1] == ["subscriptions"]:
         return "Microsoft.Resources/subscriptions"
     return "unknown"
+
+
+def _resource_parts(arm_id: str) -> tuple[str, list[tuple[str, str]]] | str:
+    """(ARM type, [(type segment, name), ...] of the last provider section) or the reason it is no id."""
+    if not arm_id.startswith("/"):
+        return "must start with /subscriptions/"
+    segments = arm_id[1:].split("/")
+    if any(s == "" for s in segments):
+        return "has an empty segment"
+    for segment in segments:
+        problem = GENERAL_NAME_RULE.problem(segment)
+        if problem is not None:
+            return f"segment {segment!r}: {problem}"
+    if len(segments) < 2 or segments[0].lower() != "subscriptions":
+        return "must start with /subscriptions/{subscriptionId}"
+    rest = segments[2:]
+    if not rest:
+        return "Microsoft.Resources/subscriptions", []
+    if rest[0].lower() == "resourcegroups":
+        if len(rest) < 2:
+            return "has no resource group name after resourceGroups"
+        if len(rest) == 2:
+            return "Microsoft.Resources/resourceGroups", [("resourceGroups", rest[1])]
+        rest = rest[2:]
+    arm_type, pairs = "", []
+    while rest:
+        if rest[0].lower() != "providers" or len(rest) < 4:
+            return "must continue with /providers/{namespace}/{type}/{name}"
+        namespace, body = rest[1], rest[2:]
+        end = next((i for i in range(0, len(body), 2) if body[i].lower() == "providers"), len(body))
+        section, rest = body[:end], body[end:]
+        if len(section) % 2:
+            return f"type {section[-1]!r} has no name"
+        pairs = [(section[i], section[i + 1]) for i in range(0, len(section), 2)]
+        arm_type = "/".join([namespace, *(p[0] for p in pairs)])
+    return arm_type, pairs
+
+
+def id_problem(arm_id: str, arm_type: str | None = None) -> str | None:
+    """Why ``arm_id`` is not a well-formed ARM id (of ``arm_type``, when given); None when it is.
+
+    Well-formed: ``/subscriptions/{id}``, optionally ``/resourceGroups/{name}``, then provider
+    sections ``/providers/{namespace}/{type}/{name}[/{childType}/{name}...]``; an extension resource
+    adds a further provider section. Every segment is checked against ARM's general name rule, so an
+    id can never step outside the resource it names.
+    """
+    parts = _resource_parts(arm_id)
+    if isinstance(parts, str):
+        return f"{arm_id!r} is not an ARM resource id: it {parts}"
+    found, _ = parts
+    if arm_type is not None and found.lower() != arm_type.lower():
+        return f"{arm_id!r} is a {found}, not a {arm_type}"
+    return None
+
+
+def parent_type(arm_type: str) -> str:
+    """The type of the parent of a child type (``.../blobServices/containers`` -> ``.../blobServices``)."""
+    return arm_type.rsplit("/", 1)[0]
+
+
+def url_path(arm_id: str) -> str:
+    """The id as a URL path, every segment percent-encoded (what the Azure SDK does with names)."""
+    return "/".join(quote(segment, safe="") for segment in arm_id.split("/"))

@@ -20,10 +20,18 @@ from aso.conversion import original_version
 from aso.errors import AsoError, PermanentError, RetryableError
 from aso.extensions import ArmErrorInfo, Classification
 from aso.host import Registry
-from aso.kinds import ApiVersion, Export, ResourceKind, Scope
+from aso.kinds import GENERAL_NAME_RULE, ApiVersion, Export, OwnerKind, ResourceKind, Scope
 from aso.operator import mapping
-from aso.operator.arm import ArmClient, ArmError, RateLimiter
-from aso.operator.armid import child_id, subscription_of
+from aso.operator.arm import AUTHENTICATION_FAILED, ArmClient, ArmError, RateLimiter
+from aso.operator.armid import child_id, id_problem, parent_type, subscription_of
+from aso.operator.claims import (
+    POLICY_ANNOTATION,
+    RESOURCE_ID_ANNOTATION,
+    Claimant,
+    ClaimLookup,
+    claimant,
+    no_claims,
+)
 from aso.operator.conditions import find_ready, ready_condition, replace_ready
 from aso.operator.credentials import (
     CREDENTIAL_FROM_ANNOTATION,
@@ -54,8 +62,6 @@ __all__ = [
 ]
 
 FINALIZER = "serviceoperator.azure.com/finalizer"
-RESOURCE_ID_ANNOTATION = "serviceoperator.azure.com/resource-id"
-POLICY_ANNOTATION = "serviceoperator.azure.com/reconcile-policy"
 #: ``created`` when aso created the Azure resource, ``adopted`` when it existed before.
 ORIGIN_ANNOTATION = "aso.dev/origin"
 
@@ -87,6 +93,10 @@ _RETRYABLE_CODES = frozenset(
 def classify(error: ArmErrorInfo) -> Classification:
     """The default classification: can it heal by itself (retry, Warning) or must the user act (Error)?"""
     code = error.code.lower()
+    if code == AUTHENTICATION_FAILED.lower():
+        # A wrong secret or an unknown client does not heal by itself, but the user may fix the
+        # Secret: keep trying (slowly), and say it is theirs to fix.
+        return Classification(retry=True, severity="Error", reason=AUTHENTICATION_FAILED, delay=60.0)
     if error.status == 0 or error.status == 429 or error.status >= 500 or code in _RETRYABLE_CODES:
         return Classification(retry=True, severity="Warning", reason=error.code, delay=error.retry_after)
     if error.status in (401, 403, 404, 408):
@@ -106,6 +116,8 @@ class ObjectContext:
     arm_id: str | None = None
     api_version: ApiVersion | None = None
     arm: ArmClient | None = None
+    #: Every object claiming an ARM id (fed by the watch); see :mod:`aso.operator.claims`.
+    claimants: ClaimLookup = no_claims
     _status: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -135,6 +147,15 @@ class ObjectContext:
     @property
     def azure_name(self) -> str:
         return self.kind.azure_name or str(self.spec.get("azureName") or self.name)
+
+    @property
+    def me(self) -> Claimant:
+        return claimant(self.kind.kind, self.body)
+
+    def other_claimants(self, arm_id: str) -> list[Claimant]:
+        """Objects other than this one claiming ``arm_id``, oldest first."""
+        mine = self.me.uid
+        return sorted(c for c in self.claimants(arm_id) if c.uid != mine)
 
     def annotate(self, key: str, value: str | None) -> None:
         """Set (or with None, remove) an annotation in the patch, only if that changes it."""
@@ -289,7 +310,7 @@ class Reconciler:
             return None, None
         owner = ctx.spec.get("owner") or {}
         if owner.get("armId"):
-            return str(owner["armId"]), None
+            return _checked_parent(kind, str(owner["armId"]), "spec.owner.armId"), None
         name = owner.get("name")
         owner_kind = kind.owner_kind
         if owner_kind is None and owner.get("group") and owner.get("kind"):
@@ -316,7 +337,8 @@ class Reconciler:
         arm_id = ((owner_obj.get("metadata") or {}).get("annotations") or {}).get(RESOURCE_ID_ANNOTATION)
         if not arm_id:
             raise RetryableError(f"owner {label} is not in Azure yet", reason="WaitingForOwner")
-        return str(arm_id), owner_obj
+        where = f"owner {label} annotation {RESOURCE_ID_ANNOTATION}"
+        return _checked_parent(kind, str(arm_id), where), owner_obj
 
     async def _credential(self, ctx: ObjectContext) -> CredentialSpec:
         named = ctx.annotations.get(CREDENTIAL_FROM_ANNOTATION)
@@ -363,18 +385,7 @@ class Reconciler:
                     delay=300,
                 )
         ctx.arm = self._client(spec)
-        kind = ctx.kind
-        if kind.owner is Scope.SUBSCRIPTION:
-            base = f"/subscriptions/{spec.subscription_id}"
-            if kind.arm_type.lower() == "microsoft.resources/resourcegroups":
-                arm_id = f"{base}/resourceGroups/{ctx.azure_name}"
-            else:
-                arm_id = child_id(base, kind.arm_type, ctx.azure_name)
-        else:
-            assert parent_id is not None
-            arm_id = child_id(
-                parent_id, kind.arm_type, ctx.azure_name, extension=kind.owner is Scope.EXTENSION
-            )
+        arm_id = _build_id(ctx, parent_id, spec.subscription_id)
         known = ctx.annotations.get(RESOURCE_ID_ANNOTATION)
         if known and known.lower() != arm_id.lower():
             raise PermanentError(
@@ -386,12 +397,34 @@ class Reconciler:
         ctx.api_version = ctx.kind.version(original_version(ctx.kind, ctx.body))
         return arm_id, owner_obj
 
+    def _claim(self, ctx: ObjectContext, arm_id: str) -> None:
+        """Refuse unless this object is the one that manages ``arm_id`` (see :mod:`.claims`)."""
+        others = ctx.other_claimants(arm_id)
+        if not others:
+            return
+        mine = (ctx.annotations.get(RESOURCE_ID_ANNOTATION) or "").lower() == arm_id.lower()
+        first = others[0]
+        if mine and ctx.me < first:
+            return  # claimed at the same moment as a younger object: the oldest keeps it
+        if mine:
+            ctx.annotate(RESOURCE_ID_ANNOTATION, None)
+        raise RetryableError(
+            f"{arm_id} is already managed by {first}; this object will not write or delete it "
+            "(delete this object, or the other one, to settle it)",
+            reason="ResourceAlreadyManaged",
+            severity="Error",
+            delay=60,
+        )
+
     # -- create / update / sync -----------------------------------------------------------------
 
     async def reconcile(self, ctx: ObjectContext) -> dict[str, Any]:
         """Bring Azure to the spec (or, with policy skip, only read it); returns the Ready condition."""
+        _check_name(ctx)
         policy = await self.policy(ctx)
         arm_id, owner_obj = await self._prepare(ctx)
+        if policy != "skip":
+            self._claim(ctx, arm_id)
         assert ctx.arm is not None
         assert ctx.api_version is not None
         api_version = ctx.api_version.arm_api_version
@@ -438,6 +471,9 @@ class Reconciler:
             ctx.log.info("%s differs from the spec at %s; updating", arm_id, ", ".join(drift[:10]))
         else:
             ctx.annotate(ORIGIN_ANNOTATION, "created")
+        # The id is on the object before the first write: a delete from now on deletes what may exist.
+        if ctx.annotations.get(RESOURCE_ID_ANNOTATION) != arm_id:
+            await self._persist(ctx, {RESOURCE_ID_ANNOTATION: arm_id})
         response, operation = await self._arm(ctx, start(ctx.arm, "PUT", arm_id, api_version, body))
         if operation is None:
             result = response.body if isinstance(response.body, dict) and response.body.get("id") else None
@@ -489,15 +525,19 @@ class Reconciler:
 
     async def _persist_operation(self, ctx: ObjectContext, operation: Operation) -> None:
         """Write the record now, before polling: a restart then resumes it instead of a second PUT."""
-        kind = ctx.kind
-        path = resource_path(kind.group, kind.storage_version, kind.plural, ctx.namespace, ctx.name)
         pending = (ctx.patch.get("metadata") or {}).get("annotations") or {}
         # The origin travels with the record: after a restart only the record says what happened.
         annotations = {OPERATION_ANNOTATION: operation.to_annotation()}
         if pending.get(ORIGIN_ANNOTATION):
             annotations[ORIGIN_ANNOTATION] = pending[ORIGIN_ANNOTATION]
-        await self.kube.merge_patch(path, {"metadata": {"annotations": annotations}})
-        # What the object now holds, so that clearing the record later is seen as a change.
+        await self._persist(ctx, annotations)
+
+    async def _persist(self, ctx: ObjectContext, annotations: Mapping[str, str]) -> None:
+        """Write annotations to the object now (not with the handler's patch at its end)."""
+        kind = ctx.kind
+        path = resource_path(kind.group, kind.storage_version, kind.plural, ctx.namespace, ctx.name)
+        await self.kube.merge_patch(path, {"metadata": {"annotations": dict(annotations)}})
+        # What the object now holds, so that changing it later is seen as a change.
         for key, value in annotations.items():
             ctx.remember_annotation(key, value)
 
@@ -642,11 +682,18 @@ class Reconciler:
     # -- delete ---------------------------------------------------------------------------------
 
     async def delete(self, ctx: ObjectContext) -> None:
-        """Delete in Azure and wait, unless the policy or a cascading owner delete makes it moot."""
-        policy = await self.policy(ctx)
+        """Delete in Azure what the object manages, unless the policy or a cascading owner delete makes
+        it moot. The id comes from the object's resource-id annotation, written before the first PUT,
+        so a delete at any moment (even during a create) deletes what may exist."""
+        policy = await self._delete_policy(ctx)
         arm_id = ctx.annotations.get(RESOURCE_ID_ANNOTATION)
         if policy != "manage" or not arm_id:
             ctx.log.info("not deleting in Azure: policy %s, resource id %s", policy, arm_id or "never set")
+            return
+        _check_recorded_id(ctx, arm_id)
+        older = [c for c in ctx.other_claimants(arm_id) if c < ctx.me]
+        if older:
+            ctx.log.info("not deleting %s in Azure: it is managed by %s", arm_id, older[0])
             return
         if await self._owner_is_being_deleted(ctx):
             ctx.log.info("owner is being deleted; Azure deletes %s with it", arm_id)
@@ -657,19 +704,44 @@ class Reconciler:
         ctx.api_version = ctx.kind.version(original_version(ctx.kind, ctx.body))
         await self._extension(ctx, "delete", lambda: self._delete_in_azure(ctx))
 
+    async def _delete_policy(self, ctx: ObjectContext) -> str:
+        """The policy for a delete; an invalid one keeps the object (and its finalizer) until fixed.
+
+        Guessing either way could be wrong: ``manage`` would delete what the user may have meant to
+        keep, ``detach-on-delete``/``skip`` would leave behind what they may have meant to delete.
+        """
+        try:
+            return await self.policy(ctx)
+        except PermanentError as exc:
+            raise RetryableError(
+                f"{exc.message}; the object is kept until the policy is fixed (manage deletes the Azure "
+                "resource, detach-on-delete and skip leave it in Azure)",
+                reason="InvalidPolicy",
+                severity="Error",
+                delay=30,
+            ) from exc
+
     async def _delete_in_azure(self, ctx: ObjectContext) -> None:
         assert ctx.arm is not None
         assert ctx.arm_id is not None
         assert ctx.api_version is not None
-        operation = self._operation_record(ctx)
+        try:
+            operation = self._operation_record(ctx)
+        except PermanentError as exc:  # a record we cannot trust is dropped; the delete goes on
+            ctx.log.warning("%s; deleting %s", exc.message, ctx.arm_id)
+            operation = None
         if operation is None or operation.method != "DELETE":
+            # A PUT still running is superseded where ARM allows it; where it answers 409 (another
+            # operation in progress) the delete is retried until the PUT has ended.
             try:
                 _, operation = await start(ctx.arm, "DELETE", ctx.arm_id, ctx.api_version.arm_api_version)
             except ArmError as exc:
                 if exc.status == 404:
+                    ctx.annotate(OPERATION_ANNOTATION, None)
                     return
                 raise self._classified(ctx, exc) from exc
             if operation is None:
+                ctx.annotate(OPERATION_ANNOTATION, None)
                 return
             await self._persist_operation(ctx, operation)
         await self._follow(ctx, operation)
@@ -723,6 +795,80 @@ class Reconciler:
 
 async def _value(value: T) -> T:
     return value
+
+
+def _shown(value: str, limit: int = 100) -> str:
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
+
+
+def _check_name(ctx: ObjectContext) -> None:
+    """Refuse a name that breaks the kind's ARM naming rule, before any request is made."""
+    if ctx.kind.azure_name is not None:
+        return  # a singleton: the kind fixes the name
+    rule = ctx.kind.name_rule or GENERAL_NAME_RULE
+    name = ctx.azure_name
+    problem = rule.problem(name)
+    if problem is None:
+        return
+    field = "spec.azureName" if ctx.spec.get("azureName") else "metadata.name (spec.azureName is not set)"
+    raise PermanentError(
+        f"{field}: {_shown(name)} is not a valid {ctx.kind.arm_type} name: {problem}; "
+        f"allowed: {rule.explain()}",
+        reason="InvalidResourceName",
+    )
+
+
+def _expected_parent_type(kind: ResourceKind) -> str | None:
+    """The ARM type the parent id must have; None when any resource may be the parent (extensions)."""
+    if isinstance(kind.owner, OwnerKind):
+        return parent_type(kind.arm_type)
+    if kind.owner is Scope.RESOURCE_GROUP:
+        return "Microsoft.Resources/resourceGroups"
+    return None
+
+
+def _checked_parent(kind: ResourceKind, parent_id: str, where: str) -> str:
+    problem = id_problem(parent_id, _expected_parent_type(kind))
+    if problem is not None:
+        raise PermanentError(f"{where}: {problem}", reason="InvalidOwner")
+    return parent_id
+
+
+def _build_id(ctx: ObjectContext, parent_id: str | None, subscription_id: str) -> str:
+    """The ARM id of the object's resource, checked to be exactly one resource of the kind's type."""
+    kind = ctx.kind
+    if kind.owner is Scope.SUBSCRIPTION:
+        base = f"/subscriptions/{subscription_id}"
+        if kind.arm_type.lower() == "microsoft.resources/resourcegroups":
+            arm_id = f"{base}/resourceGroups/{ctx.azure_name}"
+        else:
+            arm_id = child_id(base, kind.arm_type, ctx.azure_name)
+    else:
+        assert parent_id is not None
+        arm_id = child_id(parent_id, kind.arm_type, ctx.azure_name, extension=kind.owner is Scope.EXTENSION)
+    problem = id_problem(arm_id, kind.arm_type)
+    if problem is not None:
+        raise PermanentError(
+            f"spec.owner/spec.azureName: the ARM id built from them is refused: {problem}",
+            reason="InvalidResourceId",
+        )
+    return arm_id
+
+
+def _check_recorded_id(ctx: ObjectContext, arm_id: str) -> None:
+    """Before a delete: the recorded id must name a resource of the kind's type with the object's name."""
+    problem = id_problem(arm_id, ctx.kind.arm_type)
+    if problem is None and arm_id.rstrip("/").rsplit("/", 1)[-1].lower() != ctx.azure_name.lower():
+        problem = f"{arm_id!r} does not end in the object's Azure name {ctx.azure_name!r}"
+    if problem is not None:
+        raise RetryableError(
+            f"metadata.annotations[{RESOURCE_ID_ANNOTATION!r}]: {problem}; nothing is deleted in Azure, "
+            "and the object is kept until the annotation is fixed or the reconcile-policy is "
+            "detach-on-delete",
+            reason="InvalidResourceId",
+            severity="Error",
+            delay=60,
+        )
 
 
 def _dig(source: Any, path: str) -> Any:

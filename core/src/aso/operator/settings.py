@@ -177,5 +177,9 @@ def _origin(url: str) -> tuple[str, str, int]:
 
 
 def same_origin(url: str, settings: Settings) -> bool:
-    """True when ``url`` points at the configured ARM endpoint (scheme, host and port)."""
-    return _origin(url) == settings.arm_origin
+    """True when ``url`` points at the configured ARM endpoint (scheme, host and port); a URL that
+    does not parse (a port that is not a number, say) points nowhere we send a token."""
+    try:
+        return _origin(url) == settings.arm_origin
+    except ValueError:
+        return False

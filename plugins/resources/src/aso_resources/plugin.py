@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aso import ApiVersion, ResourceKind, Scope, hookimpl
+from aso import ApiVersion, NameRule, ResourceKind, Scope, hookimpl
 
 RESOURCE_GROUP = ResourceKind(
     group="resources.azure.com",
@@ -19,6 +19,13 @@ RESOURCE_GROUP = ResourceKind(
     ),
     storage_version="v1api20200601",
     schema_package="aso_resources",
+    # ARM's rule for resource group names (the resourceGroupName parameter of Microsoft.Resources).
+    name_rule=NameRule(
+        min_length=1,
+        max_length=90,
+        pattern=r"[-\w._()]*[-\w_()]",
+        description="1-90 characters: letters, digits, '_', '-', '.', '(', ')'; not ending in '.'",
+    ),
     description="An Azure resource group: a container for resources that share a lifecycle.",
 )
 
