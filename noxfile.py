@@ -19,14 +19,16 @@ nox.options.sessions = ["lint", "typecheck", "crds_fresh", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 
-def _install_workspace(session: nox.Session, *extra: str) -> None:
-    session.install(*(arg for pkg in PACKAGES for arg in ("-e", pkg)), *extra)
+def _install_workspace(session: nox.Session, *extra: str, kit: bool = False) -> None:
+    """Editable installs of core and every plugin; ``kit`` adds core's test kit (``aso-core[testing]``)."""
+    packages = [f"{PACKAGES[0]}[testing]" if kit else PACKAGES[0], *PACKAGES[1:]]
+    session.install(*(arg for pkg in packages for arg in ("-e", pkg)), *extra)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit, integration and end-to-end tests (everything but benchmarks)."""
-    _install_workspace(session, *TEST_DEPS)
+    _install_workspace(session, *TEST_DEPS, kit=True)
     session.run("pytest", *(session.posargs or ["-q"]))
 
 
@@ -41,7 +43,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy over core and every plugin."""
-    _install_workspace(session, "mypy>=1.10", "types-pyyaml", "types-jsonschema", *TEST_DEPS)
+    _install_workspace(session, "mypy>=1.10", "types-pyyaml", "types-jsonschema", *TEST_DEPS, kit=True)
     session.run("mypy")
 
 
@@ -74,7 +76,7 @@ def schemas(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: print figures, assert nothing about time."""
-    _install_workspace(session, *TEST_DEPS)
+    _install_workspace(session, *TEST_DEPS, kit=True)
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT)])}
     for script in sorted((ROOT / "tests" / "bench").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs, env=env)

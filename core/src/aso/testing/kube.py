@@ -2,14 +2,15 @@
 
 ``kube_api`` gives each test a fresh server on a free loopback port, running in its own thread so
 both the blocking ``kubernetes`` client and an in-process kopf operator on the test's event loop
-can talk to it. Override the ``kube_crds`` fixture to install the CRDs of the plugins under test::
+can talk to it. ``kube_crds`` holds every installed plugin's CRDs; override it to add others::
 
     @pytest.fixture
     def kube_crds():
-        return [Path("crds")]            # files, directories of *.yaml, or CRD dicts
+        return [*installed_crds(), kind_crd(MY_TEST_KIND), Path("more-crds")]  # dicts, files, dirs
 
-Helpers: :func:`wait_for` / :func:`async_wait_for` poll a predicate; :func:`wait_until_ready`
-waits for the ``Ready`` condition ASO's resources carry.
+Helpers: :func:`wait_for` / :func:`async_wait_for` poll a predicate; :func:`wait_ready` waits for
+the ``Ready`` condition ASO's resources carry; :func:`create`, :func:`get`. The public face of the
+kit is :mod:`aso.testing`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, TypeVar, cast
 import kubernetes
 import pytest
 
+from aso.kinds import ResourceKind
 from aso.sandbox.kube import KubeApiServerThread
 from aso.sandbox.kube.server import CrdSource
 
@@ -79,8 +81,11 @@ def stop_kube_api(api: KubeApi) -> None:
 
 @pytest.fixture
 def kube_crds() -> list[CrdSource]:
-    """CRDs installed into ``kube_api`` before the test starts; override to add your plugin's."""
-    return []
+    """CRDs installed into ``kube_api`` before the test starts: every installed plugin's.
+
+    Override to add a kind that is not installed: ``return [*installed_crds(), kind_crd(MY_KIND)]``.
+    """
+    return list(installed_crds())
 
 
 @pytest.fixture
@@ -138,42 +143,103 @@ async def async_wait_for(
         await asyncio.sleep(interval)
 
 
-def ready_condition(obj: Json) -> Json | None:
-    """The ``Ready`` condition of an object's ``status.conditions``, if any."""
-    for condition in (obj.get("status") or {}).get("conditions") or []:
+#: (group, version, plural) of a custom resource collection, e.g. ``("resources.azure.com",
+#: "v1api20200601", "resourcegroups")``.
+Which = tuple[str, str, str]
+
+
+def _custom(k8s: Any) -> Any:
+    client = k8s.client if isinstance(k8s, KubeApi) else k8s
+    return kubernetes.client.CustomObjectsApi(client)
+
+
+def create(k8s: KubeApi, obj: Json, plural: str | None = None) -> Json:
+    """Create a custom object in its ``metadata.namespace``; ``plural`` defaults to kind + ``s``."""
+    group, version = obj["apiVersion"].split("/")
+    plural = plural or obj["kind"].lower() + "s"
+    namespace = obj["metadata"].get("namespace", "default")
+    created: Json = k8s.custom.create_namespaced_custom_object(group, version, namespace, plural, obj)
+    return created
+
+
+def get(k8s: Any, which: Which, name: str, namespace: str | None = "default") -> Json | None:
+    """The custom object, or None when it does not exist (``namespace=None``: cluster-scoped)."""
+    custom = _custom(k8s)
+    try:
+        if namespace is None:
+            return cast(Json, custom.get_cluster_custom_object(*which, name))
+        return cast(Json, custom.get_namespaced_custom_object(which[0], which[1], namespace, which[2], name))
+    except kubernetes.client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def ready_condition(obj: Json | None) -> Json:
+    """The ``Ready`` condition of an object's ``status.conditions`` (``{}`` when there is none)."""
+    for condition in ((obj or {}).get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":
             return dict(condition)
-    return None
+    return {}
 
 
-def is_ready(obj: Json) -> bool:
-    condition = ready_condition(obj)
-    return condition is not None and condition.get("status") == "True"
+def is_ready(obj: Json | None) -> bool:
+    return ready_condition(obj).get("status") == "True"
+
+
+def wait_ready(
+    k8s: Any,
+    which: Which,
+    name: str,
+    *,
+    status: str = "True",
+    reason: str | None = None,
+    namespace: str | None = "default",
+    timeout: float = 30.0,
+) -> Json:
+    """Wait until the object's Ready condition has ``status`` (and ``reason``); return the object.
+
+    The one waiter of the kit: ``wait_ready(k8s, which, "rg")`` for Ready, ``status="False",
+    reason="InvalidResourceName"`` for a failure. ``k8s`` is a :class:`KubeApi` (or a
+    ``kubernetes`` ApiClient). The failure message carries the last Ready condition seen.
+    """
+    last: list[Json] = [{}]
+
+    def check() -> Json | None:
+        obj = get(k8s, which, name, namespace)
+        last[0] = ready_condition(obj)
+        if last[0].get("status") == status and (reason is None or last[0].get("reason") == reason):
+            return obj
+        return None
+
+    try:
+        return wait_for(check, timeout=timeout, interval=0.1, what=f"{which[2]}.{which[0]} {name}")
+    except AssertionError as exc:
+        wanted = f"Ready={status}" + (f" reason={reason}" if reason else "")
+        raise AssertionError(f"{exc}: wanted {wanted}; last Ready condition: {last[0]}") from None
 
 
 def wait_until_ready(
     api: Any, group: str, version: str, plural: str, namespace: str | None, name: str, timeout: float = 30.0
 ) -> Json:
-    """Wait until a custom object's ``Ready`` condition is ``True``; return the object.
+    """Older spelling of :func:`wait_ready` (``wait_ready(api, (group, version, plural), name)``)."""
+    return wait_ready(api, (group, version, plural), name, namespace=namespace, timeout=timeout)
 
-    ``api`` is a ``kubernetes.client.ApiClient`` (or a :class:`KubeApi`). The failure message
-    carries the last Ready condition seen, which usually says why.
-    """
-    client = api.client if isinstance(api, KubeApi) else api
-    custom = kubernetes.client.CustomObjectsApi(client)
-    last: list[Json] = []
 
-    def check() -> Json | None:
-        obj: Json
-        if namespace is None:
-            obj = cast(Json, custom.get_cluster_custom_object(group, version, plural, name))
-        else:
-            obj = cast(Json, custom.get_namespaced_custom_object(group, version, namespace, plural, name))
-        last[:] = [obj]
-        return obj if is_ready(obj) else None
+def ensure_namespace(k8s: KubeApi, name: str, annotations: dict[str, str] | None = None) -> None:
+    if not any(ns.metadata.name == name for ns in k8s.core.list_namespace().items):
+        k8s.core.create_namespace({"metadata": {"name": name, "annotations": annotations or {}}})
 
-    try:
-        return wait_for(check, timeout=timeout, what=f"{plural}.{group} {name} to be Ready")
-    except AssertionError as exc:
-        condition = ready_condition(last[0]) if last else None
-        raise AssertionError(f"{exc}; last Ready condition: {condition}") from None
+
+def kind_crd(kind: ResourceKind) -> Json:
+    """The CRD of one of your kinds (e.g. a test-only kind) for ``kube_crds`` or ``install_crds``."""
+    from aso.crd import build_crd
+
+    return build_crd(kind)
+
+
+def installed_crds() -> list[Json]:
+    """The CRDs of every installed plugin's kinds, as ``aso crds`` writes them."""
+    from aso.host import load_registry
+
+    return [kind_crd(kind) for kind in load_registry().all_kinds()]

@@ -16,17 +16,24 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import kubernetes
 import pytest
 
 from aso.testing.arm import ArmEmulatorHandle
-from aso.testing.kube import KubeApi, wait_for
+from aso.testing.kube import (
+    KubeApi,
+    Which,
+    create,
+    ensure_namespace,
+    get,
+    ready_condition,
+    wait_ready,
+)
 
 __all__ = [
     "OperatorProcess",
     "PluginPath",
+    "Which",
     "create",
     "ensure_namespace",
     "free_port",
@@ -35,9 +42,6 @@ __all__ = [
     "ready",
     "wait_ready_state",
 ]
-
-#: (group, version, plural) of a custom resource collection.
-Which = tuple[str, str, str]
 
 
 def free_port() -> int:
@@ -88,7 +92,14 @@ class OperatorProcess:
     def log_path(self) -> Path:
         return self.workdir / f"operator-{self.starts}.log"
 
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def start(self, timeout: float = 60.0) -> OperatorProcess:
+        """Start ``aso run`` with ``env`` and wait until it answers ``/readyz``; a no-op while it runs."""
+        if self.running:
+            return self
         self.starts += 1
         self.port = free_port()
         env = {
@@ -161,9 +172,9 @@ def operator_plugins() -> PluginPath | None:
 def aso_operator(
     kube_api: KubeApi, arm_emulator: ArmEmulatorHandle, tmp_path: Path, operator_plugins: PluginPath | None
 ) -> Iterator[OperatorProcess]:
-    """A not-yet-started operator wired to ``kube_api`` and ``arm_emulator``; call ``.start()``.
-
-    Set ``.env`` before starting to change settings (e.g. ``AZURE_SYNC_PERIOD``).
+    """The operator wired to ``kube_api`` and ``arm_emulator``, **not yet started**: set ``.env``
+    (e.g. ``AZURE_SYNC_PERIOD``) and call ``.start()``. Use ``running_operator`` for one already
+    running with the default settings.
     """
     process = OperatorProcess(kube=kube_api, arm=arm_emulator, workdir=tmp_path, plugins=operator_plugins)
     try:
@@ -172,64 +183,13 @@ def aso_operator(
         process.stop()
 
 
-def create(k8s: KubeApi, obj: dict[str, Any], plural: str | None = None) -> None:
-    """Create a custom object; ``plural`` defaults to the lower-cased kind plus ``s``."""
-    group, version = obj["apiVersion"].split("/")
-    plural = plural or obj["kind"].lower() + "s"
-    k8s.custom.create_namespaced_custom_object(group, version, obj["metadata"]["namespace"], plural, obj)
+#: Older spelling of :func:`aso.testing.ready_condition` (the same function).
+ready = ready_condition
+#: Older spelling of :func:`aso.testing.wait_ready` (the same function).
+wait_ready_state = wait_ready
 
 
-def get(k8s: KubeApi, which: Which, name: str, namespace: str = "default") -> dict[str, Any] | None:
-    try:
-        obj: dict[str, Any] = k8s.custom.get_namespaced_custom_object(
-            which[0], which[1], namespace, which[2], name
-        )
-        return obj
-    except kubernetes.client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
-def ready(obj: dict[str, Any] | None) -> dict[str, Any]:
-    for condition in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return dict(condition)
-    return {}
-
-
-def wait_ready_state(
-    k8s: KubeApi,
-    which: Which,
-    name: str,
-    *,
-    status: str = "True",
-    reason: str | None = None,
-    namespace: str = "default",
-    timeout: float = 30.0,
-) -> dict[str, Any]:
-    """Wait until the Ready condition has ``status`` (and ``reason``); return the object."""
-
-    def check() -> dict[str, Any] | None:
-        obj = get(k8s, which, name, namespace)
-        condition = ready(obj)
-        if condition.get("status") == status and (reason is None or condition.get("reason") == reason):
-            return obj
-        return None
-
-    last: list[Any] = []
-
-    def check_and_keep() -> dict[str, Any] | None:
-        result = check()
-        last[:] = [ready(get(k8s, which, name, namespace))]
-        return result
-
-    try:
-        return wait_for(check_and_keep, timeout=timeout, interval=0.1)
-    except AssertionError as exc:
-        raise AssertionError(f"{name}: wanted Ready={status} reason={reason}, last condition {last}") from exc
-
-
-def ensure_namespace(k8s: KubeApi, name: str, annotations: dict[str, str] | None = None) -> None:
-    if not any(ns.metadata.name == name for ns in k8s.core.list_namespace().items):
-        k8s.core.create_namespace({"metadata": {"name": name, "annotations": annotations or {}}})
+@pytest.fixture
+def running_operator(aso_operator: OperatorProcess) -> OperatorProcess:
+    """``aso_operator``, started (answers ``/readyz``) with the kit's default settings."""
+    return aso_operator.start()
