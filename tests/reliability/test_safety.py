@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aso_testkinds.objects import RG, WIDGET, resource_group, widget
+from azure.core.exceptions import HttpResponseError
 from kubernetes.client.exceptions import ApiException
 
 from aso.testing.arm import ArmEmulatorHandle
@@ -175,6 +176,37 @@ def test_owner_arm_id_of_another_type_is_refused(
         _gone(k8s, WIDGET, name)
     assert arm_emulator.control.counts().total == 0
     assert _held(arm_emulator) == _ids(victim_rg, account)
+
+
+def test_unknown_location_is_refused_by_arm_and_reported(
+    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
+) -> None:
+    rm = arm_emulator.resource_client()
+    with pytest.raises(HttpResponseError) as info:
+        rm.resource_groups.create_or_update("rg-sdk-nowhere", {"location": "nowhere"})
+    assert info.value.error is not None
+    assert info.value.error.code == "LocationNotAvailableForResourceGroup"
+    assert rm.resource_groups.create_or_update("rg-display", {"location": "West US 2"}).id  # display names too
+    with pytest.raises(HttpResponseError) as info:
+        rm.resources.begin_create_or_update_by_id(
+            f"{_rg_id(arm_emulator, 'rg-display')}/providers/{STORAGE}/acct",
+            api_version="2023-01-01",
+            parameters={"location": "nowhere", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}},
+        ).result()
+    assert info.value.error is not None
+    assert info.value.error.code == "LocationNotAvailableForResourceType"
+
+    aso_operator.start()
+    create(k8s, resource_group("rg-nowhere", location="nowhere"))
+    obj = wait_ready_state(
+        k8s, RG, "rg-nowhere", status="False", reason="LocationNotAvailableForResourceGroup"
+    )
+    assert ready(obj)["severity"] == "Error"
+    assert "'nowhere'" in ready(obj)["message"]
+    assert _held(arm_emulator) == _ids(_rg_id(arm_emulator, "rg-display"))
+    _delete(k8s, RG, "rg-nowhere")
+    _gone(k8s, RG, "rg-nowhere")
+    assert _held(arm_emulator) == _ids(_rg_id(arm_emulator, "rg-display"))
 
 
 # -- 2. one Azure resource, one managing object ----------------------------------------------------

@@ -12,8 +12,9 @@ import pytest
 
 from aso.errors import PermanentError, RetryableError
 from aso.extensions import ArmErrorInfo
+from aso.kinds import GENERAL_NAME_RULE, NameRule
 from aso.operator.arm import RateLimiter
-from aso.operator.armid import child_id, resource_type_of, subscription_of
+from aso.operator.armid import child_id, id_problem, resource_type_of, subscription_of, url_path
 from aso.operator.conditions import ready_condition
 from aso.operator.mapping import arm_body, differences, status_from_arm
 from aso.operator.operations import Operation, OperationRejected
@@ -315,3 +316,111 @@ def test_ready_condition_keeps_transition_time_while_state_holds() -> None:
     )
     assert done["lastTransitionTime"] != "2001-02-03T04:05:06Z"
     assert "severity" not in done
+
+
+RG_RULE = NameRule(min_length=1, max_length=90, pattern=r"[-\w._()]*[-\w_()]", description="rg rule")
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("rg", None),
+        ("My_Group-(1).x", None),
+        ("a" * 90, None),
+        ("a" * 91, "must be 1-90 characters long (is 91)"),
+        ("ends.", "must match"),
+        ("a b", "must match"),
+        ("a/b", "may not contain '/'"),
+        ("rg#1", "may not contain '#'"),
+        ("a?b", "may not contain '?'"),
+        ("a%2F", "may not contain '%'"),
+        ("a\\b", "may not contain '\\\\'"),
+        ("a\nb", "may not contain '\\n'"),
+        ("..", "'.' and '..' are not resource names"),
+        ("", "must be 1-90 characters long (is 0)"),
+    ],
+)
+def test_name_rule(name: str, problem: str | None) -> None:
+    found = RG_RULE.problem(name)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found
+
+
+def test_general_name_rule_applies_to_every_kind() -> None:
+    assert GENERAL_NAME_RULE.problem("x" * 500) is None
+    assert GENERAL_NAME_RULE.problem("a<b") is not None
+    assert GENERAL_NAME_RULE.problem(".") is not None
+
+
+@pytest.mark.parametrize(
+    ("arm_id", "arm_type", "ok"),
+    [
+        ("/subscriptions/s/resourceGroups/rg", "Microsoft.Resources/resourceGroups", True),
+        ("/subscriptions/s/resourcegroups/rg", "microsoft.resources/RESOURCEGROUPS", True),
+        ("/subscriptions/s", "Microsoft.Resources/subscriptions", True),
+        ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a", None, True),
+        (
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a/blobServices/"
+            "default/containers/c",
+            "Microsoft.Storage/storageAccounts/blobServices/containers",
+            True,
+        ),
+        (
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a/providers/"
+            "Microsoft.Authorization/roleAssignments/r",
+            "Microsoft.Authorization/roleAssignments",
+            True,
+        ),
+        # a name that smuggles in a path: another type at another depth
+        (
+            "/subscriptions/s/resourceGroups/victim/providers/Microsoft.Storage/storageAccounts/acct",
+            "Microsoft.Resources/resourceGroups",
+            False,
+        ),
+        # a child one level short or deep
+        (
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a/blobServices/d",
+            "Microsoft.Storage/storageAccounts/blobServices/containers",
+            False,
+        ),
+        ("/subscriptions/s/resourceGroups/rg#1", None, False),
+        ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts", None, False),
+        ("/subscriptions/s/resourceGroups", None, False),
+        ("/subscriptions//resourceGroups/rg", None, False),
+        ("subscriptions/s/resourceGroups/rg", None, False),
+        ("/tenants/t/resourceGroups/rg", None, False),
+        ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/..", None, False),
+    ],
+)
+def test_id_problem(arm_id: str, arm_type: str | None, ok: bool) -> None:
+    assert (id_problem(arm_id, arm_type) is None) is ok
+
+
+def test_url_path_encodes_every_segment() -> None:
+    assert (
+        url_path("/subscriptions/s/resourceGroups/a(b) é")
+        == "/subscriptions/s/resourceGroups/a%28b%29%20%C3%A9"
+    )
+
+
+@pytest.mark.parametrize("port", ["abc", "99999", "-1", "1:2"])
+def test_operation_record_with_a_malformed_url_is_rejected(port: str) -> None:
+    settings = Settings(arm_endpoint="https://127.0.0.1:8443")
+    raw = json.dumps(
+        {
+            "method": "PUT",
+            "arm_id": "/subscriptions/s/resourceGroups/rg",
+            "api_version": "2020-06-01",
+            "status_url": f"https://127.0.0.1:{port}/op",
+        }
+    )
+    with pytest.raises(OperationRejected):
+        Operation.from_annotation(raw, settings)
+
+
+def test_token_failures_are_authentication_failed() -> None:
+    result = classify(ArmErrorInfo(status=0, code="AuthenticationFailed", message="AADSTS7000215: x"))
+    assert (result.retry, result.severity, result.reason) == (True, "Error", "AuthenticationFailed")

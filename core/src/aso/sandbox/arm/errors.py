@@ -6,6 +6,7 @@ Every failure the emulator reports to a client goes through :class:`ArmError`, s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -52,6 +53,24 @@ def missing_api_version() -> ArmError:
         400,
         "MissingApiVersionParameter",
         "The api-version query parameter (?api-version=) is required for all requests.",
+    )
+
+
+def location_not_available(location: str, resource_type: str, regions: Sequence[str]) -> ArmError:
+    """ARM's answer to a ``location`` that is no region it knows (checked before the provider)."""
+    listed = ",".join(regions)
+    if resource_type.lower() == "microsoft.resources/resourcegroups":
+        return ArmError(
+            400,
+            "LocationNotAvailableForResourceGroup",
+            f"The provided location '{location}' is not available for resource group. "
+            f"List of available regions is '{listed}'.",
+        )
+    return ArmError(
+        400,
+        "LocationNotAvailableForResourceType",
+        f"The provided location '{location}' is not available for resource type '{resource_type}'. "
+        f"List of available regions for the resource type is '{listed}'.",
     )
 
 

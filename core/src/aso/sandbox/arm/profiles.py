@@ -69,12 +69,46 @@ REGION_DISPLAY_NAMES: dict[str, str] = {
     "brazilsouth": "Brazil South",
     "southafricanorth": "South Africa North",
     "uaenorth": "UAE North",
+    "uaecentral": "UAE Central",
+    "australiacentral": "Australia Central",
+    "australiacentral2": "Australia Central 2",
+    "brazilsoutheast": "Brazil Southeast",
+    "francesouth": "France South",
+    "germanynorth": "Germany North",
+    "israelcentral": "Israel Central",
+    "italynorth": "Italy North",
+    "jioindiacentral": "Jio India Central",
+    "jioindiawest": "Jio India West",
+    "koreasouth": "Korea South",
+    "mexicocentral": "Mexico Central",
+    "newzealandnorth": "New Zealand North",
+    "norwaywest": "Norway West",
+    "polandcentral": "Poland Central",
+    "qatarcentral": "Qatar Central",
+    "southafricawest": "South Africa West",
+    "southindia": "South India",
+    "spaincentral": "Spain Central",
+    "swedensouth": "Sweden South",
+    "switzerlandwest": "Switzerland West",
+    "westindia": "West India",
+    "centraluseuap": "Central US EUAP",
+    "eastus2euap": "East US 2 EUAP",
 }
+
+#: Where a resource may live besides a region: ``global`` (DNS zones, Front Door, Cosmos DB
+#: role definitions and the like).
+NON_REGIONAL_LOCATIONS = frozenset({"global"})
 
 
 def region_key(location: str) -> str:
     """Compare regions the way ARM does: ``West US 2`` and ``westus2`` are the same region."""
     return location.replace(" ", "").lower()
+
+
+def known_location(location: str) -> bool:
+    """A region ARM knows (by name or display name, any casing) or a non-regional location."""
+    key = region_key(location)
+    return key in REGION_DISPLAY_NAMES or key in NON_REGIONAL_LOCATIONS
 
 
 # The profile types are public data of the plugin contract (``aso.ArmProfile`` & co.); the

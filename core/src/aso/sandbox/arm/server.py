@@ -50,6 +50,7 @@ from .profiles import (
     Profile,
     ProfileRegistry,
     default_registry,
+    known_location,
     name_matches,
     region_key,
 )
@@ -598,6 +599,9 @@ class ArmEmulator:
                     f"The resource group '{p.resource_group}' is in deprovisioning state and cannot "
                     "perform this operation.",
                 )
+        location = body_in.get("location")
+        if isinstance(location, str) and location and not known_location(location):
+            raise errors.location_not_available(location, p.full_type, sorted(REGION_DISPLAY_NAMES))
         if profile.name_rule is not None and not name_matches(profile.name_rule, name):
             rule = profile.name_rule
             raise ArmError(rule.status, rule.code, rule.message.format(name=name))
