@@ -186,7 +186,8 @@ def test_unknown_location_is_refused_by_arm_and_reported(
         rm.resource_groups.create_or_update("rg-sdk-nowhere", {"location": "nowhere"})
     assert info.value.error is not None
     assert info.value.error.code == "LocationNotAvailableForResourceGroup"
-    assert rm.resource_groups.create_or_update("rg-display", {"location": "West US 2"}).id  # display names too
+    # Display names are regions too.
+    assert rm.resource_groups.create_or_update("rg-display", {"location": "West US 2"}).id
     with pytest.raises(HttpResponseError) as info:
         rm.resources.begin_create_or_update_by_id(
             f"{_rg_id(arm_emulator, 'rg-display')}/providers/{STORAGE}/acct",
