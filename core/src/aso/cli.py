@@ -183,6 +183,81 @@ def schemas(plugin_dirs: tuple[pathlib.Path, ...], check: bool, current_env: boo
     sys.exit(status)
 
 
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--group", required=True, help="Kubernetes API group, as in ASO (e.g. keyvault.azure.com).")
+@click.option("--kind", "kind", required=True, help="Kind, as in ASO (e.g. Vault).")
+@click.option("--arm-type", required=True, help="ARM resource type (e.g. Microsoft.KeyVault/vaults).")
+@click.option("--api-version", required=True, help="ARM api-version (e.g. 2023-07-01).")
+@click.option("--sdk", required=True, help="Azure SDK release carrying it, PACKAGE==VERSION.")
+@click.option(
+    "--model",
+    default=None,
+    help="Dotted path of the SDK model of the request body "
+    "[default: azure.mgmt.<service>.v<api_version>.models.<KIND>].",
+)
+@click.option(
+    "--owner",
+    default="resource-group",
+    show_default=True,
+    help="resource-group, subscription, or GROUP/KIND of the parent of a child resource.",
+)
+@click.option("--plural", default=None, help="Lower-case plural [default: from the kind].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="Directory to write the distribution into [default: ./aso-NAME].",
+)
+def new_plugin(
+    name: str,
+    group: str,
+    kind: str,
+    arm_type: str,
+    api_version: str,
+    sdk: str,
+    model: str | None,
+    owner: str,
+    plural: str | None,
+    out: pathlib.Path | None,
+) -> None:
+    """Write a complete plugin distribution NAME for one kind: pyproject with the entry point, plugin
+    module, schemagen.yaml, the schema (`aso schemas`), README and an end-to-end test with the kit.
+
+    Then: `pip install -e './aso-NAME[test]' && pytest aso-NAME`.
+    """
+    from aso.newplugin import PluginFacts, default_model, plural_of, write_plugin
+    from aso.schemagen.convert import SchemaGenError
+    from aso.schemagen.envs import generate_in_throwaway_envs
+
+    facts = PluginFacts(
+        service=name,
+        group=group,
+        kind=kind,
+        arm_type=arm_type,
+        arm_api_version=api_version,
+        sdk=sdk,
+        model=model or default_model(sdk, api_version, kind),
+        owner=owner,
+        plural=plural or plural_of(kind),
+    )
+    problems = facts.problems()
+    if problems:
+        raise click.UsageError("; ".join(problems))
+    target = out or pathlib.Path(f"aso-{name}")
+
+    def generate(plugin_dir: pathlib.Path) -> None:
+        generate_in_throwaway_envs(plugin_dir, echo=click.echo)
+
+    try:
+        written = write_plugin(facts, target, generate)
+    except (FileExistsError, SchemaGenError) as exc:
+        raise click.ClickException(f"{exc} (is --model right? it names the SDK's request model)") from exc
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: pip install -e '{target}[test]' && pytest {target}")
+
+
 @cli.command()
 def run() -> None:
     """Run the operator against the cluster of KUBECONFIG (or in-cluster) until SIGINT/SIGTERM.

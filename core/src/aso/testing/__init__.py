@@ -16,8 +16,10 @@ Fixtures (all function-scoped, real servers on loopback sockets, nothing mocked)
     A :class:`KubeApi`: a local Kubernetes API server (``.custom``, ``.core`` clients,
     ``.kubeconfig``) holding the CRDs of ``kube_crds``.
 ``kube_crds``
-    Every installed plugin's CRDs (:func:`installed_crds`). Override it to add a kind that is not
-    installed: ``return [*installed_crds(), kind_crd(MY_KIND)]``.
+    Every installed plugin's CRDs (:func:`installed_crds`), their conversion webhook pointed at
+    the test's operator (``conversion_webhook``), so every served version works. Override it to
+    add a kind that is not installed:
+    ``return [*installed_crds(conversion_webhook), kind_crd(MY_KIND, conversion_webhook)]``.
 ``aso_operator``
     An :class:`OperatorProcess` (``aso run`` as a subprocess) wired to both, **not yet
     started**: set ``aso_operator.env[...]`` and call ``aso_operator.start()``; it can be
@@ -49,6 +51,7 @@ A whole end-to-end test of a plugin::
 
 from aso.testing.arm import ArmControlClient, ArmEmulatorHandle, RequestCounts
 from aso.testing.kube import (
+    ConversionWebhook,
     KubeApi,
     Which,
     async_wait_for,
@@ -69,6 +72,7 @@ from aso.testing.operator import OperatorProcess, PluginPath, plugin_path
 __all__ = [
     "ArmControlClient",
     "ArmEmulatorHandle",
+    "ConversionWebhook",
     "KubeApi",
     "OperatorProcess",
     "PluginPath",

@@ -80,12 +80,17 @@ def stop_kube_api(api: KubeApi) -> None:
 
 
 @pytest.fixture
-def kube_crds() -> list[CrdSource]:
-    """CRDs installed into ``kube_api`` before the test starts: every installed plugin's.
+def kube_crds(conversion_webhook: ConversionWebhook) -> list[CrdSource]:
+    """CRDs installed into ``kube_api`` before the test starts: every installed plugin's, their
+    conversion webhook pointed at the test's operator.
 
-    Override to add a kind that is not installed: ``return [*installed_crds(), kind_crd(MY_KIND)]``.
+    Override to add a kind that is not installed::
+
+        @pytest.fixture
+        def kube_crds(conversion_webhook):
+            return [*installed_crds(conversion_webhook), kind_crd(MY_KIND, conversion_webhook)]
     """
-    return list(installed_crds())
+    return list(installed_crds(conversion_webhook))
 
 
 @pytest.fixture
@@ -231,15 +236,61 @@ def ensure_namespace(k8s: KubeApi, name: str, annotations: dict[str, str] | None
         k8s.core.create_namespace({"metadata": {"name": name, "annotations": annotations or {}}})
 
 
-def kind_crd(kind: ResourceKind) -> Json:
-    """The CRD of one of your kinds (e.g. a test-only kind) for ``kube_crds`` or ``install_crds``."""
+@dataclass(frozen=True)
+class ConversionWebhook:
+    """Where the operator serves ``/convert`` in a test (TLS with a throwaway CA)."""
+
+    port: int
+    cert: Path
+    key: Path
+    ca_pem: bytes
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/convert"
+
+    def env(self) -> dict[str, str]:
+        """The operator's settings that serve it."""
+        return {
+            "ASO_WEBHOOK_ADDRESS": f"127.0.0.1:{self.port}",
+            "ASO_WEBHOOK_CERT": str(self.cert),
+            "ASO_WEBHOOK_KEY": str(self.key),
+        }
+
+
+def kind_crd(kind: ResourceKind, webhook: ConversionWebhook | None = None) -> Json:
+    """The CRD of one of your kinds (e.g. a test-only kind) for ``kube_crds`` or ``install_crds``;
+    with ``webhook``, a kind of several versions converts through the test's operator."""
     from aso.crd import build_crd
+    from aso.sandbox.runner import point_webhook
 
-    return build_crd(kind)
+    crd = build_crd(kind)
+    return point_webhook(crd, webhook.url, webhook.ca_pem) if webhook is not None else crd
 
 
-def installed_crds() -> list[Json]:
-    """The CRDs of every installed plugin's kinds, as ``aso crds`` writes them."""
+def installed_crds(webhook: ConversionWebhook | None = None) -> list[Json]:
+    """The CRDs of every installed plugin's kinds, as ``aso crds`` writes them (see :func:`kind_crd`)."""
     from aso.host import load_registry
 
-    return [kind_crd(kind) for kind in load_registry().all_kinds()]
+    return [kind_crd(kind, webhook) for kind in load_registry().all_kinds()]
+
+
+@pytest.fixture
+def conversion_webhook(tmp_path: Path) -> ConversionWebhook:
+    """A port and TLS files for the operator's conversion webhook; ``kube_crds`` and
+    ``aso_operator`` use it, so objects written in any served version convert."""
+    import socket
+
+    import trustme
+
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1")
+    folder = tmp_path / "conversion-webhook"
+    folder.mkdir(exist_ok=True)
+    cert, key = folder / "tls.crt", folder / "tls.key"
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return ConversionWebhook(port=port, cert=cert, key=key, ca_pem=ca.cert_pem.bytes())

@@ -21,6 +21,7 @@ import pytest
 
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import (
+    ConversionWebhook,
     KubeApi,
     Which,
     create,
@@ -84,6 +85,8 @@ class OperatorProcess:
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
     plugins: PluginPath | None = None
+    #: Serves ``/convert`` here when set (the ``conversion_webhook`` fixture); ``env`` may override.
+    webhook: ConversionWebhook | None = None
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
     starts: int = 0
@@ -110,6 +113,7 @@ class OperatorProcess:
             "AZURE_SYNC_PERIOD": "never",
             "ASO_LRO_INLINE_SECONDS": "5",
             "ASO_RETRY_MAX_DELAY": "2",
+            **(self.webhook.env() if self.webhook is not None else {}),
             **self.env,
         }
         if self.plugins is not None:
@@ -170,13 +174,23 @@ def operator_plugins() -> PluginPath | None:
 
 @pytest.fixture
 def aso_operator(
-    kube_api: KubeApi, arm_emulator: ArmEmulatorHandle, tmp_path: Path, operator_plugins: PluginPath | None
+    kube_api: KubeApi,
+    arm_emulator: ArmEmulatorHandle,
+    tmp_path: Path,
+    operator_plugins: PluginPath | None,
+    conversion_webhook: ConversionWebhook,
 ) -> Iterator[OperatorProcess]:
-    """The operator wired to ``kube_api`` and ``arm_emulator``, **not yet started**: set ``.env``
-    (e.g. ``AZURE_SYNC_PERIOD``) and call ``.start()``. Use ``running_operator`` for one already
-    running with the default settings.
+    """The operator wired to ``kube_api``, ``arm_emulator`` and ``conversion_webhook``, **not yet
+    started**: set ``.env`` (e.g. ``AZURE_SYNC_PERIOD``) and call ``.start()``. Use
+    ``running_operator`` for one already running with the default settings.
     """
-    process = OperatorProcess(kube=kube_api, arm=arm_emulator, workdir=tmp_path, plugins=operator_plugins)
+    process = OperatorProcess(
+        kube=kube_api,
+        arm=arm_emulator,
+        workdir=tmp_path,
+        plugins=operator_plugins,
+        webhook=conversion_webhook,
+    )
     try:
         yield process
     finally:
