@@ -25,6 +25,7 @@ __all__ = [
     "OwnerKind",
     "ResourceKind",
     "Scope",
+    "storage_version_name",
 ]
 
 #: A converter takes an object body (``{"spec": ..., "status": ...}``) in one version and returns it
@@ -32,11 +33,19 @@ __all__ = [
 #: property bag and restores them on the way back.
 Converter = Callable[[Mapping[str, Any]], dict[str, Any]]
 
+#: ASO names the storage version of each served version by this suffix: ``v1api20200601storage``,
+#: ``v20230801storage``. Served version names must not end with it.
+STORAGE_SUFFIX = "storage"
 _VERSION_NAME = re.compile(r"^v\d+(api|alpha|beta)?\d*[a-z0-9]*$")
 _ARM_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _ARM_TYPE = re.compile(r"^[A-Za-z0-9]+\.[A-Za-z0-9.]+(/[A-Za-z0-9]+)+$")
+
+
+def storage_version_name(version: str) -> str:
+    """ASO's name of the storage version of served ``version``: ``v1api20200601`` -> ``v1api20200601storage``."""
+    return version + STORAGE_SUFFIX
 
 
 class GVK(NamedTuple):
@@ -174,9 +183,14 @@ class ResourceKind:
     arm_type: str
     #: The owner: a scope, or the kind of the parent for child resources.
     owner: Scope | OwnerKind
-    #: Served versions; exactly one of them is named by ``storage_version``.
+    #: Versions users write; exactly one of them is named by ``storage_version``. Each also gets a
+    #: generated storage version (ASO's ``<name>storage``), served but not for users to write.
     versions: tuple[ApiVersion, ...]
-    #: The hub: the version Kubernetes stores and every other version converts through.
+    #: The hub: the served version every ``to_hub``/``from_hub`` converter goes to and from. Kubernetes
+    #: stores its storage version, :attr:`stored_version` (``v1api20200601`` -> ``v1api20200601storage``):
+    #: the hub's schema plus ``spec.originalVersion`` and ASO's ``$propertyBag`` fields. Pick the
+    #: version whose storage version ASO v2 stores, so an ASO v2 cluster's objects are taken over as
+    #: they are.
     storage_version: str
     #: Import package holding ``schemas/`` for this kind.
     schema_package: str
@@ -205,6 +219,22 @@ class ResourceKind:
         return self.version(self.storage_version)
 
     @property
+    def stored_version(self) -> str:
+        """The version Kubernetes stores and the operator watches and writes: the hub's storage
+        version (``v1api20200601storage``). Every user write at a served version converts to it."""
+        return storage_version_name(self.storage_version)
+
+    def storage_versions(self) -> tuple[str, ...]:
+        """ASO's storage version of every served version, in the order of :attr:`versions`."""
+        return tuple(storage_version_name(v.name) for v in self.versions)
+
+    def served_version_of(self, name: str) -> ApiVersion:
+        """The served version ``name`` is, or is the storage version of; KeyError if neither."""
+        if name.endswith(STORAGE_SUFFIX):
+            name = name[: -len(STORAGE_SUFFIX)]
+        return self.version(name)
+
+    @property
     def crd_name(self) -> str:
         return f"{self.plural}.{self.group}"
 
@@ -231,6 +261,11 @@ class ResourceKind:
             if not _VERSION_NAME.match(version.name):
                 found.append(
                     f"versions[{version.name!r}].name: must look like 'v1api20200601' or 'v20230101'"
+                )
+            if version.name.endswith(STORAGE_SUFFIX):
+                found.append(
+                    f"versions[{version.name!r}].name: names ending in {STORAGE_SUFFIX!r} are the "
+                    "generated storage versions; declare the served version only"
                 )
             if not _ARM_API_VERSION.match(version.arm_api_version):
                 found.append(
