@@ -40,9 +40,9 @@ def registry() -> Registry:
 def kube_crds() -> list[Any]:
     from aso_testkinds.plugin import WIDGET
 
-    from aso.crd import build_crd
+    from aso.testing import kind_crd
 
-    return [REPO / "crds", build_crd(WIDGET)]
+    return [REPO / "crds", kind_crd(WIDGET)]
 
 
 @pytest.fixture

@@ -13,7 +13,16 @@ from aso.cli import cli
 def test_version_and_help() -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["version"]).output.strip() == f"aso-core {__version__}"
-    for command in ([], ["plugins"], ["crds"], ["run"], ["sandbox"], ["version"]):
+    for command in (
+        [],
+        ["plugins"],
+        ["crds"],
+        ["run"],
+        ["sandbox"],
+        ["version"],
+        ["schemas"],
+        ["new-plugin"],
+    ):
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0, command
         assert "Usage:" in result.output

@@ -188,7 +188,10 @@ def _index(
         for kind in kinds:
             if (str(kind.group), str(kind.kind)) in conflicted:
                 continue
-            found = kind_problems(kind)
+            try:
+                found = kind_problems(kind)
+            except Exception as exc:  # a declaration odd enough to break the checks is still only its fault
+                found = [f"cannot be validated: {type(exc).__name__}: {exc}"]
             if found:
                 reason = f"kind {kind.group}/{kind.kind} skipped: " + "; ".join(found)
                 log.error("%s %s", cand.describe(), reason)
