@@ -37,12 +37,20 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-def kube_crds() -> list[Any]:
+def kube_crds(conversion_webhook: Any) -> list[Any]:
+    """The committed CRDs and the test kind's, converting through the test's operator: every kind
+    is stored at its storage version, so every write at a served version needs the webhook."""
+    import yaml
     from aso_testkinds.plugin import WIDGET
 
+    from aso.sandbox.runner import point_webhook
     from aso.testing import kind_crd
 
-    return [REPO / "crds", kind_crd(WIDGET)]
+    committed = [
+        point_webhook(yaml.safe_load(path.read_text()), conversion_webhook.url, conversion_webhook.ca_pem)
+        for path in sorted((REPO / "crds").glob("*.yaml"))
+    ]
+    return [*committed, kind_crd(WIDGET, conversion_webhook)]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Hub-and-spoke conversion: round trips over the ASO samples, the property bag, the webhook."""
+"""Hub-and-spoke conversion: round trips over the ASO samples through every served and storage
+version, the property bag, the original version, the webhook."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from aso.conversion import (
     ConversionError,
     conversion_app,
     convert,
+    hub_body,
     original_version,
     review,
 )
@@ -49,11 +51,11 @@ def test_every_sample_round_trips_through_every_version(
         group, _, _version = doc["apiVersion"].rpartition("/")
         kind = registry.kind(group, doc["kind"])
         assert kind is not None
-        for other in kind.versions:
-            there = convert(registry, doc, f"{group}/{other.name}")
-            assert there["apiVersion"] == f"{group}/{other.name}"
+        for other in (*(v.name for v in kind.versions), *kind.storage_versions()):
+            there = convert(registry, doc, f"{group}/{other}")
+            assert there["apiVersion"] == f"{group}/{other}"
             back = convert(registry, there, doc["apiVersion"])
-            assert _body(back) == _body(doc), (doc["metadata"]["name"], other.name)
+            assert _body(back) == _body(doc), (doc["metadata"]["name"], other)
 
 
 def _widget_v2() -> dict[str, Any]:
@@ -73,7 +75,7 @@ def test_field_missing_from_hub_survives_in_property_bag(registry: Registry) -> 
     assert hub["status"] == {"provisioningState": "Succeeded"}
     annotations = hub["metadata"]["annotations"]
     assert json.loads(annotations[PROPERTY_BAG_ANNOTATION]) == {"spec.capacity": 3, "status.capacity": 3}
-    assert annotations[ORIGINAL_VERSION_ANNOTATION] == "v1api20250101"
+    assert ORIGINAL_VERSION_ANNOTATION not in annotations  # only storage versions record it
     assert annotations["keep"] == "me"
 
     back = convert(registry, hub, "test.aso.dev/v1api20250101")
@@ -90,15 +92,90 @@ def test_removing_a_bagged_field_in_its_own_version_removes_it(registry: Registr
     assert json.loads(hub_again["metadata"]["annotations"][PROPERTY_BAG_ANNOTATION]) == {"status.capacity": 3}
 
 
-def test_original_version_is_recorded_and_read(registry: Registry) -> None:
+def test_original_version_is_recorded_in_the_storage_version_and_read(registry: Registry) -> None:
     kind = registry.kind("test.aso.dev", "Widget")
     assert kind is not None
-    hub = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101")
-    assert original_version(kind, hub) == "v1api20250101"
+    stored = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101storage")
+    assert stored["spec"]["originalVersion"] == "v1api20250101"
+    assert stored["spec"]["size"] == "Large"
+    assert original_version(kind, stored) == "v1api20250101"
     assert original_version(kind, {"metadata": {}}) == "v1api20240101"
-    stale = copy.deepcopy(hub)
-    stale["metadata"]["annotations"][ORIGINAL_VERSION_ANNOTATION] = "v1api19990101"
-    assert original_version(kind, stale) == "v1api20240101"
+    gone = copy.deepcopy(stored)
+    gone["spec"]["originalVersion"] = "v1api19990101"  # a version no longer served: the hub
+    assert original_version(kind, gone) == "v1api20240101"
+
+
+def test_a_write_at_the_hub_records_the_hub(registry: Registry) -> None:
+    """The stale annotation of earlier releases: a write at the hub now always says so."""
+    stored = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101storage")
+    read = convert(registry, stored, "test.aso.dev/v1api20240101")
+    assert "originalVersion" not in read["spec"]
+    assert ORIGINAL_VERSION_ANNOTATION not in read["metadata"]["annotations"]
+    read["spec"]["location"] = "eastus"
+    again = convert(registry, read, "test.aso.dev/v1api20240101storage")
+    assert again["spec"]["originalVersion"] == "v1api20240101"
+    # and back through the other version: the bagged field is still there
+    assert convert(registry, again, "test.aso.dev/v1api20250101")["spec"]["capacity"] == 3
+
+
+def test_storage_to_storage_keeps_what_was_recorded(registry: Registry) -> None:
+    stored = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101storage")
+    other = convert(registry, stored, "test.aso.dev/v1api20250101storage")
+    assert other["spec"]["originalVersion"] == "v1api20250101"
+    assert other["spec"]["tier"] == "Large"
+    assert convert(registry, other, "test.aso.dev/v1api20240101storage")["spec"] == stored["spec"]
+
+
+def test_object_stored_by_an_earlier_release_keeps_its_annotated_version(registry: Registry) -> None:
+    kind = registry.kind("test.aso.dev", "Widget")
+    assert kind is not None
+    legacy = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101")
+    legacy["metadata"]["annotations"][ORIGINAL_VERSION_ANNOTATION] = "v1api20250101"
+    assert original_version(kind, legacy) == "v1api20250101"
+    stored = convert(registry, legacy, "test.aso.dev/v1api20240101storage")
+    assert stored["spec"]["originalVersion"] == "v1api20250101"
+    assert ORIGINAL_VERSION_ANNOTATION not in stored["metadata"]["annotations"]
+
+
+def test_hub_body_is_what_the_reconciler_maps(registry: Registry) -> None:
+    kind = registry.kind("test.aso.dev", "Widget")
+    assert kind is not None
+    stored = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101storage")
+    hub = hub_body(kind, stored)
+    assert hub["apiVersion"] == "test.aso.dev/v1api20240101"
+    assert hub["spec"] == {"owner": {"name": "rg"}, "location": "westus", "size": "Large"}
+    assert original_version(kind, stored) == "v1api20250101"
+
+
+def test_aso_property_bags_are_read_and_removed(registry: Registry) -> None:
+    """ASO v2 keeps what its storage type lacks in ``$propertyBag`` (Go names; strings bare, other
+    values as JSON): each entry reaches the version that has a place for it."""
+    aso_stored = {
+        "apiVersion": "test.aso.dev/v1api20240101storage",
+        "kind": "Widget",
+        "metadata": {"name": "w1", "namespace": "default"},
+        "spec": {
+            "$propertyBag": {"Capacity": "7", "Colour": "blue"},
+            "location": "westus",
+            "originalVersion": "v1api20250101",
+            "owner": {"name": "rg"},
+            "size": "Small",
+        },
+        "status": {"$propertyBag": {"Capacity": "7"}, "provisioningState": "Succeeded"},
+    }
+    spoke = convert(registry, aso_stored, "test.aso.dev/v1api20250101")
+    assert spoke["spec"]["capacity"] == 7
+    assert spoke["spec"]["tier"] == "Small"
+    assert spoke["status"]["capacity"] == 7
+    assert json.loads(spoke["metadata"]["annotations"][PROPERTY_BAG_ANNOTATION]) == {"spec.colour": "blue"}
+    hub = convert(registry, aso_stored, "test.aso.dev/v1api20240101")
+    assert "$propertyBag" not in hub["spec"]
+    assert "$propertyBag" not in hub["status"]
+    assert json.loads(hub["metadata"]["annotations"][PROPERTY_BAG_ANNOTATION]) == {
+        "spec.capacity": 7,
+        "spec.colour": "blue",
+        "status.capacity": 7,
+    }
 
 
 @pytest.mark.parametrize(
@@ -107,6 +184,11 @@ def test_original_version_is_recorded_and_read(registry: Registry) -> None:
         ({"kind": "Widget"}, "test.aso.dev/v1api20240101", "apiVersion and kind are required"),
         (
             {"apiVersion": "test.aso.dev/v9", "kind": "Widget"},
+            "test.aso.dev/v1api20240101",
+            "does not serve version 'v9'",
+        ),
+        (
+            {"apiVersion": "test.aso.dev/v9storage", "kind": "Widget"},
             "test.aso.dev/v1api20240101",
             "does not serve version 'v9'",
         ),

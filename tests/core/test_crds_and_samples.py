@@ -40,7 +40,9 @@ def test_every_crd_is_structural_and_aso_shaped(registry: Registry) -> None:
         crd = build_crd(kind)
         spec = crd["spec"]
         assert crd["metadata"]["name"] == f"{kind.plural}.{kind.group}"
-        assert [v["storage"] for v in spec["versions"]].count(True) == 1
+        assert [v["name"] for v in spec["versions"] if v["storage"]] == [kind.stored_version]
+        names = [v.name for v in kind.versions]
+        assert [v["name"] for v in spec["versions"]] == [n + s for n in names for s in ("", "storage")]
         assert "azure" in spec["names"]["categories"]
         for version in spec["versions"]:
             assert version["served"] is True
@@ -60,17 +62,15 @@ def test_every_crd_is_structural_and_aso_shaped(registry: Registry) -> None:
             props = schema["properties"]
             assert "conditions" in props["status"]["properties"]
             assert "azureName" in props["spec"]["properties"]
-        if len(kind.versions) > 1:
-            client = spec["conversion"]["webhook"]["clientConfig"]["service"]
-            assert client == {
-                "name": "aso-webhook",
-                "namespace": "aso-system",
-                "path": "/convert",
-                "port": 443,
-            }
-            assert "caBundle" not in spec["conversion"]["webhook"]["clientConfig"]
-        else:
-            assert "conversion" not in spec
+        # Every kind has storage versions, so every kind converts through the webhook, as in ASO.
+        client = spec["conversion"]["webhook"]["clientConfig"]["service"]
+        assert client == {
+            "name": "aso-webhook",
+            "namespace": "aso-system",
+            "path": "/convert",
+            "port": 443,
+        }
+        assert "caBundle" not in spec["conversion"]["webhook"]["clientConfig"]
 
 
 def test_owner_shape_follows_scope(registry: Registry) -> None:

@@ -1,71 +1,79 @@
-"""An object written in another served version reaches the hub through the operator's conversion
-webhook, and the operator talks to ARM with the API version the object was written in."""
+"""Versions: Kubernetes stores the kind's storage version (``v1api20200601storage``), which users do
+not write, so every write at a served version goes through the operator's conversion webhook,
+``spec.originalVersion`` names the version written last, and the operator talks to ARM with that
+version's API version."""
 
 from __future__ import annotations
 
-import pathlib
 from typing import Any
 
 import pytest
-import trustme
-import yaml
 from aso_testkinds.objects import RG
 
-from aso.sandbox.runner import point_webhook
-from aso.testing.arm import ArmEmulatorHandle
-from aso.testing.kube import KubeApi
-from aso.testing.operator import OperatorProcess, free_port, wait_ready_state
+from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, get, wait_for
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def webhook(tmp_path: pathlib.Path) -> dict[str, Any]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    cert_path, key_path = tmp_path / "webhook.crt", tmp_path / "webhook.key"
-    cert.cert_chain_pems[0].write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
-    port = free_port()
-    return {"port": port, "cert": cert_path, "key": key_path, "ca": ca.cert_pem.bytes()}
+GROUP = RG[0]
+STORED = (GROUP, "v1api20200601storage", RG[2])
+V2021 = (GROUP, "v1api20210401", RG[2])
 
 
-@pytest.fixture
-def kube_crds(webhook: dict[str, Any]) -> list[Any]:
-    crd = yaml.safe_load((REPO / "crds" / "resourcegroups.resources.azure.com.yaml").read_text())
-    return [point_webhook(crd, f"https://127.0.0.1:{webhook['port']}/convert", webhook["ca"])]
+def _ready(obj: dict[str, Any] | None) -> dict[str, Any]:
+    conditions = ((obj or {}).get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c.get("type") == "Ready"), {})
 
 
-def test_object_written_in_newer_version_is_put_with_that_api_version(
-    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess, webhook: dict[str, Any]
+def _reconciled(k8s: KubeApi, name: str, generation: int) -> dict[str, Any]:
+    """The stored object once the operator has made it Ready at ``generation``."""
+
+    def check() -> dict[str, Any] | None:
+        obj = get(k8s, STORED, name)
+        ready = _ready(obj)
+        if obj and ready.get("status") == "True" and ready.get("observedGeneration") == generation:
+            return obj
+        return None
+
+    return wait_for(check, timeout=40, what=f"{name} Ready at generation {generation}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the operator to watch and write kind.stored_version (aso.operator: app.py watch, "
+    "context.py and lookups.py resource paths); until then its own writes at the hub record the hub",
+)
+def test_the_version_written_last_decides_the_arm_api_version(
+    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
 ) -> None:
-    aso_operator.env.update(
-        {
-            "ASO_WEBHOOK_ADDRESS": f"127.0.0.1:{webhook['port']}",
-            "ASO_WEBHOOK_CERT": str(webhook["cert"]),
-            "ASO_WEBHOOK_KEY": str(webhook["key"]),
-        }
-    )
-    # One 500 for a PUT with api-version 2021-04-01: consumed only if the operator uses that version.
-    arm_emulator.control.inject_fault(
-        "resourceGroups/rg-v2.*api-version=2021-04-01", method="PUT", status=500
-    )
+    # A 500 for a PUT at the given api-version is consumed only if the operator uses that version.
+    control = arm_emulator.control
+    control.inject_fault("resourceGroups/rg-versions.*api-version=2021-04-01", method="PUT", status=500)
     aso_operator.start()
     manifest = {
-        "apiVersion": "resources.azure.com/v1api20210401",
+        "apiVersion": f"{GROUP}/v1api20210401",
         "kind": "ResourceGroup",
-        "metadata": {"name": "rg-v2", "namespace": "default"},
+        "metadata": {"name": "rg-versions", "namespace": "default"},
         "spec": {"location": "westus2", "tags": {"written": "v1api20210401"}},
     }
-    k8s.custom.create_namespaced_custom_object(
-        "resources.azure.com", "v1api20210401", "default", RG[2], manifest
+    create(k8s, manifest)
+    stored = _reconciled(k8s, "rg-versions", 1)
+    assert stored["apiVersion"] == f"{GROUP}/v1api20200601storage"
+    assert stored["spec"]["originalVersion"] == "v1api20210401"
+    assert control.faults() == []
+
+    # Written again at the hub version: the hub is the original version now, and ARM hears 2020-06-01.
+    control.inject_fault("resourceGroups/rg-versions.*api-version=2020-06-01", method="PUT", status=500)
+    k8s.custom.patch_namespaced_custom_object(
+        *RG[:2], "default", RG[2], "rg-versions", {"spec": {"tags": {"written": "v1api20200601"}}}
     )
-    stored = wait_ready_state(k8s, RG, "rg-v2", timeout=40)
-    assert stored["apiVersion"] == "resources.azure.com/v1api20200601"
-    assert stored["metadata"]["annotations"]["aso.dev/original-version"] == "v1api20210401"
-    assert arm_emulator.control.faults() == []  # the PUT went out with api-version 2021-04-01
-    again = k8s.custom.get_namespaced_custom_object(
-        "resources.azure.com", "v1api20210401", "default", RG[2], "rg-v2"
-    )
-    assert again["apiVersion"] == "resources.azure.com/v1api20210401"
-    assert again["spec"]["tags"] == {"written": "v1api20210401"}
+    stored = _reconciled(k8s, "rg-versions", 2)
+    assert stored["spec"]["originalVersion"] == "v1api20200601"
+    assert control.faults() == []
+    arm_id = stored["status"]["id"]
+    assert (control.get_resource(arm_id) or {}).get("tags") == {"written": "v1api20200601"}
+
+    # Users never see the storage version's fields at the versions they write.
+    for which in (RG, V2021):
+        served = get(k8s, which, "rg-versions")
+        assert served is not None
+        assert served["apiVersion"] == f"{GROUP}/{which[1]}"
+        assert set(served["spec"]) == {"location", "tags"}
+        assert "aso.dev/original-version" not in served["metadata"].get("annotations", {})

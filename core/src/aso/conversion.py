@@ -1,11 +1,16 @@
 """Hub-and-spoke version conversion and the Kubernetes ConversionReview webhook.
 
-Every kind stores one version (the hub). Converting goes source -> hub -> destination through the
-kinds' converters (a plain copy when a version declares none). Whatever the destination schema has
-no place for is kept in the property bag annotation and restored when the object is converted to a
-version that has a place for it again, so no field is lost in a round trip. A conversion to the hub
-records the version the object was written in, so the reconciler can talk to ARM with that API
-version while kopf watches the hub.
+Kubernetes stores every object at the kind's storage version (ASO's ``v1api20200601storage``: the
+hub's schema plus ``spec.originalVersion`` and ``$propertyBag`` fields), which users do not write, so
+every write at a served version comes through here. Converting goes source -> hub -> destination
+through the kinds' converters (a plain copy when a version declares none); a storage version has the
+shape of the served version it is named after. A conversion to a storage version records in
+``spec.originalVersion`` the served version the object was written in, so the reconciler talks to
+ARM with that version's API version while kopf watches the storage version.
+
+Whatever the destination has no place for is kept in the property bag annotation and restored when
+the object is converted to a version that has a place for it again, so no field is lost in a round
+trip. ASO v2's own ``$propertyBag`` fields (on objects it stored) are read into that annotation.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from aiohttp import web
 
 from aso.host import Registry
 from aso.kinds import ResourceKind
-from aso.schemas import object_schema
+from aso.schemas import ORIGINAL_VERSION_FIELD, PROPERTY_BAG_FIELD, object_schema
 
 __all__ = [
     "ORIGINAL_VERSION_ANNOTATION",
@@ -29,10 +34,14 @@ __all__ = [
     "ConversionError",
     "conversion_app",
     "convert",
+    "convert_object",
+    "hub_body",
+    "original_version",
     "review",
 ]
 
 PROPERTY_BAG_ANNOTATION = "aso.dev/property-bag"
+#: Where aso releases before storage versions kept the original version (objects stored at the hub).
 ORIGINAL_VERSION_ANNOTATION = "aso.dev/original-version"
 _BODY_FIELDS = ("spec", "status")
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -108,24 +117,38 @@ def convert(registry: Registry, obj: Mapping[str, Any], desired_api_version: str
     kind_name = obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind_name, str):
         raise ConversionError("object: apiVersion and kind are required strings")
-    group, src_name = _split_api_version(api_version)
+    group, _ = _split_api_version(api_version)
     dst_group, dst_name = _split_api_version(desired_api_version)
     if dst_group != group:
         raise ConversionError(f"desiredAPIVersion {desired_api_version!r}: group differs from {group!r}")
     kind = registry.kind(group, kind_name)
     if kind is None:
         raise ConversionError(f"kind {group}/{kind_name}: not served by any loaded plugin")
+    return convert_object(kind, obj, dst_name)
+
+
+def convert_object(kind: ResourceKind, obj: Mapping[str, Any], version: str) -> dict[str, Any]:
+    """``obj`` (an object of ``kind``) converted to ``version``, a served or a storage version."""
+    api_version = obj.get("apiVersion")
+    if not isinstance(api_version, str):
+        raise ConversionError("object: apiVersion is a required string")
+    _, src_name = _split_api_version(api_version)
     try:
-        src, dst = kind.version(src_name), kind.version(dst_name)
+        src, dst = kind.served_version_of(src_name), kind.served_version_of(version)
     except KeyError as exc:
         raise ConversionError(str(exc.args[0])) from exc
+    src_storage, dst_storage = src.name != src_name, dst.name != version
 
     result = copy.deepcopy(dict(obj))
     metadata = result.setdefault("metadata", {})
-    annotations: dict[str, str] = metadata.get("annotations") or {}
+    annotations: dict[str, str] = dict(metadata.get("annotations") or {})
     body: dict[str, Any] = {k: result.pop(k) for k in _BODY_FIELDS if k in result}
+    schema = object_schema(kind, dst.name)["properties"]
 
+    written = _written_version(kind, src, src_storage, body, annotations)
     old_bag = _read_bag(annotations)
+    if src_storage:
+        old_bag.update(_take_aso_bags(body, schema))
     for path, value in sorted(old_bag.items()):
         _restore(body, path, value)
     if src.name != kind.storage_version and src.to_hub is not None:
@@ -133,25 +156,83 @@ def convert(registry: Registry, obj: Mapping[str, Any], desired_api_version: str
     if dst.name != kind.storage_version and dst.from_hub is not None:
         body = dst.from_hub(body)
 
-    schema = object_schema(kind, dst.name)["properties"]
     bag: dict[str, Any] = {}
     for field in _BODY_FIELDS:
         if field in body:
             result[field] = _prune(body[field], schema[field], field, bag)
+    if dst_storage:
+        result.setdefault("spec", {})[ORIGINAL_VERSION_FIELD] = written
+        annotations.pop(ORIGINAL_VERSION_ANNOTATION, None)
 
-    annotations = dict(annotations)
     if bag:
         annotations[PROPERTY_BAG_ANNOTATION] = json.dumps(bag, sort_keys=True, separators=(",", ":"))
     else:
         annotations.pop(PROPERTY_BAG_ANNOTATION, None)
-    if dst.name == kind.storage_version and src.name != dst.name:
-        annotations[ORIGINAL_VERSION_ANNOTATION] = src.name
     if annotations:
         metadata["annotations"] = annotations
     else:
         metadata.pop("annotations", None)
-    result["apiVersion"] = desired_api_version
+    result["apiVersion"] = f"{kind.group}/{version}"
     return result
+
+
+def _written_version(
+    kind: ResourceKind, src: Any, src_storage: bool, body: dict[str, Any], annotations: Mapping[str, str]
+) -> str:
+    """The served version the object was last written in, as a conversion to storage records it.
+
+    From a served version it is that version (a user wrote it), except for an object an earlier aso
+    release stored at the hub with the annotation; from a storage version it is what it recorded.
+    """
+    legacy = annotations.get(ORIGINAL_VERSION_ANNOTATION)
+    if src_storage:
+        spec = body.get("spec")
+        recorded = spec.pop(ORIGINAL_VERSION_FIELD, None) if isinstance(spec, dict) else None
+        return str(recorded or legacy or src.name)
+    if src.name == kind.storage_version and legacy and any(v.name == legacy for v in kind.versions):
+        return str(legacy)
+    return str(src.name)
+
+
+def _take_aso_bags(body: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Remove ASO's ``$propertyBag`` fields from ``body``; their entries by our bag's paths.
+
+    ASO keys the bag by Go property name (``IsHnsEnabled``) and stores a string as it is and any
+    other value as JSON; the destination schema says which name and which of the two it is.
+    """
+    found: dict[str, Any] = {}
+
+    def walk(node: Any, node_schema: Any, path: str) -> None:
+        node_schema = node_schema if isinstance(node_schema, Mapping) else {}
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, node_schema.get("items"), f"{path}[{i}]")
+            return
+        if not isinstance(node, dict):
+            return
+        props: Mapping[str, Any] = node_schema.get("properties") or {}
+        raw = node.pop(PROPERTY_BAG_FIELD, None)
+        if isinstance(raw, Mapping):
+            for key, value in raw.items():
+                name = next((p for p in props if p.lower() == str(key).lower()), None)
+                name = name or str(key)[:1].lower() + str(key)[1:]
+                found[f"{path}.{name}"] = _bag_value(value, props.get(name))
+        extra = node_schema.get("additionalProperties")
+        for key, child in node.items():
+            walk(child, props.get(key, extra), f"{path}.{key}")
+
+    for field in _BODY_FIELDS:
+        walk(body.get(field), schema.get(field), field)
+    return found
+
+
+def _bag_value(value: Any, schema: Any) -> Any:
+    if not isinstance(value, str) or (isinstance(schema, Mapping) and schema.get("type") == "string"):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def _read_bag(annotations: Mapping[str, str]) -> dict[str, Any]:
@@ -170,12 +251,22 @@ def _read_bag(annotations: Mapping[str, str]) -> dict[str, Any]:
 
 
 def original_version(kind: ResourceKind, obj: Mapping[str, Any]) -> str:
-    """The served version ``obj`` was written in (the hub when unknown or no longer served)."""
+    """The served version ``obj`` was last written in: ``spec.originalVersion`` of the stored object,
+    else the annotation of an object stored by an earlier aso release, else the hub (also when the
+    version recorded is not served any more)."""
+    spec = obj.get("spec") or {}
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    name = annotations.get(ORIGINAL_VERSION_ANNOTATION)
-    if name and any(v.name == name for v in kind.versions):
-        return str(name)
+    for name in (spec.get(ORIGINAL_VERSION_FIELD), annotations.get(ORIGINAL_VERSION_ANNOTATION)):
+        if name and any(v.name == name for v in kind.versions):
+            return str(name)
     return kind.storage_version
+
+
+def hub_body(kind: ResourceKind, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The object the operator watches (at the storage version) as the hub version has it: the
+    spec and status the reconciler maps to ARM, without ``originalVersion`` and ``$propertyBag``.
+    Read :func:`original_version` from ``obj`` itself; this view no longer says it."""
+    return convert_object(kind, obj, kind.storage_version)
 
 
 def review(registry: Registry, request_body: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from aso.host import Registry
-from aso.kinds import ResourceKind
+from aso.kinds import ResourceKind, storage_version_name
 from aso.schemas import object_schema, strip_extensions
 
 __all__ = ["WEBHOOK_NAMESPACE", "WEBHOOK_PATH", "WEBHOOK_SERVICE", "build_crd", "write_crds"]
@@ -30,18 +30,25 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
 ]
 
 
+def _version(kind: ResourceKind, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "served": True,
+        "storage": name == kind.stored_version,
+        "schema": {"openAPIV3Schema": strip_extensions(object_schema(kind, name))},
+        "subresources": {"status": {}},
+        "additionalPrinterColumns": [dict(c) for c in PRINTER_COLUMNS],
+    }
+
+
 def build_crd(kind: ResourceKind) -> dict[str, Any]:
-    """The apiextensions.k8s.io/v1 CRD of ``kind``: every served version, the hub stored."""
+    """The apiextensions.k8s.io/v1 CRD of ``kind`` as ASO v2 shapes it: every served version, each
+    followed by its storage version (served too, as ASO serves them), the hub's storage version
+    stored, conversion through the webhook (every kind has at least two versions)."""
     versions = [
-        {
-            "name": version.name,
-            "served": True,
-            "storage": version.name == kind.storage_version,
-            "schema": {"openAPIV3Schema": strip_extensions(object_schema(kind, version.name))},
-            "subresources": {"status": {}},
-            "additionalPrinterColumns": [dict(c) for c in PRINTER_COLUMNS],
-        }
+        _version(kind, name)
         for version in kind.versions
+        for name in (version.name, storage_version_name(version.name))
     ]
     spec: dict[str, Any] = {
         "group": kind.group,
@@ -57,21 +64,20 @@ def build_crd(kind: ResourceKind) -> dict[str, Any]:
     }
     if kind.short_names:
         spec["names"]["shortNames"] = list(kind.short_names)
-    if len(kind.versions) > 1:
-        spec["conversion"] = {
-            "strategy": "Webhook",
-            "webhook": {
-                "conversionReviewVersions": ["v1"],
-                "clientConfig": {
-                    "service": {
-                        "name": WEBHOOK_SERVICE,
-                        "namespace": WEBHOOK_NAMESPACE,
-                        "path": WEBHOOK_PATH,
-                        "port": 443,
-                    }
-                },
+    spec["conversion"] = {
+        "strategy": "Webhook",
+        "webhook": {
+            "conversionReviewVersions": ["v1"],
+            "clientConfig": {
+                "service": {
+                    "name": WEBHOOK_SERVICE,
+                    "namespace": WEBHOOK_NAMESPACE,
+                    "path": WEBHOOK_PATH,
+                    "port": 443,
+                }
             },
-        }
+        },
+    }
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",

@@ -44,7 +44,7 @@ _ARM_TYPE = re.compile(r"^[A-Za-z0-9]+\.[A-Za-z0-9.]+(/[A-Za-z0-9]+)+$")
 
 
 def storage_version_name(version: str) -> str:
-    """ASO's name of the storage version of served ``version``: ``v1api20200601`` -> ``v1api20200601storage``."""
+    """ASO's name of the storage version of ``version``: ``v1api20200601`` -> ``v1api20200601storage``."""
     return version + STORAGE_SUFFIX
 
 

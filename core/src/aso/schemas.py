@@ -5,6 +5,10 @@ The data files are written by ``aso schemas`` (see ``aso.schemagen``) into each 
 schemas, annotated with ``x-aso-*`` keys that tell the reconciler how spec fields map to ARM. This
 module adds what every kind shares in ASO's shape (``azureName``, ``owner``, ``operatorSpec``,
 ``status.conditions``) and can strip the ``x-aso-*`` keys for Kubernetes.
+
+A storage version (``v1api20200601storage``) has no data file of its own: its schema is that of its
+served version plus what ASO's storage types add, ``spec.originalVersion`` and a ``$propertyBag`` on
+every object ASO generates a storage type for (not on references, secrets, owners or conditions).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from aso.kinds import ResourceKind, Scope
 
 __all__ = [
     "EXTENSION_PREFIX",
+    "ORIGINAL_VERSION_FIELD",
+    "PROPERTY_BAG_FIELD",
     "object_schema",
     "strict",
     "strip_extensions",
@@ -38,6 +44,25 @@ ARM_ID_PATTERN = (
 )
 
 _STRING = {"type": "string"}
+
+#: ``spec.originalVersion`` of a storage version: the served version the object was last written in.
+ORIGINAL_VERSION_FIELD = "originalVersion"
+#: ASO's property bag on the objects of a storage version: property name -> value (JSON, or the bare
+#: string for a string value).
+PROPERTY_BAG_FIELD = "$propertyBag"
+
+_ORIGINAL_VERSION_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "description": "The served version the object was last written in (set by the conversion webhook).",
+}
+_PROPERTY_BAG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "Properties of other versions that this version has no place for (ASO's PropertyBag).",
+}
+# Nodes marked with these x-aso-kind values are ASO's shared genruntime types (references, secret
+# and config references), which carry no property bag in ASO's storage versions.
+_NO_BAG_KINDS = frozenset({"reference", "secret", "config"})
 
 
 def _ref_object(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -124,14 +149,34 @@ def _azure_name_schema(kind: ResourceKind) -> dict[str, Any]:
     return schema
 
 
+def _with_property_bags(node: Any) -> None:
+    """Give every generated object schema under ``node`` ASO's ``$propertyBag`` (in place)."""
+    if not isinstance(node, dict) or node.get(f"{EXTENSION_PREFIX}kind") in _NO_BAG_KINDS:
+        return
+    props = node.get("properties")
+    if isinstance(props, dict):
+        for child in props.values():
+            _with_property_bags(child)
+        props[PROPERTY_BAG_FIELD] = copy.deepcopy(_PROPERTY_BAG_SCHEMA)
+    for key in ("items", "additionalProperties"):
+        _with_property_bags(node.get(key))
+
+
 @functools.cache
 def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
     """The openAPIV3 schema of a whole object of ``kind`` at ``version`` (still with ``x-aso-*`` keys).
 
-    Built once per kind and version (the reconciler asks on every reconcile); treat it as read-only.
+    ``version`` is a served version or its storage version (``v1api20200601storage``). Built once per
+    kind and version (the reconciler asks on every reconcile); treat it as read-only.
     """
-    data = version_data(kind.schema_package, kind.kind, version)
+    served = kind.served_version_of(version).name
+    storage = served != version
+    data = version_data(kind.schema_package, kind.kind, served)
     spec = copy.deepcopy(data["spec"])
+    status = copy.deepcopy(data["status"])
+    if storage:
+        _with_property_bags(spec)
+        _with_property_bags(status)
     spec.setdefault("type", "object")
     spec_props: dict[str, Any] = spec.setdefault("properties", {})
     required: list[str] = list(spec.get("required", []))
@@ -142,10 +187,15 @@ def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
         spec_props["owner"] = owner
         required.append("owner")
     spec_props["operatorSpec"] = _operator_spec_schema(kind)
+    if storage:
+        spec_props["operatorSpec"]["properties"][PROPERTY_BAG_FIELD] = copy.deepcopy(_PROPERTY_BAG_SCHEMA)
+        spec_props[ORIGINAL_VERSION_FIELD] = copy.deepcopy(_ORIGINAL_VERSION_SCHEMA)
+        bag = _PROPERTY_BAG_SCHEMA
+        spec_props.setdefault(PROPERTY_BAG_FIELD, copy.deepcopy(bag))
+        status.setdefault("properties", {}).setdefault(PROPERTY_BAG_FIELD, copy.deepcopy(bag))
     if required:
         spec["required"] = sorted(set(required))
 
-    status = copy.deepcopy(data["status"])
     status.setdefault("type", "object")
     status_props: dict[str, Any] = status.setdefault("properties", {})
     status_props["conditions"] = {

@@ -519,9 +519,13 @@ class Cluster:
             if _without(new, *ignored, "apiVersion") != _without(current_v, *ignored, "apiVersion"):
                 new["metadata"]["generation"] = int(old_meta.get("generation", 1)) + 1
         self._validate(rt, version, new)
-        if new == current_v:
+        if new == current_v and version.name == rt.storage_version:
             return current_v  # a no-op write keeps the resourceVersion, as the real server does
         (stored,) = await self.converter.convert(rt, [new], rt.storage_version)
+        if stored == current:
+            # The real server compares what it would store: the same spec written at another version
+            # may still change the stored object (ASO's spec.originalVersion), and is then written.
+            return current_v
         if opts.dry_run:
             return new
         meta = current["metadata"]
