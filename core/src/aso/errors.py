@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AsoError", "PermanentError", "RetryableError"]
+__all__ = ["ArmError", "AsoError", "PermanentError", "RetryableError"]
 
 
 class AsoError(Exception):
@@ -35,3 +35,21 @@ class PermanentError(AsoError):
     """Something the user must fix: condition severity Error; retried only after a spec change."""
 
     default_severity = "Error"
+
+
+class ArmError(Exception):
+    """ARM answered with an error (or could not be reached: status 0).
+
+    The ARM calls an extension makes raise it; let it propagate and the core classifies it (the
+    kind's ``classify_error`` first) into a retry or a Ready condition, as for its own calls.
+    """
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        #: HTTP status; 0 when ARM could not be reached or no token could be had.
+        self.status = status
+        #: ARM's error code, e.g. ``ResourceGroupNotFound``.
+        self.code = code
+        self.message = message
+        #: Seconds from ARM's ``Retry-After``, when it sent one.
+        self.retry_after = retry_after

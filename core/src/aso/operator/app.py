@@ -27,14 +27,28 @@ from aso.kinds import ResourceKind
 from aso.operator import metrics
 from aso.operator.claims import Claimant, ClaimLookup, claim_of
 from aso.operator.conditions import find_ready
+from aso.operator.context import ObjectContext
 from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, resource_path
-from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, ObjectContext, Reconciler
+from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, Reconciler
 from aso.operator.settings import Settings
 
 __all__ = ["Operator", "run"]
 
 PREFIX = "aso.dev"
 log = logging.getLogger("aso.operator")
+
+
+class _ProgressIsNotAnError(logging.Filter):
+    """kopf logs every retry at ERROR; a handler coming back to poll a running operation
+    (``Reconciling``/``Deleting``, severity Info) is progress, logged at DEBUG."""
+
+    MARKERS = (" failed temporarily: Reconciling: ", " failed temporarily: Deleting: ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and any(m in record.getMessage() for m in self.MARKERS):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
 
 
 def backoff(retry: int, hint: float | None, cap: float = 300.0) -> float:
@@ -54,7 +68,10 @@ class Operator:
         self.connection: ClusterConnection = load_connection(settings.kubeconfig)
         self.kube = KubeApi(self.connection)
         self.reconciler = Reconciler(settings, registry, self.kube)
+        #: Bounds the handlers working at once (MAX_CONCURRENT_RECONCILES); none of them sleeps.
+        self.semaphore = asyncio.Semaphore(settings.max_concurrent_reconciles)
         self.kopf_registry = kopf.OperatorRegistry()
+        logging.getLogger("kopf.objects").addFilter(_ProgressIsNotAnError())
         self.ready = asyncio.Event()
         self._states: dict[str, tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -190,7 +207,7 @@ class Operator:
         before = find_ready(raw.get("status"))
         result = "success"
         try:
-            async with self.reconciler.semaphore:
+            async with self.semaphore:
                 await action(ctx)
             memo["next_sync"] = self._next_sync()
         except AsoError as exc:

@@ -14,7 +14,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +33,12 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.policies import AsyncARMChallengeAuthenticationPolicy
 
 from aso import __version__
+from aso.errors import ArmError
 from aso.operator import metrics
 from aso.operator.armid import resource_type_of, url_path
 from aso.operator.settings import Settings, same_origin
 
-__all__ = ["AUTHENTICATION_FAILED", "ArmClient", "ArmError", "ArmResponse", "RateLimiter"]
+__all__ = ["AUTHENTICATION_FAILED", "ArmClient", "ArmClients", "ArmError", "ArmResponse", "RateLimiter"]
 
 #: The error code (and condition reason) of a credential that could not get a token.
 AUTHENTICATION_FAILED = "AuthenticationFailed"
@@ -50,17 +51,6 @@ def _token_failure(exc: ClientAuthenticationError) -> str:
     found = _AADSTS.search(text)
     line = found.group(0) if found else (text.splitlines() or ["could not get a token"])[0]
     return f"the credential could not get a token: {line.strip()[:500]}"
-
-
-class ArmError(Exception):
-    """ARM answered with an error (or could not be reached: status 0)."""
-
-    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(f"{code}: {message}" if message else code)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -219,3 +209,92 @@ class ArmClient:
             "POST", self.url(arm_id, api_version, action), dict(body) if body else None
         )
         return response.body if isinstance(response.body, dict) else {}
+
+    async def put(self, arm_id: str, api_version: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = await self.send("PUT", self.url(arm_id, api_version), dict(body))
+        return response.body if isinstance(response.body, dict) else {}
+
+    async def patch(self, arm_id: str, api_version: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = await self.send("PATCH", self.url(arm_id, api_version), dict(body))
+        return response.body if isinstance(response.body, dict) else {}
+
+    async def delete(self, arm_id: str, api_version: str) -> None:
+        try:
+            await self.send("DELETE", self.url(arm_id, api_version))
+        except ArmError as exc:
+            if exc.status != 404:
+                raise
+
+
+class ArmClients:
+    """One :class:`ArmClient` per credential, all over one aiohttp session and TLS context.
+
+    Given ``connection_verify``, azure-core builds a new SSL context per request, and aiohttp's
+    pool keys connections on it: no connection would ever be reused (a TLS handshake per request,
+    and idle sockets piling up). One context on one connector keeps the pool working.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.limiter = RateLimiter(settings.arm_rate, settings.arm_burst)
+        self._clients: dict[str, ArmClient] = {}
+        self._transport: Any = None
+
+    def get(
+        self, key: str, credential: Callable[[], AsyncTokenCredential], subscription_id: str
+    ) -> ArmClient:
+        """The client for the credential ``key``; ``credential`` builds it the first time."""
+        client = self._clients.get(key)
+        if client is None:
+            if self._transport is None:
+                self._transport = _transport(self.settings)
+            client = ArmClient(
+                self.settings, credential(), _SharedTransport(self._transport), self.limiter, subscription_id
+            )
+            self._clients[key] = client
+        return client
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+        if self._transport is not None:
+            await self._transport.close()
+
+
+def _transport(settings: Settings) -> Any:
+    import ssl
+
+    import aiohttp
+    from azure.core.pipeline.transport import AioHttpTransport
+
+    context = ssl.create_default_context(cafile=settings.ca_bundle)
+    connector = aiohttp.TCPConnector(ssl=context, limit=100)
+    session = aiohttp.ClientSession(connector=connector, trust_env=False)
+    return AioHttpTransport(session=session, session_owner=True)
+
+
+class _SharedTransport(AsyncHttpTransport):
+    """Lets several pipelines share one aiohttp transport without any of them closing it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def __aenter__(self) -> _SharedTransport:
+        await self._inner.open()
+        return self
+
+    async def __aexit__(self, *args: Any) -> None:
+        return None
+
+    async def open(self) -> None:
+        await self._inner.open()
+
+    async def close(self) -> None:
+        return None
+
+    async def send(self, request: Any, **kwargs: Any) -> Any:
+        return await self._inner.send(request, **kwargs)
+
+    async def sleep(self, duration: float) -> None:
+        await asyncio.sleep(duration)

@@ -5,9 +5,25 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from aso.kinds import GENERAL_NAME_RULE
+from aso.errors import PermanentError, RetryableError
+from aso.kinds import GENERAL_NAME_RULE, OwnerKind, ResourceKind, Scope
 
-__all__ = ["child_id", "id_problem", "parent_type", "resource_type_of", "subscription_of", "url_path"]
+__all__ = [
+    "RESOURCE_GROUP_TYPE",
+    "build_id",
+    "check_name",
+    "check_parent",
+    "check_recorded_id",
+    "child_id",
+    "id_problem",
+    "parent_type",
+    "resource_type_of",
+    "subscription_of",
+    "url_path",
+]
+
+#: The one ARM type addressed without a ``/providers/`` segment: ``/subscriptions/{s}/resourceGroups/{n}``.
+RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 
 _SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 
@@ -26,6 +42,8 @@ def child_id(parent_id: str, arm_type: str, name: str, *, extension: bool = Fals
     """
     namespace, *types = arm_type.split("/")
     parent = parent_id.rstrip("/")
+    if arm_type.lower() == RESOURCE_GROUP_TYPE.lower() and parent.count("/") == 2:
+        return f"{parent}/resourceGroups/{name}"  # ARM's id grammar: groups hang below the subscription
     if len(types) == 1 or extension:
         return f"{parent}/providers/{namespace}/{'/'.join(types)}/{name}"
     return f"{parent}/{types[-1]}/{name}"
@@ -114,3 +132,76 @@ def parent_type(arm_type: str) -> str:
 def url_path(arm_id: str) -> str:
     """The id as a URL path, every segment percent-encoded (what the Azure SDK does with names)."""
     return "/".join(quote(segment, safe="") for segment in arm_id.split("/"))
+
+
+# -- the ARM-id rule of the reconciler: nothing is requested for an id that fails these -------------
+
+
+def _shown(value: str, limit: int = 100) -> str:
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
+
+
+def check_name(kind: ResourceKind, name: str, field: str) -> None:
+    """Refuse a name that breaks the kind's ARM naming rule (or ARM's general one)."""
+    if kind.azure_name is not None:
+        return  # a singleton: the kind fixes the name
+    rule = kind.name_rule or GENERAL_NAME_RULE
+    problem = rule.problem(name)
+    if problem is not None:
+        raise PermanentError(
+            f"{field}: {_shown(name)} is not a valid {kind.arm_type} name: {problem}; "
+            f"allowed: {rule.explain()}",
+            reason="InvalidResourceName",
+        )
+
+
+def _expected_parent_type(kind: ResourceKind) -> str | None:
+    """The ARM type the parent id must have; None when any resource may be the parent (extensions)."""
+    if isinstance(kind.owner, OwnerKind):
+        return parent_type(kind.arm_type)
+    if kind.owner is Scope.RESOURCE_GROUP:
+        return RESOURCE_GROUP_TYPE
+    if kind.owner is Scope.SUBSCRIPTION:
+        return "Microsoft.Resources/subscriptions"
+    return None
+
+
+def check_parent(kind: ResourceKind, parent_id: str, where: str) -> str:
+    """``parent_id`` when it is an id of the type the kind's resources hang below."""
+    problem = id_problem(parent_id, _expected_parent_type(kind))
+    if problem is not None:
+        raise PermanentError(f"{where}: {problem}", reason="InvalidOwner")
+    return parent_id
+
+
+def build_id(kind: ResourceKind, parent_id: str, name: str) -> str:
+    """The ARM id of the resource ``name`` of ``kind`` below ``parent_id``: exactly one resource of
+    the kind's type, at its depth."""
+    arm_id = child_id(parent_id, kind.arm_type, name, extension=kind.owner is Scope.EXTENSION)
+    problem = id_problem(arm_id, kind.arm_type)
+    if problem is not None:
+        raise PermanentError(
+            f"spec.owner/spec.azureName: the ARM id built from them is refused: {problem}",
+            reason="InvalidResourceId",
+        )
+    return arm_id
+
+
+def check_recorded_id(kind: ResourceKind, arm_id: str, name: str, annotation: str) -> None:
+    """Before a delete: the recorded id must name a resource of the kind's type called ``name``.
+
+    Anything else (an annotation edited by hand, say) is never deleted; the object is kept until the
+    annotation is fixed or the reconcile-policy lets it go without a delete.
+    """
+    problem = id_problem(arm_id, kind.arm_type)
+    if problem is None and arm_id.rstrip("/").rsplit("/", 1)[-1].lower() != name.lower():
+        problem = f"{arm_id!r} does not end in the object's Azure name {name!r}"
+    if problem is not None:
+        raise RetryableError(
+            f"metadata.annotations[{annotation!r}]: {problem}; nothing is deleted in Azure, "
+            "and the object is kept until the annotation is fixed or the reconcile-policy is "
+            "detach-on-delete",
+            reason="InvalidResourceId",
+            severity="Error",
+            delay=60,
+        )

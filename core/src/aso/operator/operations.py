@@ -11,15 +11,26 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from aso.errors import PermanentError, RetryableError
 from aso.operator.arm import ArmClient, ArmError, ArmResponse
 from aso.operator.settings import Settings, same_origin
 
-__all__ = ["OPERATION_ANNOTATION", "Operation", "OperationRejected", "poll_once", "start"]
+__all__ = [
+    "OPERATION_ANNOTATION",
+    "Operation",
+    "OperationRejected",
+    "check_in",
+    "first_poll",
+    "poll_once",
+    "start",
+    "waiting",
+]
 
 OPERATION_ANNOTATION = "aso.dev/operation"
 TERMINAL_OK = frozenset({"succeeded"})
 TERMINAL_FAILED = frozenset({"failed", "canceled", "cancelled"})
 _DEFAULT_POLL = 5.0
+VERBS = ("Creating", "Updating", "Deleting")
 
 
 class OperationRejected(ValueError):
@@ -33,6 +44,8 @@ class Operation:
     api_version: str
     status_url: str | None = None
     location_url: str | None = None
+    #: What the operation does, for the Ready condition: ``Creating``, ``Updating`` or ``Deleting``.
+    verb: str | None = None
 
     def to_annotation(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -49,12 +62,18 @@ class Operation:
             "api_version",
             "status_url",
             "location_url",
+            "verb",
         }:
             raise OperationRejected(f"annotation {OPERATION_ANNOTATION}: unexpected shape")
         method, arm_id, api_version = data.get("method"), data.get("arm_id"), data.get("api_version")
         if method not in ("PUT", "DELETE") or not isinstance(arm_id, str) or not isinstance(api_version, str):
             raise OperationRejected(
                 f"annotation {OPERATION_ANNOTATION}: method, arm_id and api_version are required"
+            )
+        verb = data.get("verb")
+        if verb not in (None, *VERBS):
+            raise OperationRejected(
+                f"annotation {OPERATION_ANNOTATION}: verb must be one of {', '.join(VERBS)}"
             )
         urls = {k: data.get(k) for k in ("status_url", "location_url")}
         for key, url in urls.items():
@@ -65,7 +84,7 @@ class Operation:
                     f"annotation {OPERATION_ANNOTATION}: {key} {url!r} is not on the ARM endpoint "
                     f"{settings.arm_endpoint}; refusing to poll it"
                 )
-        return cls(method=method, arm_id=arm_id, api_version=api_version, **urls)
+        return cls(method=method, arm_id=arm_id, api_version=api_version, verb=verb, **urls)
 
 
 def _provisioning_state(body: Any) -> str | None:
@@ -77,7 +96,13 @@ def _provisioning_state(body: Any) -> str | None:
 
 
 async def start(
-    client: ArmClient, method: str, arm_id: str, api_version: str, body: Any = None
+    client: ArmClient,
+    method: str,
+    arm_id: str,
+    api_version: str,
+    body: Any = None,
+    *,
+    verb: str | None = None,
 ) -> tuple[ArmResponse, Operation | None]:
     """Send the PUT or DELETE; return the response and the operation to follow (None when done)."""
     response = await client.send(method, client.url(arm_id, api_version), body)
@@ -105,6 +130,7 @@ async def start(
         api_version=api_version,
         status_url=status_url,
         location_url=location_url if response.status == 202 else None,
+        verb=verb,
     )
 
 
@@ -124,11 +150,11 @@ async def poll_once(client: ArmClient, op: Operation) -> tuple[bool, float]:
                 str(error.get("code") or "OperationFailed"),
                 str(error.get("message") or f"operation {status}"),
             )
-        return False, response.retry_after or _DEFAULT_POLL
+        return False, first_poll(response)
     if op.location_url:
         response = await client.send("GET", op.location_url)
         if response.status == 202:
-            return False, response.retry_after or _DEFAULT_POLL
+            return False, first_poll(response)
         return True, 0.0
     resource = await client.get(op.arm_id, op.api_version)
     if resource is None:
@@ -141,3 +167,38 @@ async def poll_once(client: ArmClient, op: Operation) -> tuple[bool, float]:
     if state in TERMINAL_FAILED:
         raise ArmError(200, "ProvisioningFailed", f"provisioningState of {op.arm_id} is {state}")
     return False, _DEFAULT_POLL
+
+
+def first_poll(response: ArmResponse) -> float:
+    """Seconds until the next poll: ARM's ``Retry-After`` (0 included), else a default."""
+    return response.retry_after if response.retry_after is not None else _DEFAULT_POLL
+
+
+def waiting(operation: Operation, wait: float) -> RetryableError:
+    """The condition while an operation runs: ``Reconciling`` (``Deleting``), severity Info, with
+    what it does in the message; the handler returns and is called again after ``wait`` seconds."""
+    verb = operation.verb or ("Deleting" if operation.method == "DELETE" else "Reconciling")
+    reason = "Deleting" if operation.method == "DELETE" else "Reconciling"
+    return RetryableError(
+        f"{verb}: waiting for the {operation.method} of {operation.arm_id} to finish in Azure",
+        reason=reason,
+        delay=wait,
+        severity="Info",
+    )
+
+
+async def check_in(client: ArmClient, operation: Operation) -> bool:
+    """Poll the operation once: True when it has ended well, else :func:`waiting` is raised.
+
+    A failed operation raises its ArmError (status 200 for a failure ARM reported in the operation).
+    An operation URL that is not on the ARM endpoint raises PermanentError ``OperationRejected``.
+    """
+    try:
+        done, wait = await poll_once(client, operation)
+    except ArmError as exc:
+        if exc.status == 0 and exc.code == "OperationUrlRejected":
+            raise PermanentError(exc.message, reason="OperationRejected") from exc
+        raise
+    if not done:
+        raise waiting(operation, wait)
+    return True

@@ -1,0 +1,140 @@
+"""One object being handled: what the reconciler reads of it, and the one way it writes to it.
+
+Everything the reconciler writes to the object (annotations, status, the Ready condition) is staged
+here. Staged writes are sent with the handler's patch when the handler returns; :meth:`flush` sends
+what is staged at once (the ARM id before the first write to Azure). Either way the context's view
+of the object follows, so later steps see what was written.
+
+:class:`Target` is where the object's resource is in ARM, resolved once per handler call and
+complete: a step that needs ARM gets a ``Target``, never a half-filled context.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aso.kinds import ApiVersion, ResourceKind
+from aso.operator.arm import ArmClient
+from aso.operator.claims import Claimant, ClaimLookup, claimant, no_claims
+from aso.operator.conditions import find_ready, ready_condition, replace_ready
+from aso.operator.kubeapi import KubeApi, resource_path
+
+__all__ = ["ObjectContext", "Target"]
+
+
+@dataclass
+class ObjectContext:
+    """One object being handled: what the reconciler reads and the writes it stages."""
+
+    kind: ResourceKind
+    body: Mapping[str, Any]
+    #: The handler's patch: what is staged here is written when the handler returns.
+    patch: dict[str, Any]
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    #: Every object claiming an ARM id (fed by the watch); see :mod:`aso.operator.claims`.
+    claimants: ClaimLookup = no_claims
+    _status: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        return self.body.get("metadata") or {}
+
+    @property
+    def namespace(self) -> str:
+        return str(self.metadata.get("namespace") or "default")
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name"))
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return self.metadata.get("annotations") or {}
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        return self.body.get("spec") or {}
+
+    @property
+    def status(self) -> Mapping[str, Any]:
+        return self.body.get("status") or {}
+
+    @property
+    def azure_name(self) -> str:
+        return self.kind.azure_name or str(self.spec.get("azureName") or self.name)
+
+    @property
+    def azure_name_field(self) -> str:
+        """Where the Azure name comes from, for messages."""
+        if self.spec.get("azureName"):
+            return "spec.azureName"
+        return "metadata.name (spec.azureName is not set)"
+
+    @property
+    def me(self) -> Claimant:
+        return claimant(self.kind.kind, self.body)
+
+    def other_claimants(self, arm_id: str) -> list[Claimant]:
+        """Objects other than this one claiming ``arm_id``, oldest first."""
+        mine = self.me.uid
+        return sorted(c for c in self.claimants(arm_id) if c.uid != mine)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def annotate(self, key: str, value: str | None) -> None:
+        """Stage an annotation (None removes it), only if that changes it."""
+        if self.annotations.get(key) != value:
+            self.patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
+
+    async def flush(self, kube: KubeApi) -> None:
+        """Write the staged annotations now instead of when the handler returns."""
+        staged = (self.patch.get("metadata") or {}).pop("annotations", None)
+        if not staged:
+            return
+        kind = self.kind
+        path = resource_path(kind.group, kind.storage_version, kind.plural, self.namespace, self.name)
+        await kube.merge_patch(path, {"metadata": {"annotations": staged}})
+        annotations = {k: v for k, v in {**self.annotations, **staged}.items() if v is not None}
+        self.body = {**self.body, "metadata": {**self.metadata, "annotations": annotations}}
+
+    def set_status(self, status: Mapping[str, Any]) -> None:
+        self._status = dict(status)
+
+    def set_ready(self, *, ready: bool, severity: str, reason: str, message: str) -> dict[str, Any]:
+        """Stage the Ready condition (and any status set before) when they change."""
+        previous = find_ready(self.status)
+        condition = ready_condition(
+            ready=ready,
+            severity=severity,
+            reason=reason,
+            message=message,
+            generation=self.metadata.get("generation"),
+            previous=previous,
+        )
+        new_status = {k: v for k, v in self._status.items() if self.status.get(k) != v}
+        # Fields ARM no longer reports are removed (merge patch: null deletes).
+        if self._status:
+            for key in self.status:
+                if key not in self._status and key != "conditions":
+                    new_status[key] = None
+        if previous != condition:
+            new_status["conditions"] = replace_ready(self.status.get("conditions"), condition)
+        if new_status:
+            self.patch.setdefault("status", {}).update(new_status)
+        return condition
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """Where the object's resource is in ARM, and how to reach it."""
+
+    policy: str
+    arm: ArmClient
+    arm_id: str
+    #: The version the object was written in: requests use its ARM api-version.
+    api_version: ApiVersion
+    #: The owner object when the owner is a custom resource (for owner references).
+    owner: Mapping[str, Any] | None = None
