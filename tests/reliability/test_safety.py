@@ -255,7 +255,6 @@ def test_delete_during_a_long_running_create_leaves_nothing(
     arm_emulator.control.set_lro(
         "Microsoft.Resources/resourceGroups", "PUT", mode="async", polls=1000, delay=1
     )
-    aso_operator.env["ASO_LRO_INLINE_SECONDS"] = "0.1"
     aso_operator.start()
     create(k8s, resource_group("rg-lro"))
     obj = wait_for(

@@ -103,7 +103,6 @@ class Settings:
     default_reconcile_policy: str = "manage"
     namespaces: tuple[str, ...] = ()
     kubeconfig: str | None = None
-    lro_inline_budget: float = 20.0
     retry_max_delay: float = 300.0
     metrics_address: tuple[str, int] | None = ("0.0.0.0", 8080)
     webhook_address: tuple[str, int] | None = None
@@ -160,7 +159,6 @@ class Settings:
             default_reconcile_policy=policy,
             namespaces=namespaces,
             kubeconfig=e.get("KUBECONFIG") or None,
-            lro_inline_budget=_float(e, "ASO_LRO_INLINE_SECONDS", cls.lro_inline_budget),
             retry_max_delay=_float(e, "ASO_RETRY_MAX_DELAY", cls.retry_max_delay),
             metrics_address=_address(e, "ASO_METRICS_ADDRESS", "0.0.0.0:8080"),
             webhook_address=_address(e, "ASO_WEBHOOK_ADDRESS", "off"),

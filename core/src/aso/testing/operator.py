@@ -111,7 +111,6 @@ class OperatorProcess:
             "KUBECONFIG": str(self.kube.kubeconfig),
             "ASO_METRICS_ADDRESS": f"127.0.0.1:{self.port}",
             "AZURE_SYNC_PERIOD": "never",
-            "ASO_LRO_INLINE_SECONDS": "5",
             "ASO_RETRY_MAX_DELAY": "2",
             **(self.webhook.env() if self.webhook is not None else {}),
             **self.env,
