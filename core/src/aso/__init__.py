@@ -6,8 +6,20 @@ returns :class:`ResourceKind` declarations.
 """
 
 from aso.armprofiles import ArmAction, ArmLro, ArmNameRule, ArmProfile
-from aso.errors import AsoError, PermanentError, RetryableError
-from aso.extensions import ArmApi, ArmErrorInfo, Classification, Extensions, ReconcileContext
+from aso.errors import ArmError, AsoError, PermanentError, RetryableError
+from aso.extensions import (
+    ArmApi,
+    ArmBody,
+    ArmErrorInfo,
+    Classification,
+    ClassifyError,
+    Delete,
+    ExportValues,
+    Extensions,
+    Next,
+    PreReconcile,
+    ReconcileContext,
+)
 from aso.hookspecs import hookimpl
 from aso.kinds import (
     GVK,
@@ -29,18 +41,25 @@ __all__ = [
     "ApiVersion",
     "ArmAction",
     "ArmApi",
+    "ArmBody",
+    "ArmError",
     "ArmErrorInfo",
     "ArmLro",
     "ArmNameRule",
     "ArmProfile",
     "AsoError",
     "Classification",
+    "ClassifyError",
     "Converter",
+    "Delete",
     "Export",
+    "ExportValues",
     "Extensions",
     "NameRule",
+    "Next",
     "OwnerKind",
     "PermanentError",
+    "PreReconcile",
     "ReconcileContext",
     "ResourceKind",
     "RetryableError",

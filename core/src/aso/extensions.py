@@ -1,9 +1,19 @@
 """Optional reconcile-time extensions of a kind, in middleware style.
 
 Each extension is a callable taking ``(ctx, next)``: ``ctx`` describes the object being reconciled and
-gives access to ARM; ``next`` runs the default behaviour (and any inner extension) and returns its
-result. An extension may act before or after calling ``next``, change its result, or not call it at
-all. Extensions raise :class:`aso.RetryableError` or :class:`aso.PermanentError` to stop a reconcile.
+gives access to ARM; ``next`` runs the generic behaviour and returns its result. An extension may act
+before or after calling ``next``, change its result, or not call it at all. There is one extension of
+each kind per resource kind (no chain of several).
+
+The order within one reconcile: ``pre_reconcile``, then ``arm_body``, then the GET, compare and (when
+something differs) PUT of the core, then ``export_values`` once the resource is ready. A delete runs
+``delete``. ``classify_error`` sees every ARM error, the core's and those of an extension's own ARM
+calls alike.
+
+Extensions raise :class:`aso.RetryableError` or :class:`aso.PermanentError` to stop a reconcile; an
+:class:`aso.ArmError` from ``ctx.arm`` may simply propagate. No extension should wait for a
+long-running operation: start it, raise :class:`aso.RetryableError` with a ``delay``, and look at it
+again in the next call.
 """
 
 from __future__ import annotations
@@ -18,9 +28,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArmApi",
+    "ArmBody",
     "ArmErrorInfo",
     "Classification",
+    "ClassifyError",
+    "Delete",
+    "ExportValues",
     "Extensions",
+    "Next",
+    "PreReconcile",
     "ReconcileContext",
 ]
 
@@ -28,16 +44,32 @@ T = TypeVar("T")
 
 
 class ArmApi(Protocol):
-    """The ARM calls an extension may make, authenticated and rate limited by the core."""
+    """The ARM calls an extension may make, authenticated and rate limited by the core.
+
+    Every call raises :class:`aso.ArmError` (status, ARM code, message) when ARM answers with an
+    error; the core classifies it if the extension lets it propagate.
+    """
 
     async def get(self, arm_id: str, api_version: str) -> dict[str, Any] | None:
         """GET a resource; None when ARM answers 404."""
+        ...
+
+    async def put(self, arm_id: str, api_version: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT a resource and return ARM's response body (a long operation is started, not awaited)."""
+        ...
+
+    async def patch(self, arm_id: str, api_version: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH a resource and return ARM's response body."""
         ...
 
     async def post(
         self, arm_id: str, action: str, api_version: str, body: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """POST ``{arm_id}/{action}`` (e.g. ``listKeys``) and return the JSON response."""
+        ...
+
+    async def delete(self, arm_id: str, api_version: str) -> None:
+        """DELETE a resource (started, not awaited); a resource already gone is no error."""
         ...
 
 
@@ -77,14 +109,17 @@ class Classification:
     delay: float | None = None
 
 
+#: The ``next`` of an extension: runs the generic behaviour and returns its result.
 Next = Callable[[], Awaitable[T]]
-#: Runs before any ARM write; raise to block the reconcile (e.g. a prerequisite not yet met).
+#: Runs first, before the body is built and before the core's GET or PUT; raise to hold the
+#: reconcile (e.g. a prerequisite not yet met).
 PreReconcile = Callable[["ReconcileContext", Next[None]], Awaitable[None]]
 #: Builds the ARM PUT body; ``next`` returns the generic body built from ``spec``.
 ArmBody = Callable[["ReconcileContext", Next[dict[str, Any]]], Awaitable[dict[str, Any]]]
 #: Computes exported values (export name -> value); ``next`` evaluates the declared ``Export``s.
 ExportValues = Callable[["ReconcileContext", Next[dict[str, str]]], Awaitable[dict[str, str]]]
-#: Deletes the resource in ARM; ``next`` is the generic DELETE-and-wait.
+#: Deletes the resource in ARM; ``next`` is the generic DELETE, which raises RetryableError
+#: (``Deleting``) while ARM works on it: let that propagate, the handler is called again.
 Delete = Callable[["ReconcileContext", Next[None]], Awaitable[None]]
 #: Classifies an ARM error; synchronous, ``next`` is the generic classification.
 ClassifyError = Callable[[ArmErrorInfo, Callable[[], Classification]], Classification]
