@@ -89,7 +89,7 @@ def test_plugins_command_lists_profiles_and_problems(monkeypatch: pytest.MonkeyP
     )
     result = CliRunner().invoke(cli.cli, ["plugins"])
     assert result.exit_code == 0, result.output
-    assert "ARM EMULATOR PROFILES\ncontoso  Contoso.Widgets/gadgets" in result.output
-    assert "PROBLEMS\ncontoso: ARM profile 'bad' skipped: type 'bad'" in result.output
+    assert "ARM EMULATOR PROFILES\ncontoso  Contoso.Widgets/gadgets" in result.stdout
+    assert "PROBLEMS\ncontoso: ARM profile 'bad' skipped: type 'bad'" in result.stdout
     as_json = CliRunner().invoke(cli.cli, ["plugins", "-o", "json"])
-    assert '"armProfiles": [\n        "Contoso.Widgets/gadgets"' in as_json.output
+    assert '"armProfiles": [\n        "Contoso.Widgets/gadgets"' in as_json.stdout
