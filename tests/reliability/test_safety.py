@@ -90,7 +90,7 @@ def test_crd_refuses_bad_resource_group_names(k8s: KubeApi, azure_name: str, why
     assert "spec.azureName" in str(info.value.body)
 
 
-def test_crd_accepts_names_at_the_limit(k8s: KubeApi) -> None:
+def test_crd_accepts_names_at_the_limit(conversion_only: Any, k8s: KubeApi) -> None:
     create(k8s, resource_group("rg-limit", azureName="a" * 90))
     create(k8s, resource_group("rg-chars", azureName="My_Group-(1).x"))
 
