@@ -13,7 +13,7 @@ import yaml
 
 from aso.crd import build_crd
 from aso.host import Registry
-from aso.schemas import validation_errors
+from aso.schemas import strict, validation_errors
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -164,3 +164,50 @@ def test_committed_crds_match_generator(tmp_path: pathlib.Path) -> None:
     committed = {p.name: p.read_text() for p in (REPO / "crds").glob("*.yaml")}
     generated = {p.name: p.read_text() for p in tmp_path.glob("*.yaml")}
     assert generated == committed
+
+
+def test_storage_version_schema_is_the_served_one_plus_asos_fields(registry: Registry) -> None:
+    """ASO's storage types: the served shape plus spec.originalVersion and a $propertyBag on every
+    generated object (spec, status, nested ARM objects, operatorSpec), none on owner or conditions."""
+    widget = build_crd(registry.kind("test.aso.dev", "Widget"))  # type: ignore[arg-type]
+    by_name = {v["name"]: v["schema"]["openAPIV3Schema"]["properties"] for v in widget["spec"]["versions"]}
+    served, stored = by_name["v1api20240101"], by_name["v1api20240101storage"]
+    bag = {"type": "object", "additionalProperties": {"type": "string"}}
+    spec = stored["spec"]["properties"]
+    assert spec["originalVersion"]["type"] == "string"
+    assert {k: spec["$propertyBag"][k] for k in bag} == bag
+    assert "$propertyBag" in spec["operatorSpec"]["properties"]
+    assert "$propertyBag" not in spec["owner"]["properties"]
+    assert "$propertyBag" in stored["status"]["properties"]
+    assert "$propertyBag" not in stored["status"]["properties"]["conditions"]["items"]["properties"]
+    assert set(spec) - set(served["spec"]["properties"]) == {"originalVersion", "$propertyBag"}
+    assert "originalVersion" not in served["spec"]["properties"]
+
+
+def test_object_shaped_as_aso_v2_stores_it_validates(registry: Registry) -> None:
+    """A ResourceGroup as ASO v2's v1api20200601storage types hold it (AzureName, Location, ManagedBy,
+    OriginalVersion, PropertyBag, Tags; status with Properties.PropertyBag) fits the storage schema."""
+    rg = build_crd(registry.kind("resources.azure.com", "ResourceGroup"))  # type: ignore[arg-type]
+    (stored,) = [v for v in rg["spec"]["versions"] if v["storage"]]
+    assert stored["name"] == "v1api20200601storage"
+    obj = {
+        "apiVersion": "resources.azure.com/v1api20200601storage",
+        "kind": "ResourceGroup",
+        "metadata": {"name": "aso-sample-rg"},
+        "spec": {
+            "$propertyBag": {"Other": "1"},
+            "azureName": "aso-sample-rg",
+            "location": "westcentralus",
+            "managedBy": "someone",
+            "originalVersion": "v1api20200601",
+            "tags": {"a": "b"},
+        },
+        "status": {
+            "$propertyBag": {},
+            "conditions": [{"lastTransitionTime": "2024-11-18T18:43:45Z", "status": "True", "type": "Ready"}],
+            "id": "/subscriptions/s/resourceGroups/aso-sample-rg",
+            "properties": {"$propertyBag": {}, "provisioningState": "Succeeded"},
+        },
+    }
+    schema = strict(stored["schema"]["openAPIV3Schema"])  # unknown fields count: nothing pruned
+    assert [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(obj)] == []
