@@ -309,7 +309,7 @@ def test_annotations_up_to_256_kib_are_accepted_one_byte_more_refused(k8s: KubeA
     assert err.status == 422
 
 
-def test_custom_resources_have_the_same_annotation_limit(k8s: KubeApi) -> None:
+def test_custom_resources_have_the_same_annotation_limit(conversion_only: Any, k8s: KubeApi) -> None:
     big = resource_group("rg-annotated", annotations=_annotations(ANNOTATIONS_LIMIT + 1))
     err = _api_error(lambda: create(k8s, big))
     _too_long_status("ResourceGroup", "ResourceGroup.resources.azure.com", "rg-annotated", err)
@@ -319,7 +319,7 @@ def test_custom_resources_have_the_same_annotation_limit(k8s: KubeApi) -> None:
     assert get(k8s, RG, "rg-annotated") is not None
 
 
-def test_a_merge_patch_may_not_push_annotations_over_the_limit(k8s: KubeApi) -> None:
+def test_a_merge_patch_may_not_push_annotations_over_the_limit(conversion_only: Any, k8s: KubeApi) -> None:
     first = {"example.com/first": "a" * 200_000}
     k8s.core.create_namespaced_config_map("default", _configmap("patched", first))
     before = k8s.core.read_namespaced_config_map("patched", "default")
