@@ -4,7 +4,9 @@
 
 Everything runs on 127.0.0.1 in separate processes: the Kubernetes API server (run by this file in
 ``--kube-worker`` mode: the sandbox server plus a middleware that counts requests, skipping this
-script's own, which carry the ``aso-bench`` User-Agent), the ARM emulator (``EmulatorProcess``;
+script's own, which carry the ``aso-bench`` User-Agent), aso's conversion webhook (this file in
+``--webhook-worker`` mode; every object is stored at ``v1api20200601storage``, so writes and reads
+at ``v1api20200601`` go through it), the ARM emulator (``EmulatorProcess``;
 ResourceGroup PUTs answer 201 at once), the operator (``python -m aso run``) and the baseline (this
 file in ``--baseline-worker`` mode: a bare kopf operator whose only handler writes a Ready condition).
 
@@ -46,10 +48,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUP, VERSION, PLURAL, KIND = "resources.azure.com", "v1api20200601", "resourcegroups", "ResourceGroup"
+STORED = f"{VERSION}storage"  # what the server stores: reading it needs no conversion webhook
 NAMESPACE = "default"
 BENCH_UA = "aso-bench"
 COLLECTION = f"/apis/{GROUP}/{VERSION}/namespaces/{NAMESPACE}/{PLURAL}"
-ALL_OBJECTS = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
+STORED_COLLECTION = f"/apis/{GROUP}/{STORED}/namespaces/{NAMESPACE}/{PLURAL}"
+ALL_OBJECTS = f"/apis/{GROUP}/{STORED}/{PLURAL}"
 RATE = "100000"  # ASO_ARM_RATE_LIMIT and ASO_ARM_RATE_BURST: the limiter is not what is measured
 
 TARGET_RATIO = 0.3
@@ -228,7 +232,7 @@ async def _bulk(url: str, names: list[str], action: str, concurrency: int = 16) 
                     if resp.status != 201:
                         raise RuntimeError(f"create {name}: {resp.status} {await resp.text()}")
                 continue
-            item = f"{url}{COLLECTION}/{name}"
+            item = f"{url}{STORED_COLLECTION}/{name}"
             patch = json.dumps({"metadata": {"finalizers": None}})
             async with session.patch(item, data=patch, headers=merge) as resp:
                 if resp.status not in (200, 404):
@@ -296,12 +300,92 @@ def _wait_for_url(child: Child, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while True:
         child.check()
-        match = re.search(r"listening on (http://\S+)", child.log_path.read_text(errors="replace"))
+        match = re.search(r"listening on (https?://\S+)", child.log_path.read_text(errors="replace"))
         if match:
             return match.group(1)
         if time.monotonic() > deadline:
             raise TimeoutError(f"{child.name} did not start")
         time.sleep(0.05)
+
+
+# -- conversion webhook (own process) -----------------------------------------------------------
+
+
+@dataclass
+class Webhook:
+    """TLS files, port and URL of aso's conversion webhook, served by this file in
+    ``--webhook-worker`` mode for the whole run (as a Deployment of its own would), so that no
+    write or read at a served version depends on whether the operator runs."""
+
+    workdir: Path
+    port: int = 0
+    cert: Path = field(init=False)
+    key: Path = field(init=False)
+    ca_pem: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        from aso.sandbox.runner import webhook_tls
+        from aso.testing.operator import free_port
+
+        self.cert, self.key, self.ca_pem = webhook_tls(self.workdir)
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/convert"
+
+    def crds(self) -> Path:
+        """The committed CRDs with their webhook pointed here, in a folder of the workdir."""
+        import yaml
+
+        from aso.sandbox.runner import point_webhook
+
+        folder = self.workdir / "crds"
+        folder.mkdir(exist_ok=True)
+        for path in sorted((ROOT / "crds").glob("*.yaml")):
+            crd = point_webhook(yaml.safe_load(path.read_text(encoding="utf-8")), self.url, self.ca_pem)
+            (folder / path.name).write_text(yaml.safe_dump(crd), encoding="utf-8")
+        return folder
+
+    def args(self) -> list[str]:
+        return [
+            "--webhook-worker",
+            "--port",
+            str(self.port),
+            "--cert",
+            str(self.cert),
+            "--key",
+            str(self.key),
+        ]
+
+
+def webhook_worker(port: int, cert: str, key: str) -> None:
+    """Serve aso's conversion webhook on 127.0.0.1:``port`` until SIGTERM."""
+    import ssl
+
+    from aiohttp import web
+
+    from aso.conversion import conversion_app
+    from aso.host import load_registry
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def serve() -> None:
+        runner = web.AppRunner(conversion_app(load_registry()), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
+        print(f"listening on https://127.0.0.1:{port}", file=sys.stderr, flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(serve())
 
 
 # -- processes ------------------------------------------------------------------------------------
@@ -347,12 +431,14 @@ class Bench:
     kubeconfig: Path = field(init=False)
     arm: Any = None  # ArmEmulatorHandle
     metrics_port: int = 0
+    webhook: Webhook = field(init=False)
     children: list[Child] = field(default_factory=list)
     watched: dict[str, int] = field(default_factory=dict)  # name -> pid whose CPU time is reported
     _cpu_start: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.kubeconfig = self.workdir / "kubeconfig"
+        self.webhook = Webhook(self.workdir)
 
     # kube counts
     def kube_counts(self) -> dict[str, int]:
@@ -528,13 +614,20 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 str(Path(__file__).resolve()),
                 "--kube-worker",
                 "--crds",
-                str(ROOT / "crds"),
+                str(bench.webhook.crds()),
                 "--kubeconfig",
                 str(bench.kubeconfig),
             ],
             dict(os.environ),
         )
         bench.kube_url = _wait_for_url(kube, 60.0)
+        webhook = Child("conversion webhook", workdir / "webhook.log")
+        bench.children.append(webhook)
+        webhook.start(
+            [sys.executable, str(Path(__file__).resolve()), *bench.webhook.args()], dict(os.environ)
+        )
+        _wait_for_url(webhook, 60.0)
+        bench.watched["webhook"] = webhook.pid
         bench.watched["kube"] = kube.pid
         (workdir / "arm").mkdir()
         emulator = EmulatorProcess(workdir / "arm")
@@ -782,11 +875,18 @@ def main() -> int:
     parser.add_argument("--workdir", help="keep logs here instead of a temporary directory")
     parser.add_argument("--kube-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--webhook-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--crds", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cert", help=argparse.SUPPRESS)
+    parser.add_argument("--key", help=argparse.SUPPRESS)
     parser.add_argument("--kubeconfig", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.kube_worker:
         kube_worker(args.crds, args.kubeconfig)
+        return 0
+    if args.webhook_worker:
+        webhook_worker(args.port, args.cert, args.key)
         return 0
     if args.baseline_worker:
         baseline_worker(args.kubeconfig)

@@ -29,6 +29,7 @@ class Converter:
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self.calls = 0  # webhook requests sent, for tests and benchmarks
+        self._contexts: dict[str, ssl.SSLContext] = {}
 
     async def close(self) -> None:
         if self._session is not None:
@@ -68,10 +69,15 @@ class Converter:
         return base.rstrip("/") + (service.get("path") or "")
 
     def _ssl(self, rt: ResourceType) -> ssl.SSLContext | None:
+        """One context per CA bundle: aiohttp pools connections per context, so a fresh one per
+        call meant a TLS handshake per call (6 ms instead of 1 ms; calls timed out under load)."""
         bundle = rt.conversion.ca_bundle
         if not bundle:
             return None
-        context = ssl.create_default_context(cadata=base64.b64decode(bundle).decode())
+        context = self._contexts.get(bundle)
+        if context is None:
+            context = ssl.create_default_context(cadata=base64.b64decode(bundle).decode())
+            self._contexts[bundle] = context
         return context
 
     async def _call_webhook(self, rt: ResourceType, objects: list[Json], target: str) -> list[Json]:
