@@ -375,8 +375,12 @@ def test_invalid_policy_on_delete_keeps_object_and_resource_until_fixed(
     rg_id = _rg_id(arm_emulator, "rg-pol")
     _patch(k8s, RG, "rg-pol", {"metadata": {"annotations": {POLICY: "bogus"}}})
     _delete(k8s, RG, "rg-pol")
-    obj = wait_ready_state(k8s, RG, "rg-pol", status="False", reason="InvalidPolicy")
+    # The update handler reports the bad policy too; wait for what the delete handler says.
+    obj = wait_for(
+        lambda: (o := get(k8s, RG, "rg-pol")) and "kept" in ready(o).get("message", "") and o, timeout=60
+    )
     assert obj["metadata"].get("deletionTimestamp")
+    assert ready(obj)["reason"] == "InvalidPolicy"
     assert ready(obj)["severity"] == "Error"
     assert "'bogus'" in ready(obj)["message"]
     assert "kept" in ready(obj)["message"]
