@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from aso.host import Registry
-from aso.kinds import ResourceKind
+from aso.kinds import ApiVersion, ResourceKind
 from aso.schemas import ORIGINAL_VERSION_FIELD, PROPERTY_BAG_FIELD, object_schema
 
 __all__ = [
@@ -177,7 +177,11 @@ def convert_object(kind: ResourceKind, obj: Mapping[str, Any], version: str) -> 
 
 
 def _written_version(
-    kind: ResourceKind, src: Any, src_storage: bool, body: dict[str, Any], annotations: Mapping[str, str]
+    kind: ResourceKind,
+    src: ApiVersion,
+    src_storage: bool,
+    body: dict[str, Any],
+    annotations: Mapping[str, str],
 ) -> str:
     """The served version the object was last written in, as a conversion to storage records it.
 
