@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from aso_testkinds.objects import RG
 
 from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, get, wait_for
@@ -35,11 +34,6 @@ def _reconciled(k8s: KubeApi, name: str, generation: int) -> dict[str, Any]:
     return wait_for(check, timeout=40, what=f"{name} Ready at generation {generation}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the operator to watch and write kind.stored_version (aso.operator: app.py watch, "
-    "context.py and lookups.py resource paths); until then its own writes at the hub record the hub",
-)
 def test_the_version_written_last_decides_the_arm_api_version(
     k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
 ) -> None:

@@ -20,7 +20,7 @@ import kopf
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from aso.conversion import conversion_app
+from aso.conversion import conversion_app, hub_body, original_version
 from aso.errors import AsoError, RetryableError
 from aso.host import Registry
 from aso.kinds import ResourceKind
@@ -122,7 +122,7 @@ class Operator:
         reg = self.kopf_registry
         where: dict[str, Any] = {
             "group": kind.group,
-            "version": kind.storage_version,
+            "version": kind.stored_version,  # what Kubernetes stores: no conversion on the watch
             "plural": kind.plural,
             "registry": reg,
         }
@@ -203,7 +203,14 @@ class Operator:
         claims: ClaimLookup,
     ) -> None:
         raw = _plain(body)
-        ctx = ObjectContext(kind=kind, body=raw, patch=patch, log=logger, claimants=claims)
+        ctx = ObjectContext(
+            kind=kind,
+            body=hub_body(kind, raw),
+            patch=patch,
+            log=logger,
+            claimants=claims,
+            written_version=original_version(kind, raw),
+        )
         before = find_ready(raw.get("status"))
         result = "success"
         try:

@@ -30,13 +30,21 @@ class ObjectContext:
     """One object being handled: what the reconciler reads and the writes it stages."""
 
     kind: ResourceKind
+    #: The object in the hub version's shape (what the reconciler maps to ARM).
     body: Mapping[str, Any]
     #: The handler's patch: what is staged here is written when the handler returns.
     patch: dict[str, Any]
     log: logging.Logger | logging.LoggerAdapter[logging.Logger]
     #: Every object claiming an ARM id (fed by the watch); see :mod:`aso.operator.claims`.
     claimants: ClaimLookup = no_claims
+    #: The served version the user last wrote the object in (``spec.originalVersion`` of the stored
+    #: object); requests use its ARM api-version. Empty means the hub version.
+    written_version: str = ""
     _status: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api_version(self) -> ApiVersion:
+        return self.kind.version(self.written_version or self.kind.storage_version)
 
     @property
     def metadata(self) -> Mapping[str, Any]:
@@ -95,7 +103,7 @@ class ObjectContext:
         if not staged:
             return
         kind = self.kind
-        path = resource_path(kind.group, kind.storage_version, kind.plural, self.namespace, self.name)
+        path = resource_path(kind.group, kind.stored_version, kind.plural, self.namespace, self.name)
         await kube.merge_patch(path, {"metadata": {"annotations": staged}})
         annotations = {k: v for k, v in {**self.annotations, **staged}.items() if v is not None}
         self.body = {**self.body, "metadata": {**self.metadata, "annotations": annotations}}

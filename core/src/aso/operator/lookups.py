@@ -43,7 +43,7 @@ class Lookups:
 
     async def find(self, kind: ResourceKind, namespace: str, name: str) -> Mapping[str, Any] | None:
         """The object ``name`` of ``kind`` in ``namespace`` (None when there is none)."""
-        path = resource_path(kind.group, kind.storage_version, kind.plural, namespace, name)
+        path = resource_path(kind.group, kind.stored_version, kind.plural, namespace, name)
         return await self.kube.get(path)
 
     def owner_kind(self, kind: ResourceKind, owner: Mapping[str, Any]) -> ResourceKind | None:

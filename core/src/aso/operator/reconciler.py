@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aso.conversion import original_version
 from aso.errors import ArmError, AsoError, PermanentError, RetryableError
 from aso.extensions import ArmErrorInfo, Classification
 from aso.host import Registry
@@ -155,7 +154,7 @@ class Reconciler:
             policy=policy,
             arm=self._client(spec),
             arm_id=arm_id,
-            api_version=ctx.kind.version(original_version(ctx.kind, ctx.body)),
+            api_version=ctx.api_version,
             owner=owner,
         )
 
@@ -259,7 +258,7 @@ class Reconciler:
             policy=policy,
             arm=self._client(await self.lookups.credential(ctx)),
             arm_id=arm_id,
-            api_version=ctx.kind.version(original_version(ctx.kind, ctx.body)),
+            api_version=ctx.api_version,
         )
         try:
             await run_extension(ctx, target, "delete", lambda: self._delete_in_azure(ctx, target))
