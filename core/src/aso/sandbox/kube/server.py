@@ -284,7 +284,7 @@ class Handlers:
             if target.subresource is not None:
                 raise errors.method_not_allowed()
             opts = self._write_options(request)
-            options = await self._delete_options(request)
+            options = await self._delete_options(request, opts)
             obj, gone = await self.cluster.delete(rt, version, ns, target.name, options, opts)
             if gone and rt.builtin and rt.key not in (builtin.NAMESPACES.key, builtin.CRDS.key):
                 meta = obj["metadata"]
@@ -351,7 +351,7 @@ class Handlers:
             raise errors.bad_request(f"strict decoding error: {listed}")
         return body
 
-    async def _delete_options(self, request: web.Request) -> Json:
+    async def _delete_options(self, request: web.Request, opts: WriteOptions) -> Json:
         options: Json = {}
         if request.can_read_body:
             raw = await _read_limited(request)
@@ -362,6 +362,12 @@ class Handlers:
                     raise errors.bad_request(f"error decoding DeleteOptions: {exc}") from exc
                 if isinstance(parsed, dict):
                     options = parsed
+        # kubectl and client-go send dryRun in the DeleteOptions body, not in the query string.
+        dry_run = options.get("dryRun") or []
+        if not isinstance(dry_run, list) or any(d != "All" for d in dry_run):
+            raise errors.bad_request(f"Invalid dryRun value: {dry_run}")
+        if dry_run:
+            opts.dry_run = True
         for key in ("propagationPolicy", "gracePeriodSeconds"):
             if key in request.query:
                 options[key] = request.query[key]
@@ -438,7 +444,7 @@ class Handlers:
             raise errors.method_not_allowed()
         labels, fields = self._selectors(request, rt)
         opts = self._write_options(request)
-        options = await self._delete_options(request)
+        options = await self._delete_options(request, opts)
         deleted = []
         for obj in self.cluster.list_stored(rt, ns):
             if match_labels(labels, obj) and match_fields(fields, obj):
