@@ -48,7 +48,8 @@ def test_update_and_every_patch_type_dry_run_change_nothing(kube_api: KubeApi) -
     path = f"{WIDGETS}/w1"
     changed = {**before, "spec": {**before["spec"], "size": "large"}}
     reply = raw(kube_api, "PUT", path + "?dryRun=All", changed)
-    assert reply.status == 200 and reply.body["spec"]["size"] == "large"
+    assert reply.status == 200
+    assert reply.body["spec"]["size"] == "large"
     patches = [
         ("application/merge-patch+json", {"spec": {"size": "large"}}),
         ("application/json-patch+json", [{"op": "replace", "path": "/spec/size", "value": "large"}]),
@@ -69,7 +70,8 @@ def test_update_and_every_patch_type_dry_run_change_nothing(kube_api: KubeApi) -
         {"data": {"k": "v"}},
         content_type="application/strategic-merge-patch+json",
     )
-    assert reply.status == 200 and reply.body["data"] == {"k": "v"}
+    assert reply.status == 200
+    assert reply.body["data"] == {"k": "v"}
     assert _stored(kube_api, cm_path) == created.body
 
 
@@ -77,7 +79,8 @@ def test_status_writes_dry_run_change_nothing(kube_api: KubeApi) -> None:
     before = _make(kube_api, "w1")
     path = f"{WIDGETS}/w1/status"
     reply = raw(kube_api, "PUT", path + "?dryRun=All", {**before, "status": {"id": "x"}})
-    assert reply.status == 200 and reply.body["status"] == {"id": "x"}
+    assert reply.status == 200
+    assert reply.body["status"] == {"id": "x"}
     reply = raw(
         kube_api,
         "PATCH",
@@ -85,7 +88,8 @@ def test_status_writes_dry_run_change_nothing(kube_api: KubeApi) -> None:
         {"status": {"id": "y"}},
         content_type="application/merge-patch+json",
     )
-    assert reply.status == 200 and reply.body["status"] == {"id": "y"}
+    assert reply.status == 200
+    assert reply.body["status"] == {"id": "y"}
     assert _stored(kube_api, f"{WIDGETS}/w1") == before
 
 

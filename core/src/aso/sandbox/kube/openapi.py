@@ -224,3 +224,26 @@ def v2_document(types: list[ResourceType]) -> Json:
         "paths": paths,
         "definitions": definitions,
     }
+
+
+#: How the API server labels ``/openapi/v2`` in protobuf (client-go asks for ``...spec.v2@v1.0+protobuf``;
+#: the ``@`` is no valid media type, so the answer spells it with a dot).
+V2_PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+
+def v2_protobuf_stub() -> bytes:
+    """An ``openapi_v2.Document`` with ``swagger`` and ``info`` only, in protobuf.
+
+    kubectl reads ``/openapi/v2`` (protobuf only) just for group-versions that ``/openapi/v3`` does
+    not list, i.e. kinds that are not installed. An empty document makes it treat them as unknown and
+    go on to its "no matches for kind ... ensure CRDs are installed first"; a 406 made it stop with
+    "failed to download openapi". The full v2 document is served as JSON.
+    """
+
+    def field(number: int, payload: bytes) -> bytes:
+        # Wire type 2 (length-delimited); every length here is below 128, a single-byte varint.
+        assert len(payload) < 128
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    info = field(1, b"Kubernetes") + field(2, b"v1.32.0")
+    return field(1, b"2.0") + field(2, info)

@@ -169,9 +169,9 @@ class Handlers:
     async def openapi_v2(self, request: web.Request) -> web.Response:
         accept = request.headers.get("Accept", "")
         if "protobuf" in accept and "json" not in accept and "*/*" not in accept:
-            # Only the JSON form is served; a protobuf-only client falls back to its own types.
-            return _error(
-                ApiError(code=406, reason="NotAcceptable", message="only application/json is served")
+            # kubectl asks in protobuf only for kinds /openapi/v3 lacks: it gets an empty document.
+            return web.Response(
+                body=openapi.v2_protobuf_stub(), headers={"Content-Type": openapi.V2_PROTOBUF_TYPE}
             )
         doc = self._cached("v2", lambda: _dumps(openapi.v2_document(list(self.cluster.types.values()))))
         return web.Response(body=doc, headers={"Content-Type": JSON_TYPE})
