@@ -187,9 +187,33 @@ def sample_spec(facts: PluginFacts, spec_schema: dict[str, Any]) -> dict[str, An
     return spec
 
 
+_RG_ARGS = '"rg-test", {"location": "westus2"}'
+
+
+def _owner_lines(facts: PluginFacts) -> tuple[str, str]:
+    """(lines creating the owner in the emulator, the spec's owner entry)."""
+    if facts.owner == "subscription":
+        return "", ""
+    lines = "    rg = arm_emulator.resource_client().resource_groups.create_or_update(" + _RG_ARGS + ")\n"
+    if facts.owner == "resource-group":
+        return lines, '"owner": {"armId": rg.id}, '
+    # A child: its parents are created in ARM (generic bodies), the object names its parent by id.
+    namespace, *types = facts.arm_type.split("/")
+    lines += "    resources = arm_emulator.resource_client().resources\n"
+    lines += f'    parent = f"{{rg.id}}/providers/{namespace}"\n'
+    for parent_type in types[:-1]:
+        lines += f'    parent += "/{parent_type}/parent"\n'
+        lines += (
+            '    resources.begin_create_or_update_by_id(parent, {"location": "westus2"}, '
+            f'api_version="{facts.arm_api_version}").result()\n'
+        )
+    return lines, '"owner": {"armId": parent}, '
+
+
 def _test_file(facts: PluginFacts, spec: dict[str, Any]) -> str:
-    owner = '"owner": {"armId": rg.id}, ' if facts.owner == "resource-group" else ""
-    body = json.dumps(spec)[1:-1]
+    setup, owner = _owner_lines(facts)
+    body = owner + json.dumps(spec)[1:-1]
+    body = body.removesuffix(", ")
     return f'''"""End to end on the local sandbox: ARM emulator, Kubernetes API server and the operator."""
 
 from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, wait_ready
@@ -200,12 +224,11 @@ WHICH = ("{facts.group}", "{facts.version}", "{facts.plural}")
 def test_{facts.kind.lower()}_becomes_ready(
     arm_emulator: ArmEmulatorHandle, kube_api: KubeApi, running_operator: OperatorProcess
 ) -> None:
-    rg = arm_emulator.resource_client().resource_groups.create_or_update("rg-test", {{"location": "westus2"}})
-    sample = {{
+{setup}    sample = {{
         "apiVersion": "{facts.group}/{facts.version}",
         "kind": "{facts.kind}",
         "metadata": {{"name": "sample", "namespace": "default"}},
-        "spec": {{{owner}{body}}},
+        "spec": {{{body}}},
     }}
     create(kube_api, sample, plural=WHICH[2])
     obj = wait_ready(kube_api, WHICH, "sample", timeout=120)
