@@ -15,8 +15,11 @@ recording's own polls; the emulator's by polling it). An interaction matches whe
   a naive client compares, normalised as the provider returns them);
 - the error code is the same.
 
-Failures Azure produced transiently (an error for a request that later succeeded, an operation
-that ended ``Failed`` and was then retried) are reproduced with the emulator's fault injection.
+A ``Location`` header that is the resource's own URL announces no operation. An operation status
+document is recognised by its ``status`` whatever else it carries (``"properties": null``).
+Failures Azure produced transiently are reproduced with the emulator's fault injection, and only
+those: a 429 or 5xx answer to a request that later succeeded, an operation that ended ``Failed``
+and was retried with success. A 400 or 409 is never injected: the emulator must produce it.
 """
 
 from __future__ import annotations
@@ -77,9 +80,43 @@ def _path_only(url: str) -> str:
     return urlsplit(url).path.lower()
 
 
-def _lro_headers(headers: dict[str, str]) -> frozenset[str]:
-    lower = {k.lower() for k in headers}
-    return frozenset(h for h in LRO_HEADERS if h.lower() in lower)
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _operation_urls(headers: dict[str, str], request_url: str) -> dict[str, str]:
+    """The operation headers of an answer, by name, as absolute URLs.
+
+    A ``Location`` that is the resource's own URL (ARM's "201 Created" with the new resource's
+    address, e.g. Redis firewall rules, managed identities) announces no operation.
+    """
+    out: dict[str, str] = {}
+    own = _path_only(request_url).rstrip("/")
+    for name in LRO_HEADERS:
+        value = _header(headers, name)
+        if value is None:
+            continue
+        url = urljoin(request_url, value)
+        if name == "Location" and _path_only(url).rstrip("/") == own:
+            continue
+        out[name] = url
+    return out
+
+
+def _lro_headers(headers: dict[str, str], request_url: str) -> frozenset[str]:
+    return frozenset(_operation_urls(headers, request_url))
+
+
+def _is_status_document(body: Any) -> bool:
+    """An operation status document (``{"id", "name", "status", ...}``), not a resource body.
+
+    Azure sometimes adds ``"properties": null`` (Redis) or a ``properties`` object to a status
+    document; a resource body always carries its ``type``.
+    """
+    return isinstance(body, dict) and isinstance(body.get("status"), str) and "type" not in body
 
 
 def _resource_type(path: str) -> str:
@@ -94,16 +131,13 @@ def _resource_type(path: str) -> str:
 
 def _recorded_terminal(recs: list[dict[str, Any]], start: int) -> str | None:
     """Follow the recording's polls of the operation started at ``start``."""
-    headers = recs[start]["response_headers"]
-    base = RECORDED_HOST + recs[start]["path"]
-    urls = [_path_only(urljoin(base, headers[h])) for h in LRO_HEADERS if h in headers]
+    urls = _recorded_operation_paths(recs[start])
     state: str | None = None
     for rec in recs[start + 1 :]:
         if _path_only(rec["path"]) not in urls or rec["method"] != "GET":
             continue
         body = rec["response_body"]
-        # An operation status document (not a resource body) carries "status".
-        if isinstance(body, dict) and isinstance(body.get("status"), str) and "properties" not in body:
+        if _is_status_document(body):
             status = body["status"]
             if status in ("Succeeded", "Failed", "Canceled"):
                 state = status
@@ -114,13 +148,16 @@ def _recorded_terminal(recs: list[dict[str, Any]], start: int) -> str | None:
     return state
 
 
+def _recorded_operation_paths(rec: dict[str, Any]) -> set[str]:
+    urls = _operation_urls(rec["response_headers"], RECORDED_HOST + rec["path"])
+    return {_path_only(url) for url in urls.values()}
+
+
 def _recorded_error(recs: list[dict[str, Any]], start: int) -> dict[str, Any] | None:
-    headers = recs[start]["response_headers"]
-    base = RECORDED_HOST + recs[start]["path"]
-    urls = [_path_only(urljoin(base, headers[h])) for h in LRO_HEADERS if h in headers]
+    urls = _recorded_operation_paths(recs[start])
     for rec in recs[start + 1 :]:
         body = rec["response_body"]
-        if _path_only(rec["path"]) in urls and isinstance(body, dict) and body.get("status") == "Failed":
+        if _path_only(rec["path"]) in urls and _is_status_document(body) and body.get("status") == "Failed":
             error: dict[str, Any] = body.get("error") or {}
             return error
     return None
@@ -173,14 +210,14 @@ class Replayer:
 
     def _follow(self, resp: requests.Response) -> str:
         """Poll the emulator's operation to its end; return its terminal state."""
-        headers = resp.headers
+        urls = _operation_urls(dict(resp.headers), resp.url)
         for _ in range(50):
-            if "Azure-AsyncOperation" in headers:
-                doc = self.session.get(headers["Azure-AsyncOperation"], timeout=10).json()
+            if "Azure-AsyncOperation" in urls:
+                doc = self.session.get(urls["Azure-AsyncOperation"], timeout=10).json()
                 if doc["status"] != "InProgress":
                     return str(doc["status"])
-            elif "Location" in headers:
-                polled = self.session.get(headers["Location"], timeout=10)
+            elif "Location" in urls:
+                polled = self.session.get(urls["Location"], timeout=10)
                 if polled.status_code != 202:
                     return "Succeeded" if polled.status_code < 400 else "Failed"
             else:
@@ -194,11 +231,7 @@ class Replayer:
         for i, rec in enumerate(recs):
             if _is_poll(rec, poll_paths):
                 continue
-            for h in LRO_HEADERS:
-                if h in rec["response_headers"]:
-                    poll_paths.add(
-                        _path_only(urljoin(RECORDED_HOST + rec["path"], rec["response_headers"][h]))
-                    )
+            poll_paths |= _recorded_operation_paths(rec)
             outcomes.append(self._replay_one(recs, i))
         return FileResult(path.stem, outcomes)
 
@@ -206,11 +239,12 @@ class Replayer:
         """Arm a fault for a failure Azure produced transiently here; say which, if any."""
         rec = recs[i]
         method, path = rec["method"], rec["path"]
-        # A 404 before a resource exists is not transient: the emulator must answer it itself.
-        if rec["status"] >= 400 and rec["status"] != 404:
-            later_success = any(
-                r["method"] == method and r["path"] == path and r["status"] < 400 for r in recs[i + 1 :]
-            )
+        # Only throttling (429) and server errors (5xx) are transient by nature. A 4xx such as
+        # 400 or 409 is deterministic: the emulator must answer it itself, from its own state.
+        later_success = any(
+            r["method"] == method and r["path"] == path and r["status"] < 400 for r in recs[i + 1 :]
+        )
+        if rec["status"] == 429 or rec["status"] >= 500:
             if later_success:
                 error = (rec["response_body"] or {}).get("error", {})
                 self.arm.control.inject_fault(
@@ -221,7 +255,12 @@ class Replayer:
                     message=error.get("message"),
                 )
                 return f"{rec['status']} {error.get('code')}"
-        elif _lro_headers(rec["response_headers"]) and _recorded_terminal(recs, i) == "Failed":
+        elif (
+            _lro_headers(rec["response_headers"], RECORDED_HOST + path)
+            and _recorded_terminal(recs, i) == "Failed"
+            and later_success
+        ):
+            # An operation that ended Failed and was retried with success: a transient failure.
             error = _recorded_error(recs, i) or {}
             self.arm.control.fail_next_operation(
                 _resource_type(path),
@@ -248,8 +287,8 @@ class Replayer:
             timeout=10,
         )
         problems = outcome.problems
-        rec_lro = _lro_headers(rec["response_headers"])
-        our_lro = _lro_headers(dict(resp.headers))
+        rec_lro = _lro_headers(rec["response_headers"], RECORDED_HOST + path)
+        our_lro = _lro_headers(dict(resp.headers), resp.url)
         if rec_lro or our_lro:
             if rec_lro != our_lro:
                 problems.append(

@@ -22,6 +22,7 @@ from aso.validation import field_problems
 
 __all__ = [
     "ArmAction",
+    "ArmFollowUp",
     "ArmLro",
     "ArmNameRule",
     "ArmProfile",
@@ -100,6 +101,29 @@ class ArmNameRule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ArmFollowUp:
+    """Work the provider goes on doing on another resource after this one's delete completed.
+
+    Redis: once a linked server is deleted, the linked (secondary) cache named by
+    ``properties.linkedRedisCacheId`` is ``Unlinking`` for a while, and refuses to be deleted
+    (its ``delete_blocked`` error) until that ends. ``reference`` is the dotted path of the other
+    resource's id in this resource's body; the follow-up ends after ``polls`` reads of it.
+    """
+
+    reference: str
+    state: str
+    polls: int = 1
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.reference:
+            found.append("reference: must name a property path")
+        if isinstance(self.polls, int) and self.polls < 0:
+            found.append(f"polls {self.polls}: must be 0 or more")
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
 class ArmProfile:
     """Behaviour of one resource type (``type`` is ``Namespace/type[/child...]``).
 
@@ -145,6 +169,8 @@ class ArmProfile:
     #: What a child type answers when its resource group is gone, by verb (``read``, ``write``,
     #: ``delete``, ``action``; ``*`` for all).
     orphan_error: Mapping[str, str] = field(default_factory=dict)
+    #: Work that goes on on another resource once a delete of this one completed.
+    after_delete: ArmFollowUp | None = None
     #: Where the profile came from (``builtin:<file>``, ``plugin:<name>``); set by the loader.
     source: str = "builtin"
 
@@ -157,6 +183,8 @@ class ArmProfile:
             found.append(f"type {self.type!r}: must look like 'Microsoft.Provider/type[/child]'")
         for name in ("put", "patch", "delete"):
             found += [f"{name}.{p}" for p in getattr(self, name).problems()]
+        if self.after_delete is not None:
+            found += [f"after_delete.{p}" for p in self.after_delete.problems()]
         if self.name_rule is not None:
             try:
                 re.compile(self.name_rule.pattern)

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from aso.armprofiles import ArmAction, ArmLro, ArmNameRule, ArmProfile, load_plugin_profiles
+from aso.armprofiles import ArmAction, ArmFollowUp, ArmLro, ArmNameRule, ArmProfile, load_plugin_profiles
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
     unknown = (
         set(d)
         - {f for f in Profile.__dataclass_fields__}
-        - {"name_rule", "globally_unique", "immutable", "delete_blocked"}
+        - {"name_rule", "globally_unique", "immutable", "delete_blocked", "after_delete"}
     )
     if unknown:
         raise ValueError(f"profile {d.get('type')!r}: unknown keys {sorted(unknown)}")
@@ -178,6 +178,8 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
             kwargs[name] = tuple(d[name] or ())
     if d.get("name_rule"):
         kwargs["name_rule"] = NameRule(**d["name_rule"])
+    if d.get("after_delete"):
+        kwargs["after_delete"] = ArmFollowUp(**d["after_delete"])
     if d.get("globally_unique"):
         g = d["globally_unique"]
         kwargs["globally_unique"] = (g["code"], int(g.get("status", 409)), g["message"])

@@ -767,6 +767,10 @@ class ArmEmulator:
                     for other in self.store.all()
                     for ref in profile.delete_blocked_by_references
                 )
+            if not blocked and existing.operation_id:
+                # A follow-up (Redis unlinking) still holds the link.
+                running = self.operations.get(existing.operation_id)
+                blocked = running is not None and not running.done and running.kind == "follow-up"
             if blocked:
                 status, code, message = profile.delete_blocked
                 raise ArmError(status, code, message.format(name=existing.body.get("name", "")))
@@ -775,6 +779,7 @@ class ArmEmulator:
         if not spec.is_async:
             if failure is not None:
                 raise ArmError(failure.status, failure.code, failure.message)
+            self._start_follow_up(existing, profile)
             self.store.delete_tree(existing.id)
             return web.Response(status=spec.status)
         prior = existing.provisioning_state()
@@ -792,11 +797,43 @@ class ArmEmulator:
         res.operation_id = None
         if op.kind == "delete":
             if op.status == "Succeeded":
+                self._start_follow_up(res, self.profiles.get(res.type))
                 self.store.delete_tree(res.id)
             elif op.prior_state:
                 res.set_provisioning_state(op.prior_state)
+        elif op.kind == "follow-up":
+            res.set_provisioning_state(op.prior_state or "Succeeded")
         else:
             res.set_provisioning_state("Succeeded" if op.status == "Succeeded" else "Failed")
+        self.store.touch()
+
+    def _start_follow_up(self, deleted: StoredResource, profile: Profile) -> None:
+        """Start the work a delete leaves on another resource (``after_delete``), if any."""
+        follow = profile.after_delete
+        other_id = get_path(deleted.body, follow.reference) if follow is not None else None
+        other = self.store.get(other_id) if isinstance(other_id, str) else None
+        if follow is None or other is None or other.operation_id:
+            return
+        q = ids.parse(other.id)
+        if q is None:
+            return
+        prior = other.provisioning_state()
+        op = self.operations.start(
+            kind="follow-up",
+            resource_id=other.id,
+            resource_type=other.type,
+            subscription=q.subscription,
+            namespace=q.namespace or "Microsoft.Resources",
+            location=str(other.body.get("location") or "global"),
+            api_version="",
+            polls=follow.polls,
+            delay=0.0,
+            retry_after=0.0,
+            prior_state=prior,
+            poll_on_get=True,
+        )
+        other.operation_id = op.id
+        other.set_provisioning_state(follow.state)
         self.store.touch()
 
     def _poll(self, caller: Caller, segs: list[str], api_version: str) -> web.Response:
