@@ -98,6 +98,8 @@ class ArmNameRule:
     code: str = "InvalidResourceName"
     message: str = "Resource name '{name}' is invalid."
     status: int = 400
+    #: ``reason`` of a ``checkNameAvailability`` answer for such a name.
+    availability_reason: str = "Invalid"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -216,6 +216,13 @@ class ProfileRegistry:
     def get(self, full_type: str) -> Profile:
         return self._by_type.get(full_type.lower(), GENERIC)
 
+    def find(self, full_type: str) -> Profile | None:
+        """The profile of a type, or None when the type is generic."""
+        return self._by_type.get(full_type.lower())
+
+    def all(self) -> list[Profile]:
+        return list(self._by_type.values())
+
     def override_lro(self, full_type: str, method: str, spec: LroSpec) -> None:
         """Change how ``method`` completes for a type at run time (control API)."""
         base = self.get(full_type)

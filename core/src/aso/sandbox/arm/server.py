@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import errors, ids
+from . import catalog, errors, ids
 from .auth import EXPIRED, Caller, Identity, Principal, TokenRequestError
 from .bodies import (
     deep_merge,
@@ -271,7 +271,15 @@ class ArmEmulator:
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_post("/{tenant}/oauth2/token", self._token)
         add_control_routes(app, self)
+        # Cloud discovery: clients (the Azure CLI) read it before they have a token.
+        app.router.add_get("/metadata/endpoints", self._metadata)
         app.router.add_route("*", "/{tail:.*}", self._arm)
+
+    async def _metadata(self, request: web.Request) -> web.Response:
+        api_version = request.query.get("api-version")
+        if not api_version:
+            return error_response(errors.missing_api_version())
+        return json_response(200, catalog.cloud_metadata(self.endpoint, api_version))
 
     async def _openid(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
@@ -331,6 +339,11 @@ class ArmEmulator:
             if parsed is None:
                 if segs == ["subscriptions"] and method == "GET":
                     return json_response(200, {"value": self.identity.subscriptions_of(caller)})
+                if len(segs) == 3 and segs[2].lower() == "providers" and method == "GET":
+                    # /subscriptions/{s}/providers: every registered provider
+                    scope = ArmPath(subscription=segs[1], trailing="providers", scope_id=f"/subscriptions/{segs[1]}")
+                    self._authorise(caller, scope, method)
+                    return self._generic_collection(scope, method)
                 raise ArmError(404, "NotFound", f"The requested path '{path}' is not an ARM resource path.")
             self._authorise(caller, parsed, method)
             return await self._dispatch(request, parsed, api_version)
@@ -383,6 +396,8 @@ class ArmEmulator:
         if p.is_resource_group:
             return await self._resource(request, p, api_version, rg=True)
         if p.namespace is not None and not p.names:
+            if method == "POST" and len(p.types) == 1 and p.types[0].lower() == "checknameavailability":
+                return await self._check_name(request, p)
             return self._provider_level(p, method)
         if p.is_resource:
             return await self._resource(request, p, api_version, rg=False)
@@ -412,19 +427,33 @@ class ArmEmulator:
                     out.append(res.body)
             return json_response(200, {"value": out})
         if trailing == "providers" and method == "GET":
-            namespaces = sorted({r.type.split("/")[0] for r in self.store.all()})
-            return json_response(
-                200, {"value": [self._provider_doc(p.subscription, ns) for ns in namespaces]}
-            )
+            found = catalog.namespaces(self.profiles.all(), (r.type for r in self.store.all()))
+            return json_response(200, {"value": [self._provider_doc(p.subscription, ns) for ns in found]})
+        if trailing == "locations" and method == "GET" and p.resource_group is None:
+            return json_response(200, catalog.locations(p.subscription))
         raise ArmError(404, "NotFound", f"No route for '{p.trailing}'.")
 
     def _provider_doc(self, subscription: str, namespace: str) -> dict[str, Any]:
-        return {
-            "id": f"/subscriptions/{subscription}/providers/{namespace}",
-            "namespace": namespace,
-            "registrationState": "Registered",
-            "resourceTypes": [],
-        }
+        return catalog.provider(subscription, namespace, self.profiles.all())
+
+    async def _check_name(self, request: web.Request, p: ArmPath) -> web.Response:
+        """``POST .../providers/{ns}/checkNameAvailability`` with ``{"name", "type"}``."""
+        body = await self._read_json(request)
+        name, declared = body.get("name"), body.get("type")
+        if not isinstance(name, str) or not name:
+            raise errors.invalid_request_content("'name' is required")
+        ns = p.namespace or ""
+        if isinstance(declared, str) and declared:
+            full_type = declared if "/" in declared else f"{ns}/{declared}"
+        else:
+            # Providers whose request has no type (Redis) check their one top-level type.
+            tops = [q for q in self.profiles.all() if q.type.lower().startswith(ns.lower() + "/")]
+            full_type = min((q.type for q in tops), key=len, default=f"{ns}/unknown")
+        profile = self.profiles.find(full_type)
+        taken = any(
+            r.id.rsplit("/", 1)[-1].lower() == name.lower() for r in self.store.by_type(full_type)
+        ) and (profile is None or profile.globally_unique is not None)
+        return json_response(200, catalog.check_name_availability(profile, name, taken))
 
     def _provider_level(self, p: ArmPath, method: str) -> web.Response:
         if not p.types:
