@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import builtin, errors, schema
+from . import apply, builtin, errors, schema
 from .conversion import Converter
 from .errors import ApiError, Cause
 from .metadata import validate_metadata
@@ -53,6 +53,12 @@ class WriteOptions:
     field_validation: str = "Warn"
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: ``fieldManager``, else the client's User-Agent up to its first ``/`` (as the API server does).
+    field_manager: str = ""
+    #: ``force`` of an apply patch: take conflicting fields from their managers.
+    force: bool = False
+    #: Set by an apply patch that created the object (answered 201, as a create is).
+    created: bool = False
 
 
 def _meta(obj: Json) -> Json:
@@ -334,6 +340,11 @@ class Cluster:
         meta["creationTimestamp"] = now()
         if rt.has_generation:
             meta["generation"] = 1
+        if not meta.get("managedFields"):
+            meta.pop("managedFields", None)
+            managed = self._track(rt, version, None, obj, opts, None)
+            if managed:
+                meta["managedFields"] = managed
         self._validate(rt, version, obj)
         if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is not None:
             raise errors.already_exists(rt.group, rt.plural, meta["name"])
@@ -344,6 +355,27 @@ class Cluster:
             raise errors.already_exists(rt.group, rt.plural, meta["name"])
         self._commit(rt, stored)
         return await self._answer(rt, stored, version.name, obj)
+
+    def _track(
+        self,
+        rt: ResourceType,
+        version: Version,
+        old: Json | None,
+        new: Json,
+        opts: WriteOptions,
+        subresource: str | None,
+    ) -> list[Json] | None:
+        """``managedFields`` after this write as an ``Update`` by ``opts.field_manager``."""
+        return apply.track_update(
+            old,
+            new,
+            version.schema,
+            manager=opts.field_manager or "unknown",
+            api_version=rt.api_version(version.name),
+            subresource=subresource,
+            status_split=version.status_subresource,
+            stamp=now(),
+        )
 
     async def _answer(self, rt: ResourceType, stored: Json, version: str, shaped: Json) -> Json:
         """The stored object in the request version; reuses ``shaped`` when no conversion is needed."""
@@ -427,10 +459,14 @@ class Cluster:
         subresource: str | None,
     ) -> Json:
         if content_type == STRATEGIC_PATCH and not rt.builtin:
-            raise errors.unsupported_media_type(content_type, [JSON_PATCH, MERGE_PATCH])
-        if content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH):
-            accepted = [JSON_PATCH, MERGE_PATCH] + ([STRATEGIC_PATCH] if rt.builtin else [])
+            raise errors.unsupported_media_type(content_type, [JSON_PATCH, MERGE_PATCH, APPLY_PATCH])
+        if content_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH):
+            accepted = [JSON_PATCH, MERGE_PATCH] + ([STRATEGIC_PATCH] if rt.builtin else []) + [APPLY_PATCH]
             raise errors.unsupported_media_type(content_type, accepted)
+        if opts.force and content_type != APPLY_PATCH:
+            raise errors.bad_request("force may not be specified for non-apply patch")
+        if content_type == APPLY_PATCH:
+            return await self._apply(rt, version, ns, name, patch_body, opts, subresource)
         for _attempt in range(10):
             current = self._get_stored(rt, ns, name)
             (current_v,) = await self.converter.convert(rt, [current], version.name)
@@ -473,6 +509,8 @@ class Cluster:
         new: Json,
         opts: WriteOptions,
         subresource: str | None,
+        *,
+        applied: bool = False,
     ) -> Json:
         new["apiVersion"], new["kind"] = rt.api_version(version.name), rt.kind
         self._decode(rt, version, new, opts)
@@ -514,6 +552,8 @@ class Cluster:
                         ],
                     )
         self._prepare_kind(rt, new, current_v)
+        if not applied:
+            self._track_write(rt, version, current_v, new, opts, subresource)
         if rt.has_generation:
             ignored = ("metadata", "status") if version.status_subresource else ("metadata",)
             if _without(new, *ignored, "apiVersion") != _without(current_v, *ignored, "apiVersion"):
@@ -537,6 +577,91 @@ class Cluster:
             return await self._answer(rt, event.obj, version.name, new)
         self._commit(rt, stored)
         return await self._answer(rt, stored, version.name, new)
+
+    def _track_write(
+        self,
+        rt: ResourceType,
+        version: Version,
+        current_v: Json,
+        new: Json,
+        opts: WriteOptions,
+        subresource: str | None,
+    ) -> None:
+        meta, old_managed = new["metadata"], current_v["metadata"].get("managedFields")
+        if "managedFields" not in meta:
+            if old_managed is not None:
+                meta["managedFields"] = old_managed  # left out of the request: kept
+        elif meta["managedFields"] != old_managed:
+            if not meta["managedFields"]:
+                del meta["managedFields"]  # the client replaces them; an empty list clears them
+            return
+        managed = self._track(rt, version, current_v, new, opts, subresource)
+        if managed is not None:
+            if managed:
+                meta["managedFields"] = managed
+            else:
+                meta.pop("managedFields", None)
+
+    async def _apply(
+        self,
+        rt: ResourceType,
+        version: Version,
+        ns: str,
+        name: str,
+        config: Any,
+        opts: WriteOptions,
+        subresource: str | None,
+    ) -> Json:
+        """Server-side apply (see :mod:`.apply`); creates the object when it does not exist."""
+        if not opts.field_manager:
+            raise errors.bad_request("PATCH /apply requires fieldManager to be set")
+        config = self._check_body(rt, version.name, config)
+        meta = config["metadata"]
+        if meta.get("name", name) != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
+        meta["name"] = name
+        self._check_namespace(rt, ns, meta)
+        for _attempt in range(10):
+            current = self.store.get(rt.key, ns if rt.namespaced else "", name)
+            current_v = None
+            if current is not None:
+                (current_v,) = await self.converter.convert(rt, [current], version.name)
+            elif subresource is not None:
+                raise errors.not_found(rt.group, rt.plural, name)
+            result = apply.apply(
+                current_v,
+                config,
+                version.schema,
+                manager=opts.field_manager,
+                api_version=rt.api_version(version.name),
+                subresource=subresource,
+                status_split=version.status_subresource,
+                force=opts.force,
+                stamp=now(),
+            )
+            if current is None or current_v is None:
+                result["metadata"].pop("resourceVersion", None)
+                try:
+                    created = await self.create(rt, version, ns, result, opts)
+                    opts.created = True
+                    return created
+                except ApiError as error:
+                    if error.reason == "AlreadyExists":
+                        continue
+                    raise
+            wanted_rv = meta.get("resourceVersion")
+            if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
+                raise errors.stale(rt.group, rt.plural, name)
+            result["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            try:
+                return await self._write_update(
+                    rt, version, current, current_v, result, opts, subresource, applied=True
+                )
+            except _Retry:
+                continue
+        raise errors.stale(rt.group, rt.plural, name)
 
     @staticmethod
     def _finalized(rt: ResourceType, obj: Json) -> bool:

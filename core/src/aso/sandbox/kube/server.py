@@ -279,7 +279,7 @@ class Handlers:
             obj = await self.cluster.patch(
                 rt, version, ns, target.name, content_type, body, opts, target.subresource
             )
-            return _respond(obj, warnings=opts.warnings)
+            return _respond(obj, status=201 if opts.created else 200, warnings=opts.warnings)
         if method == "DELETE":
             if target.subresource is not None:
                 raise errors.method_not_allowed()
@@ -317,7 +317,15 @@ class Handlers:
         dry_run = request.query.getall("dryRun", [])
         if any(d != "All" for d in dry_run):
             raise errors.bad_request(f"Invalid dryRun value: {dry_run}")
-        return WriteOptions(field_validation=validation, dry_run=bool(dry_run))
+        manager = request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0]
+        if len(manager) > 128:
+            raise errors.bad_request("fieldManager must not be longer than 128 characters")
+        return WriteOptions(
+            field_validation=validation,
+            dry_run=bool(dry_run),
+            field_manager=manager[:128],
+            force=request.query.get("force") in ("true", "1"),
+        )
 
     async def _body(
         self,

@@ -1,0 +1,578 @@
+"""Server-side apply and ``metadata.managedFields``: who owns which field, after structured-merge-diff.
+
+What is implemented, after Kubernetes' "Server-Side Apply" documentation and the behaviour of
+sigs.k8s.io/structured-merge-diff (our own code, written from their documented semantics):
+
+- Field sets: every field an object sets, as paths of ``f:<field>``, ``k:<json keys>`` (items of
+  ``x-kubernetes-list-type: map`` lists, keyed by ``x-kubernetes-list-map-keys``) and
+  ``v:<json value>`` (items of ``set`` lists). Other lists, and lists where no schema says
+  otherwise, are atomic (one owner for the whole list), as CRD lists are by default. Map entries
+  (``additionalProperties``, preserved unknown fields) are owned one by one; a struct field only
+  as a leaf, or when it is empty. Serialised as ``FieldsV1`` (``"f:spec": {"f:size": {}}``, ``"."``
+  for a member that has members below it).
+- ``metadata`` is typed as Kubernetes types it whatever the schema says: ``labels`` and
+  ``annotations`` are maps, ``finalizers`` a set, ``ownerReferences`` a map list keyed by ``uid``.
+  ``apiVersion``, ``kind`` and the server's own metadata (name, namespace, uid, resourceVersion,
+  generation, timestamps, managedFields) are never owned. Under a status subresource, the main
+  resource's managers never own ``status`` and the status managers own only ``status``.
+- Apply (:func:`apply`): the applied configuration is merged into the live object (maps and
+  structs field by field, map lists item by item, sets by value, atomic lists replaced). A field
+  another manager owns and the configuration would change is a conflict: 409 ``Conflict`` with
+  the API server's message (``Apply failed with 1 conflict: conflict with "kubectl" using v1:
+  .spec.size``) and one ``FieldManagerConflict`` cause per field. ``force`` takes such fields
+  from their owners instead. Fields the manager applied before and no longer applies are removed
+  from the object unless another manager still owns them (or something below them).
+- Every other write (create, update, patch, status) is an ``Update`` by its manager
+  (``fieldManager``, else the User-Agent up to its first ``/``): it gains the fields it added or
+  changed, every other manager loses them, and fields it removed are no-one's. A manager whose set
+  becomes empty is dropped. A client that writes ``managedFields`` itself replaces them (kubectl
+  does, to migrate client-side apply to server-side apply); an empty list clears them.
+
+Knowingly not implemented: ``x-kubernetes-map-type``/``x-kubernetes-list-type`` on non-list
+``granular``/``atomic`` structs (structs are always granular), ``x-kubernetes-list-type`` inside
+``items`` of nested lists beyond map/set/atomic, the cap of ten ``Update`` managers (no
+``ancient-changes`` entry), one ``Update`` entry per (manager, apiVersion) (one per manager here,
+stamped with the last version used), field sets converted across versions (ownership is kept per
+path as written, which is exact while versions share their field names, as ASO's do), and
+``managedFields`` validation beyond their shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import ApiError
+
+Json = dict[str, Any]
+Path = tuple[str, ...]
+FieldSet = set[Path]
+
+_MISSING = object()
+
+_MAP: Json = {"type": "object", "additionalProperties": {"type": "string"}}
+#: How Kubernetes types ObjectMeta for server-side apply, whatever a CRD's schema says.
+META_SCHEMA: Json = {
+    "type": "object",
+    "properties": {
+        "labels": _MAP,
+        "annotations": _MAP,
+        "finalizers": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+        "ownerReferences": {
+            "type": "array",
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["uid"],
+            "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        },
+    },
+    "x-kubernetes-preserve-unknown-fields": True,
+}
+
+#: Paths no manager ever owns.
+_NEVER_OWNED: tuple[Path, ...] = (
+    ("f:apiVersion",),
+    ("f:kind",),
+    *(
+        ("f:metadata", f"f:{key}")
+        for key in (
+            "name",
+            "namespace",
+            "generateName",
+            "uid",
+            "resourceVersion",
+            "generation",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+            "selfLink",
+        )
+    ),
+)
+
+
+# -- schema navigation ---------------------------------------------------------------------------
+
+
+def root_schema(schema: Json | None) -> Json:
+    """The object schema with ``metadata`` typed as Kubernetes types ObjectMeta."""
+    properties = dict((schema or {}).get("properties") or {})
+    properties["metadata"] = META_SCHEMA
+    return {**(schema or {}), "type": "object", "properties": properties}
+
+
+def _child(schema: Json | None, key: str) -> tuple[Json | None, bool]:
+    """(schema of ``key`` under ``schema``, whether ``key`` is a declared struct field)."""
+    if not schema:
+        return None, False
+    properties = schema.get("properties") or {}
+    if key in properties:
+        return properties[key], True
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        return extra, False
+    return None, False
+
+
+def _list_type(schema: Json | None) -> tuple[str, list[str]]:
+    if not schema:
+        return "atomic", []
+    kind = schema.get("x-kubernetes-list-type", "atomic")
+    keys = list(schema.get("x-kubernetes-list-map-keys") or [])
+    if kind == "map" and not keys:
+        kind = "atomic"
+    return kind, keys
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _item_key(item: Any, keys: list[str]) -> str:
+    fields = {k: item.get(k) for k in keys if isinstance(item, dict) and k in item}
+    return "k:" + _dump(fields)
+
+
+# -- field sets ----------------------------------------------------------------------------------
+
+
+def field_set(obj: Json, schema: Json | None, *, status: str = "any") -> FieldSet:
+    """The fields ``obj`` sets. ``status``: "any", "without" (main resource) or "only" (subresource)."""
+    found: FieldSet = set()
+    _walk_map(obj, root_schema(schema), (), found)
+    return restrict(found, status)
+
+
+def restrict(paths: FieldSet, status: str) -> FieldSet:
+    kept = {p for p in paths if not any(p[: len(n)] == n for n in _NEVER_OWNED)}
+    if status == "without":
+        return {p for p in kept if p[0] != "f:status"}
+    if status == "only":
+        return {p for p in kept if p[0] == "f:status"}
+    return kept
+
+
+def _walk_map(value: Json, schema: Json | None, path: Path, found: FieldSet) -> None:
+    for key, child in value.items():
+        child_schema, declared = _child(schema, key)
+        child_path = (*path, f"f:{key}")
+        _walk(child, child_schema, child_path, found)
+        if child is None or (isinstance(child, dict) and not child) or not declared:
+            found.add(child_path)
+
+
+def _walk(value: Any, schema: Json | None, path: Path, found: FieldSet) -> None:
+    if isinstance(value, dict):
+        _walk_map(value, schema, path, found)
+    elif isinstance(value, list):
+        kind, keys = _list_type(schema)
+        if kind == "atomic":
+            found.add(path)
+            return
+        items = (schema or {}).get("items")
+        for item in value:
+            if kind == "set":
+                found.add((*path, "v:" + _dump(item)))
+            else:
+                item_path = (*path, _item_key(item, keys))
+                found.add(item_path)
+                if isinstance(item, dict):
+                    _walk_map(item, items, item_path, found)
+    else:
+        found.add(path)
+
+
+def to_fields_v1(paths: Iterable[Path]) -> Json:
+    """``FieldsV1``: nested objects, ``{}`` for a leaf member, ``"."`` for a member with members below."""
+    root: Json = {}
+    members: set[Path] = set(paths)
+    for path in sorted(members):
+        node = root
+        for element in path:
+            node = node.setdefault(element, {})
+    for path in members:
+        node = root
+        for element in path:
+            node = node[element]
+        if node:
+            node["."] = {}
+    return root
+
+
+def from_fields_v1(fields: Any, prefix: Path = ()) -> FieldSet:
+    found: FieldSet = set()
+    if not isinstance(fields, dict):
+        return found
+    for key, child in fields.items():
+        if key == ".":
+            found.add(prefix)
+        elif isinstance(child, dict) and child:
+            found |= from_fields_v1(child, (*prefix, key))
+        else:
+            found.add((*prefix, key))
+    return found
+
+
+def path_string(path: Path) -> str:
+    """A path as structured-merge-diff prints it: ``.spec.items[name="a"].size``, ``[=value]``."""
+    text = ""
+    for element in path:
+        kind, rest = element[:2], element[2:]
+        if kind == "f:":
+            text += "." + rest
+        elif kind == "k:":
+            keys = json.loads(rest)
+            text += "[" + ",".join(f"{k}={_dump(v)}" for k, v in keys.items()) + "]"
+        elif kind == "v:":
+            text += "[=" + rest + "]"
+        else:
+            text += "[" + rest + "]"
+    return text
+
+
+# -- values at paths -----------------------------------------------------------------------------
+
+
+def _step(value: Any, element: str) -> Any:
+    kind, rest = element[:2], element[2:]
+    if kind == "f:":
+        return value.get(rest, _MISSING) if isinstance(value, dict) else _MISSING
+    if not isinstance(value, list):
+        return _MISSING
+    if kind == "k:":
+        wanted = json.loads(rest)
+        for item in value:
+            if isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items()):
+                return item
+        return _MISSING
+    if kind == "v:":
+        wanted = json.loads(rest)
+        return wanted if wanted in value else _MISSING
+    return _MISSING
+
+
+def value_at(obj: Any, path: Path) -> Any:
+    for element in path:
+        obj = _step(obj, element)
+        if obj is _MISSING:
+            return _MISSING
+    return obj
+
+
+def _remove_path(obj: Any, path: Path) -> None:
+    parent = value_at(obj, path[:-1])
+    element = path[-1]
+    kind, rest = element[:2], element[2:]
+    if kind == "f:" and isinstance(parent, dict):
+        parent.pop(rest, None)
+    elif kind == "k:" and isinstance(parent, list):
+        wanted = json.loads(rest)
+        parent[:] = [
+            i for i in parent if not (isinstance(i, dict) and all(i.get(k) == v for k, v in wanted.items()))
+        ]
+    elif kind == "v:" and isinstance(parent, list):
+        wanted = json.loads(rest)
+        parent[:] = [i for i in parent if i != wanted]
+
+
+# -- merging -------------------------------------------------------------------------------------
+
+
+def merge(live: Any, config: Any, schema: Json | None) -> Any:
+    """The applied configuration merged into the live object (a new value; neither is changed)."""
+    if isinstance(config, dict) and isinstance(live, dict):
+        result = dict(live)
+        for key, value in config.items():
+            child_schema, _ = _child(schema, key)
+            if value is None:
+                result.pop(key, None)
+            elif key in live:
+                result[key] = merge(live[key], value, child_schema)
+            else:
+                result[key] = copy.deepcopy(value)
+        return result
+    if isinstance(config, list) and isinstance(live, list):
+        kind, keys = _list_type(schema)
+        if kind == "set":
+            return list(live) + [copy.deepcopy(i) for i in config if i not in live]
+        if kind == "map":
+            items = (schema or {}).get("items")
+            by_key = {_item_key(i, keys): i for i in config}
+            merged = []
+            for item in live:
+                key = _item_key(item, keys)
+                merged.append(merge(item, by_key.pop(key), items) if key in by_key else item)
+            return merged + [copy.deepcopy(i) for i in by_key.values()]
+    return copy.deepcopy(config)
+
+
+# -- managers ------------------------------------------------------------------------------------
+
+
+def _entry_key(entry: Json) -> tuple[str, str, str]:
+    return (entry.get("manager", ""), entry.get("operation", ""), entry.get("subresource", ""))
+
+
+def _entries(managed: Any) -> list[tuple[Json, FieldSet]]:
+    if not isinstance(managed, list):
+        return []
+    return [
+        (entry, from_fields_v1(entry.get("fieldsV1")))
+        for entry in managed
+        if isinstance(entry, dict) and entry.get("manager") is not None
+    ]
+
+
+def _render(
+    entries: list[tuple[Json, FieldSet]], changed: set[tuple[str, str, str]], stamp: str
+) -> list[Json]:
+    out = []
+    for entry, paths in entries:
+        if not paths:
+            continue
+        if _entry_key(entry) in changed:
+            entry = {**entry, "time": stamp, "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(paths)}
+        out.append(entry)
+    return out
+
+
+def _owned_below(paths: FieldSet, path: Path) -> bool:
+    return any(p[: len(path)] == path for p in paths)
+
+
+def _new_entry(manager: str, operation: str, api_version: str, subresource: str | None) -> Json:
+    entry: Json = {"manager": manager, "operation": operation, "apiVersion": api_version}
+    if subresource:
+        entry["subresource"] = subresource
+    return entry
+
+
+def _subtree(value: Any, schema: Json | None, path: Path, member: bool, found: FieldSet) -> None:
+    """Every path of ``value`` at ``path`` (``member``: the path itself is one)."""
+    _walk(value, schema, path, found)
+    if member or value is None or (isinstance(value, dict) and not value):
+        found.add(path)
+
+
+def _diff(old: Any, new: Any, schema: Json | None, path: Path, touched: FieldSet, removed: FieldSet) -> None:
+    """Paths ``new`` sets with another value than ``old`` (``touched``), and those it dropped.
+
+    Equal subtrees are skipped whole (a C-level comparison), so a write costs what it changed.
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key, value in new.items():
+            child_schema, declared = _child(schema, key)
+            child_path = (*path, f"f:{key}")
+            if key not in old:
+                _subtree(value, child_schema, child_path, not declared, touched)
+            elif old[key] != value:
+                if not declared or value is None or (isinstance(value, dict) and not value):
+                    touched.add(child_path)
+                _diff(old[key], value, child_schema, child_path, touched, removed)
+        for key, value in old.items():
+            if key not in new:
+                child_schema, declared = _child(schema, key)
+                _subtree(value, child_schema, (*path, f"f:{key}"), not declared, removed)
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        kind, keys = _list_type(schema)
+        if kind == "set":
+            touched.update((*path, "v:" + _dump(i)) for i in new if i not in old)
+            removed.update((*path, "v:" + _dump(i)) for i in old if i not in new)
+            return
+        if kind == "map":
+            items = (schema or {}).get("items")
+            before = {_item_key(i, keys): i for i in old}
+            after = {_item_key(i, keys): i for i in new}
+            for key, item in after.items():
+                if key not in before:
+                    _subtree(item, items, (*path, key), True, touched)
+                elif before[key] != item:
+                    _diff(before[key], item, items, (*path, key), touched, removed)
+            for key, item in before.items():
+                if key not in after:
+                    _subtree(item, items, (*path, key), True, removed)
+            return
+    if old != new:
+        if isinstance(new, dict | list) and not isinstance(old, dict | list):
+            _subtree(new, schema, path, False, touched)
+        elif isinstance(old, dict | list) and not isinstance(new, dict | list):
+            _subtree(old, schema, path, False, removed)
+        touched.add(path)
+
+
+def _owns(fields: Any, path: Path) -> bool:
+    node = fields
+    for element in path:
+        if not isinstance(node, dict) or element not in node:
+            return False
+        node = node[element]
+    return isinstance(node, dict) and (not node or "." in node)
+
+
+def track_update(
+    old: Json | None,
+    new: Json,
+    schema: Json | None,
+    *,
+    manager: str,
+    api_version: str,
+    subresource: str | None,
+    status_split: bool,
+    stamp: str,
+) -> list[Json] | None:
+    """``managedFields`` after an ``Update`` from ``old`` to ``new``; None when they do not change.
+
+    ``status_split``: the kind has a status subresource (main and status managers own disjoint
+    halves of the object).
+    """
+    scope = ("only" if subresource == "status" else "without") if status_split else "any"
+    touched: FieldSet = set()
+    removed: FieldSet = set()
+    _diff(old if old is not None else {}, new, root_schema(schema), (), touched, removed)
+    touched, removed = restrict(touched, scope), restrict(removed, scope)
+    if not touched and not removed:
+        return None
+    gone = touched | removed
+    managed = (old or {}).get("metadata", {}).get("managedFields")
+    key = (manager, "Update", subresource or "")
+    out: list[Json] = []
+    mine: Json | None = None
+    for entry in managed if isinstance(managed, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        if _entry_key(entry) == key:
+            mine = entry
+            out.append(entry)
+            continue
+        fields = entry.get("fieldsV1")
+        if not any(_owns(fields, p) for p in gone):
+            out.append(entry)  # untouched: kept as it is, time and all
+            continue
+        paths = from_fields_v1(fields) - gone
+        if paths:
+            out.append({**entry, "time": stamp, "fieldsV1": to_fields_v1(paths)})
+    own = (from_fields_v1(mine.get("fieldsV1")) if mine else set()) - removed | touched
+    entry = {
+        **(mine or _new_entry(manager, "Update", api_version, subresource)),
+        "apiVersion": api_version,
+        "time": stamp,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": to_fields_v1(own),
+    }
+    if mine is None:
+        if own:
+            out.append(entry)
+    else:
+        index = next(i for i, e in enumerate(out) if e is mine)
+        if own:
+            out[index] = entry
+        else:
+            del out[index]
+    return out
+
+
+def _manager_label(entry: Json) -> str:
+    label = json.dumps(entry.get("manager", ""))
+    if entry.get("subresource"):
+        label += f" with subresource {json.dumps(entry['subresource'])}"
+    if entry.get("operation") == "Update":
+        label += f" using {entry.get('apiVersion', '')}"
+    return label
+
+
+def conflict_error(conflicts: list[tuple[Json, Path]]) -> ApiError:
+    """409 as the API server words it: one cause per field, the message grouped by manager."""
+    if len(conflicts) == 1:
+        entry, path = conflicts[0]
+        message = f"Apply failed with 1 conflict: conflict with {_manager_label(entry)}: {path_string(path)}"
+    else:
+        grouped: dict[str, list[Path]] = {}
+        for entry, path in conflicts:
+            grouped.setdefault(_manager_label(entry), []).append(path)
+        lines = []
+        for label in sorted(grouped):
+            lines.append(f"conflicts with {label}:")
+            lines += [f"- {path_string(p)}" for p in sorted(grouped[label])]
+        message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f"conflict with {_manager_label(entry)}",
+            "field": path_string(path),
+        }
+        for entry, path in conflicts
+    ]
+    return ApiError(code=409, reason="Conflict", message=message, details={"causes": causes})
+
+
+def apply(
+    live: Json | None,
+    config: Json,
+    schema: Json | None,
+    *,
+    manager: str,
+    api_version: str,
+    subresource: str | None,
+    status_split: bool,
+    force: bool,
+    stamp: str,
+) -> Json:
+    """The object after ``manager`` applies ``config`` to ``live`` (None: the object is created).
+
+    Raises the 409 of :func:`conflict_error` unless ``force``. The result carries the new
+    ``managedFields``; the caller admits it like any other write (defaults, validation).
+    """
+    scope = ("only" if subresource == "status" else "without") if status_split else "any"
+    config = copy.deepcopy(config)
+    config.get("metadata", {}).pop("managedFields", None)
+    if status_split:
+        if subresource == "status":
+            config = {k: v for k, v in config.items() if k in ("apiVersion", "kind", "metadata", "status")}
+            config["metadata"] = {
+                k: v for k, v in config.get("metadata", {}).items() if k in ("name", "namespace")
+            }
+        else:
+            config.pop("status", None)
+    applied = field_set(config, schema, status=scope)
+    base = live if live is not None else {}
+    merged = merge(base, config, root_schema(schema))
+    entries = _entries(base.get("metadata", {}).get("managedFields"))
+    key = (manager, "Apply", subresource or "")
+    previous: FieldSet = set()
+    for entry, paths in entries:
+        if _entry_key(entry) == key:
+            previous = paths
+    changing = {p for p in applied if value_at(base, p) != value_at(merged, p)}
+    conflicts: list[tuple[Json, Path]] = []
+    changed = {key}
+    for entry, paths in entries:
+        if _entry_key(entry) == key:
+            continue
+        clashes = paths & changing
+        if not clashes:
+            continue
+        if force:
+            paths -= clashes
+            changed.add(_entry_key(entry))
+        else:
+            conflicts += [(entry, p) for p in sorted(clashes)]
+    if conflicts:
+        raise conflict_error(conflicts)
+    others: FieldSet = set()
+    for entry, paths in entries:
+        if _entry_key(entry) != key:
+            others |= paths
+    # Fields this manager stopped applying go unless someone else still owns them (or below them).
+    for path in sorted(previous - applied, key=len, reverse=True):
+        if not _owned_below(others, path) and not _owned_below(applied, path):
+            _remove_path(merged, path)
+    if any(_entry_key(e) == key for e, _ in entries):
+        entries = [(e, applied if _entry_key(e) == key else p) for e, p in entries]
+        entries = [({**e, "apiVersion": api_version} if _entry_key(e) == key else e, p) for e, p in entries]
+    else:
+        entries.append((_new_entry(manager, "Apply", api_version, subresource), applied))
+    merged.setdefault("metadata", {})["managedFields"] = _render(entries, changed, stamp)
+    return merged
