@@ -53,9 +53,18 @@ def test_update_and_every_patch_type_dry_run_change_nothing(kube_api: KubeApi) -
     patches = [
         ("application/merge-patch+json", {"spec": {"size": "large"}}),
         ("application/json-patch+json", [{"op": "replace", "path": "/spec/size", "value": "large"}]),
+        (
+            "application/apply-patch+yaml",
+            {
+                "apiVersion": f"{GROUP}/v1",
+                "kind": "Widget",
+                "metadata": {"name": "w1"},
+                "spec": {"size": "large"},
+            },
+        ),
     ]
     for content_type, patch in patches:
-        query = "?dryRun=All&fieldManager=dry" if "apply" in content_type else "?dryRun=All"
+        query = "?dryRun=All&fieldManager=dry&force=true" if "apply" in content_type else "?dryRun=All"
         reply = raw(kube_api, "PATCH", path + query, patch, content_type=content_type)
         assert reply.status == 200, (content_type, reply.body)
         assert reply.body["spec"]["size"] == "large", content_type
@@ -73,6 +82,19 @@ def test_update_and_every_patch_type_dry_run_change_nothing(kube_api: KubeApi) -
     assert reply.status == 200
     assert reply.body["data"] == {"k": "v"}
     assert _stored(kube_api, cm_path) == created.body
+
+
+def test_apply_on_create_dry_run_stores_nothing(kube_api: KubeApi) -> None:
+    reply = raw(
+        kube_api,
+        "PATCH",
+        f"{WIDGETS}/fresh?dryRun=All&fieldManager=flux",
+        widget("fresh"),
+        content_type="application/apply-patch+yaml",
+    )
+    assert reply.status == 201
+    assert reply.body["metadata"]["managedFields"][0]["manager"] == "flux"
+    assert _stored(kube_api, f"{WIDGETS}/fresh") is None
 
 
 def test_status_writes_dry_run_change_nothing(kube_api: KubeApi) -> None:

@@ -28,13 +28,16 @@ sigs.k8s.io/structured-merge-diff (our own code, written from their documented s
   becomes empty is dropped. A client that writes ``managedFields`` itself replaces them (kubectl
   does, to migrate client-side apply to server-side apply); an empty list clears them.
 
-Knowingly not implemented: ``x-kubernetes-map-type``/``x-kubernetes-list-type`` on non-list
-``granular``/``atomic`` structs (structs are always granular), ``x-kubernetes-list-type`` inside
-``items`` of nested lists beyond map/set/atomic, the cap of ten ``Update`` managers (no
-``ancient-changes`` entry), one ``Update`` entry per (manager, apiVersion) (one per manager here,
-stamped with the last version used), field sets converted across versions (ownership is kept per
-path as written, which is exact while versions share their field names, as ASO's do), and
-``managedFields`` validation beyond their shape.
+A manager is its name, operation and subresource, plus the apiVersion for ``Update``s (one entry
+per version written), as in the API server.
+
+Knowingly not implemented: ``x-kubernetes-map-type: atomic`` (maps and structs are always
+granular), the cap of ten ``Update`` managers (no ``ancient-changes`` entry), field sets
+converted between versions (ownership is kept per path as written, exact while versions share
+their field names, as ASO's do), removal of fields a manager stops applying when they were
+converted from another version, ``managedFields`` validation beyond their shape, and the
+``kubectl.kubernetes.io/last-applied-configuration`` bookkeeping the API server does for
+client-side apply (kubectl migrates it itself).
 """
 
 from __future__ import annotations
@@ -70,26 +73,27 @@ META_SCHEMA: Json = {
     "x-kubernetes-preserve-unknown-fields": True,
 }
 
-#: Paths no manager ever owns.
-_NEVER_OWNED: tuple[Path, ...] = (
-    ("f:apiVersion",),
-    ("f:kind",),
-    *(
-        ("f:metadata", f"f:{key}")
-        for key in (
-            "name",
-            "namespace",
-            "generateName",
-            "uid",
-            "resourceVersion",
-            "generation",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "managedFields",
-            "selfLink",
-        )
-    ),
+#: Paths no manager ever owns (exactly these: what is below ``metadata`` stays ownable).
+_NEVER_OWNED: frozenset[Path] = frozenset(
+    {
+        ("f:apiVersion",),
+        ("f:kind",),
+        ("f:metadata",),
+        *(
+            ("f:metadata", f"f:{key}")
+            for key in (
+                "name",
+                "namespace",
+                "creationTimestamp",
+                "selfLink",
+                "uid",
+                "clusterName",
+                "generation",
+                "managedFields",
+                "resourceVersion",
+            )
+        ),
+    }
 )
 
 
@@ -146,7 +150,7 @@ def field_set(obj: Json, schema: Json | None, *, status: str = "any") -> FieldSe
 
 
 def restrict(paths: FieldSet, status: str) -> FieldSet:
-    kept = {p for p in paths if not any(p[: len(n)] == n for n in _NEVER_OWNED)}
+    kept = {p for p in paths if p not in _NEVER_OWNED and p[:2] != ("f:metadata", "f:managedFields")}
     if status == "without":
         return {p for p in kept if p[0] != "f:status"}
     if status == "only":
@@ -311,8 +315,11 @@ def merge(live: Any, config: Any, schema: Json | None) -> Any:
 # -- managers ------------------------------------------------------------------------------------
 
 
-def _entry_key(entry: Json) -> tuple[str, str, str]:
-    return (entry.get("manager", ""), entry.get("operation", ""), entry.get("subresource", ""))
+def _entry_key(entry: Json) -> tuple[str, str, str, str]:
+    """A manager's identity: name, operation, subresource and, for ``Update``, the apiVersion."""
+    operation = entry.get("operation", "")
+    version = entry.get("apiVersion", "") if operation == "Update" else ""
+    return (entry.get("manager", ""), operation, version, entry.get("subresource", ""))
 
 
 def _entries(managed: Any) -> list[tuple[Json, FieldSet]]:
@@ -326,7 +333,7 @@ def _entries(managed: Any) -> list[tuple[Json, FieldSet]]:
 
 
 def _render(
-    entries: list[tuple[Json, FieldSet]], changed: set[tuple[str, str, str]], stamp: str
+    entries: list[tuple[Json, FieldSet]], changed: set[tuple[str, str, str, str]], stamp: str
 ) -> list[Json]:
     out = []
     for entry, paths in entries:
@@ -336,6 +343,16 @@ def _render(
             entry = {**entry, "time": stamp, "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(paths)}
         out.append(entry)
     return out
+
+
+def _without_managed(obj: Json) -> Json:
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return {**obj, "metadata": meta}
+
+
+def _is_item_key(path: Path) -> bool:
+    """A key field of a map-list item: it goes with its item, never alone."""
+    return len(path) >= 2 and path[-2].startswith("k:") and path[-1][2:] in json.loads(path[-2][2:])
 
 
 def _owned_below(paths: FieldSet, path: Path) -> bool:
@@ -437,7 +454,7 @@ def track_update(
         return None
     gone = touched | removed
     managed = (old or {}).get("metadata", {}).get("managedFields")
-    key = (manager, "Update", subresource or "")
+    key = (manager, "Update", api_version, subresource or "")
     out: list[Json] = []
     mine: Json | None = None
     for entry in managed if isinstance(managed, list) else []:
@@ -540,11 +557,12 @@ def apply(
     base = live if live is not None else {}
     merged = merge(base, config, root_schema(schema))
     entries = _entries(base.get("metadata", {}).get("managedFields"))
-    key = (manager, "Apply", subresource or "")
+    key = (manager, "Apply", "", subresource or "")
     previous: FieldSet = set()
+    has_entry = False
     for entry, paths in entries:
         if _entry_key(entry) == key:
-            previous = paths
+            previous, has_entry = paths, True
     changing = {p for p in applied if value_at(base, p) != value_at(merged, p)}
     conflicts: list[tuple[Json, Path]] = []
     changed = {key}
@@ -566,9 +584,20 @@ def apply(
         if _entry_key(entry) != key:
             others |= paths
     # Fields this manager stopped applying go unless someone else still owns them (or below them).
-    for path in sorted(previous - applied, key=len, reverse=True):
+    dropped: list[Path] = []
+    for path in sorted(previous - applied, key=len):
+        if any(path[: len(d)] == d for d in dropped) or _is_item_key(path):
+            continue
         if not _owned_below(others, path) and not _owned_below(applied, path):
             _remove_path(merged, path)
+            dropped.append(path)
+    unchanged = _without_managed(merged) == _without_managed(base)
+    if unchanged and has_entry and previous == applied and len(changed) == 1:
+        # A no-op apply changes nothing, not even the time of its entry (no new resourceVersion).
+        return {
+            **merged,
+            "metadata": {**merged["metadata"], "managedFields": base["metadata"]["managedFields"]},
+        }
     if any(_entry_key(e) == key for e, _ in entries):
         entries = [(e, applied if _entry_key(e) == key else p) for e, p in entries]
         entries = [({**e, "apiVersion": api_version} if _entry_key(e) == key else e, p) for e, p in entries]

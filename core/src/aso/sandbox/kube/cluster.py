@@ -53,8 +53,10 @@ class WriteOptions:
     field_validation: str = "Warn"
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
-    #: ``fieldManager``, else the client's User-Agent up to its first ``/`` (as the API server does).
+    #: ``fieldManager`` (required by apply patches).
     field_manager: str = ""
+    #: Who writes without a ``fieldManager``: the User-Agent up to its first ``/``, as the API server says.
+    user_agent: str = ""
     #: ``force`` of an apply patch: take conflicting fields from their managers.
     force: bool = False
     #: Set by an apply patch that created the object (answered 201, as a create is).
@@ -370,7 +372,7 @@ class Cluster:
             old,
             new,
             version.schema,
-            manager=opts.field_manager or "unknown",
+            manager=opts.field_manager or opts.user_agent or "unknown",
             api_version=rt.api_version(version.name),
             subresource=subresource,
             status_split=version.status_subresource,
@@ -464,7 +466,12 @@ class Cluster:
             accepted = [JSON_PATCH, MERGE_PATCH] + ([STRATEGIC_PATCH] if rt.builtin else []) + [APPLY_PATCH]
             raise errors.unsupported_media_type(content_type, accepted)
         if opts.force and content_type != APPLY_PATCH:
-            raise errors.bad_request("force may not be specified for non-apply patch")
+            raise errors.invalid_object(
+                "PatchOptions",
+                "meta.k8s.io",
+                "",
+                [errors.forbidden("force", "may not be specified for non-apply patch")],
+            )
         if content_type == APPLY_PATCH:
             return await self._apply(rt, version, ns, name, patch_body, opts, subresource)
         for _attempt in range(10):
@@ -517,10 +524,13 @@ class Cluster:
         old_meta = current_v["metadata"]
         if subresource == "status":
             status = new.get("status")
+            managed = _meta(new).get("managedFields")
             new = _without(current_v, "status")
             if status is not None:
                 new["status"] = status
             new["metadata"] = dict(old_meta)
+            if applied:
+                new["metadata"]["managedFields"] = managed
         else:
             if version.status_subresource:
                 new = _without(new, "status")
@@ -614,7 +624,18 @@ class Cluster:
     ) -> Json:
         """Server-side apply (see :mod:`.apply`); creates the object when it does not exist."""
         if not opts.field_manager:
-            raise errors.bad_request("PATCH /apply requires fieldManager to be set")
+            raise errors.invalid_object(
+                "PatchOptions",
+                "meta.k8s.io",
+                "",
+                [
+                    Cause(
+                        reason="FieldValueRequired",
+                        field="fieldManager",
+                        message="Required value: is required for apply patch",
+                    )
+                ],
+            )
         config = self._check_body(rt, version.name, config)
         meta = config["metadata"]
         if meta.get("name", name) != name:

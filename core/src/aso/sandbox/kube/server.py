@@ -317,13 +317,16 @@ class Handlers:
         dry_run = request.query.getall("dryRun", [])
         if any(d != "All" for d in dry_run):
             raise errors.bad_request(f"Invalid dryRun value: {dry_run}")
-        manager = request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0]
+        manager = request.query.get("fieldManager") or ""
         if len(manager) > 128:
-            raise errors.bad_request("fieldManager must not be longer than 128 characters")
+            raise errors.invalid_object(
+                "PatchOptions", "meta.k8s.io", "", [errors.too_long("fieldManager", 128)]
+            )
         return WriteOptions(
             field_validation=validation,
             dry_run=bool(dry_run),
-            field_manager=manager[:128],
+            field_manager=manager,
+            user_agent=request.headers.get("User-Agent", "").split("/")[0][:128],
             force=request.query.get("force") in ("true", "1"),
         )
 
