@@ -312,3 +312,45 @@ def test_kubectl_moves_from_client_side_to_server_side_apply(kubectl: Kubectl, k
     got = raw(kube_api, "GET", f"{WIDGETS}/w1").body
     assert got["spec"]["tags"] == {"env": "prod"}
     assert ("kubectl", "Apply") in _managers(got)
+
+
+def test_flux_style_drift_detection_with_dry_run_apply(kube_api: KubeApi) -> None:
+    """kustomize-controller: dry-run apply with force, compare with the live object, then apply."""
+    desired = widget("w1", tags={"env": "prod"})
+    query = "&force=true"
+    assert _apply(kube_api, f"{WIDGETS}/w1", desired, "kustomize-controller", query).status == 201
+    live = raw(kube_api, "GET", f"{WIDGETS}/w1").body
+    dry = _apply(kube_api, f"{WIDGETS}/w1", desired, "kustomize-controller", query + "&dryRun=All").body
+    assert dry == live  # no drift: the dry run answers the live object unchanged
+    drifted = raw(
+        kube_api,
+        "PATCH",
+        f"{WIDGETS}/w1?fieldManager=kubectl-edit",
+        {"spec": {"tags": {"env": "dev"}}},
+        content_type="application/merge-patch+json",
+    ).body
+    dry = _apply(kube_api, f"{WIDGETS}/w1", desired, "kustomize-controller", query + "&dryRun=All").body
+    assert dry["spec"]["tags"] == {"env": "prod"}
+    assert raw(kube_api, "GET", f"{WIDGETS}/w1").body == drifted
+    fixed = _apply(kube_api, f"{WIDGETS}/w1", desired, "kustomize-controller", query).body
+    assert fixed["spec"]["tags"] == {"env": "prod"}
+    assert _managers(fixed) == [("kustomize-controller", "Apply")]
+
+
+def test_helm_style_upgrade_drops_what_the_chart_no_longer_sets(kube_api: KubeApi) -> None:
+    """Helm 4 applies each manifest of a release with its own field manager, then upgrades it."""
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "release-config", "labels": {"app.kubernetes.io/managed-by": "Helm"}},
+        "data": {"a": "1", "b": "2"},
+    }
+    path = "/api/v1/namespaces/default/configmaps/release-config"
+    assert _apply(kube_api, path, configmap, "helm").status == 201
+    assert _apply(kube_api, f"{WIDGETS}/w1", widget("w1", replicas=2), "helm").status == 201
+    upgraded = {**configmap, "data": {"a": "10"}}
+    reply = _apply(kube_api, path, upgraded, "helm")
+    assert reply.body["data"] == {"a": "10"}
+    assert reply.body["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "Helm"}
+    widget_reply = _apply(kube_api, f"{WIDGETS}/w1", widget("w1"), "helm")
+    assert widget_reply.body["spec"]["replicas"] == 1  # dropped by the chart, defaulted again
