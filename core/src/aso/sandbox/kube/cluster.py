@@ -684,6 +684,22 @@ class Cluster:
                 continue
         raise errors.stale(rt.group, rt.plural, name)
 
+    #: Raised by :meth:`write_update` when the object changed meanwhile (re-read and retry).
+    Retry = _Retry
+
+    async def write_update(
+        self,
+        rt: ResourceType,
+        version: Version,
+        current: Json,
+        current_v: Json,
+        new: Json,
+        opts: WriteOptions,
+        subresource: str | None,
+    ) -> Json:
+        """Admit and store ``new`` over ``current`` (for subresources served elsewhere, e.g. scale)."""
+        return await self._write_update(rt, version, current, current_v, new, opts, subresource)
+
     @staticmethod
     def _finalized(rt: ResourceType, obj: Json) -> bool:
         meta = obj["metadata"]

@@ -88,6 +88,18 @@ def resource_list(group: str, version: str, types: list[ResourceType]) -> Json:
                     "verbs": ["get", "patch", "update"],
                 }
             )
+        if served.scale is not None:
+            resources.append(
+                {
+                    "name": f"{rt.plural}/scale",
+                    "singularName": "",
+                    "namespaced": rt.namespaced,
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "kind": "Scale",
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
     group_version = f"{group}/{version}" if group else version
     return {
         "kind": "APIResourceList",

@@ -29,6 +29,15 @@ class Column:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScaleSpec:
+    """``subresources.scale`` of a CRD version: simple JSON paths into the object."""
+
+    spec_replicas_path: str
+    status_replicas_path: str
+    label_selector_path: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Version:
     name: str
     served: bool = True
@@ -36,6 +45,7 @@ class Version:
     schema: Json | None = None  # structural openAPIV3Schema; None means anything goes
     columns: tuple[Column, ...] = ()
     status_subresource: bool = False
+    scale: ScaleSpec | None = None
     deprecated: bool = False
     deprecation_warning: str | None = None
 
@@ -129,6 +139,41 @@ def _columns(raw: list[Json]) -> tuple[Column, ...]:
     )
 
 
+def _scale(raw: Any, where: str, causes: list[errors.Cause]) -> ScaleSpec | None:
+    """The scale subresource, its paths checked as the API server checks them."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        causes.append(errors.invalid(where, raw, "must be an object"))
+        return None
+    paths: dict[str, str | None] = {}
+    for key, under, required in (
+        ("specReplicasPath", (".spec.",), True),
+        ("statusReplicasPath", (".status.",), True),
+        ("labelSelectorPath", (".spec.", ".status."), False),
+    ):
+        value = raw.get(key)
+        if value is None or value == "":
+            if required:
+                causes.append(errors.required(f"{where}.{key}"))
+            paths[key] = None
+            continue
+        simple = isinstance(value, str) and all(step for step in value.lstrip(".").split("."))
+        if not simple or "[" in value or not value.startswith(under):
+            places = " or ".join(u.rstrip(".") for u in under)
+            causes.append(errors.invalid(f"{where}.{key}", value, f"should be a json path under {places}"))
+            paths[key] = None
+            continue
+        paths[key] = value
+    if paths["specReplicasPath"] is None or paths["statusReplicasPath"] is None:
+        return None
+    return ScaleSpec(
+        spec_replicas_path=paths["specReplicasPath"],
+        status_replicas_path=paths["statusReplicasPath"],
+        label_selector_path=paths["labelSelectorPath"],
+    )
+
+
 def from_crd(crd: Json) -> ResourceType:
     """Turn an apiextensions.k8s.io/v1 CRD into a ResourceType, or raise 422 naming what is wrong."""
     name = crd.get("metadata", {}).get("name", "")
@@ -173,6 +218,7 @@ def from_crd(crd: Json) -> ResourceType:
             )
             schema = None
         subresources = v.get("subresources") or spec.get("subresources") or {}
+        scale = _scale(subresources.get("scale"), f"spec.versions[{i}].subresources.scale", causes)
         versions.append(
             Version(
                 name=v["name"],
@@ -181,6 +227,7 @@ def from_crd(crd: Json) -> ResourceType:
                 schema=schema,
                 columns=_columns(v.get("additionalPrinterColumns") or top_columns),
                 status_subresource="status" in subresources,
+                scale=scale,
                 deprecated=bool(v.get("deprecated")),
                 deprecation_warning=v.get("deprecationWarning"),
             )

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from . import builtin, discovery, errors, openapi, protobuf, tables
+from . import builtin, discovery, errors, metaonly, openapi, protobuf, scale, tables
 from .cluster import Cluster, WriteOptions
 from .conversion import Converter, ServiceResolver
 from .errors import ApiError
@@ -237,8 +237,9 @@ class Handlers:
         rt, version = self.cluster.resolve(target.group, target.version, target.plural)
         if target.namespace is not None and not rt.namespaced:
             raise _not_found()
-        if target.subresource is not None and (
-            target.subresource != "status" or not version.status_subresource
+        if target.subresource is not None and not (
+            (target.subresource == "status" and version.status_subresource)
+            or (target.subresource == "scale" and version.scale is not None)
         ):
             raise _not_found()
         method = request.method
@@ -257,8 +258,13 @@ class Handlers:
         if rt.namespaced and target.namespace is None:
             raise _not_found()
         ns = target.namespace or ""
+        if target.subresource == "scale":
+            return await self._scale(request, rt, version, ns, target.name)
         if method == "GET":
             obj = await self.cluster.get(rt, version.name, ns, target.name)
+            partial = metaonly.requested(request.headers.get("Accept", ""), collection=False)
+            if partial is not None:
+                return _respond(metaonly.item(obj, partial[1]), content_type=metaonly.content_type(*partial))
             if _wants_table(request):
                 return _respond(
                     tables.table(
@@ -304,6 +310,21 @@ class Handlers:
                 )
             return _respond(obj)
         raise errors.method_not_allowed()
+
+    async def _scale(
+        self, request: web.Request, rt: ResourceType, version: Version, ns: str, name: str
+    ) -> web.Response:
+        if request.method not in ("GET", "PUT", "PATCH"):
+            raise errors.method_not_allowed()
+        opts = self._write_options(request)
+        content_type = request.headers.get("Content-Type", JSON_TYPE).split(";")[0].strip()
+        body = None
+        if request.method != "GET":
+            body = await self._body(request, opts, content_type=content_type, patch=request.method == "PATCH")
+        result = await scale.serve(
+            self.cluster, rt, version, ns, name, request.method, body, content_type, opts
+        )
+        return _respond(result, warnings=opts.warnings)
 
     # -- request decoding ------------------------------------------------------------------
 
@@ -429,6 +450,11 @@ class Handlers:
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
         items = await self.cluster.output(rt, items, version.name)
+        partial = metaonly.requested(request.headers.get("Accept", ""), collection=True)
+        if partial is not None:
+            return _respond(
+                metaonly.listing(items, meta, partial[1]), content_type=metaonly.content_type(*partial)
+            )
         if _wants_table(request):
             return _respond(
                 tables.table(
@@ -482,7 +508,8 @@ class Handlers:
         query = request.query
         bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
         send_initial = query.get("sendInitialEvents") == "true"
-        table = _wants_table(request)
+        partial = metaonly.requested(request.headers.get("Accept", ""), collection=None)
+        table = _wants_table(request) and partial is None
         include = query.get("includeObject", "Metadata")
         timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
         rv_param = query.get("resourceVersion") or ""
@@ -493,7 +520,14 @@ class Handlers:
             except ValueError as exc:
                 raise errors.bad_request(f"invalid resource version: {rv_param}") from exc
         response = web.StreamResponse(
-            headers={"Content-Type": TABLE_TYPE if table else JSON_TYPE, "Cache-Control": "no-cache"}
+            headers={
+                "Content-Type": metaonly.content_type(*partial)
+                if partial
+                else TABLE_TYPE
+                if table
+                else JSON_TYPE,
+                "Cache-Control": "no-cache",
+            }
         )
         initial: list[Json] = []
         try:
@@ -519,11 +553,13 @@ class Handlers:
 
         async def send(kind: str, obj: Json, event: Event | None = None) -> None:
             nonlocal first
-            cache_key = (kind, version.name, table, include, first)
+            cache_key = (kind, version.name, table, include, first, partial)
             if event is not None and cache_key in event.cache:
                 await response.write(event.cache[cache_key])
                 return
             (shown,) = await self.cluster.output(rt, [obj], version.name)
+            if partial is not None:
+                shown = metaonly.item(shown, partial[1])
             if table:
                 shown = tables.table(rt, version, [shown], include_object=include, headers=first)
                 first = False
@@ -537,6 +573,8 @@ class Handlers:
             if initial_end:
                 meta["annotations"] = {"k8s.io/initial-events-end": "true"}
             obj = {"kind": rt.kind, "apiVersion": rt.api_version(version.name), "metadata": meta}
+            if partial is not None:
+                obj = metaonly.item(obj, partial[1])
             await response.write(_dumps({"type": "BOOKMARK", "object": obj}) + b"\n")
 
         loop = asyncio.get_running_loop()
