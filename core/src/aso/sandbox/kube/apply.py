@@ -380,18 +380,22 @@ def _diff(old: Any, new: Any, schema: Json | None, path: Path, touched: FieldSet
     """
     if isinstance(old, dict) and isinstance(new, dict):
         for key, value in new.items():
+            before = old.get(key, _MISSING)
+            if before is value or before == value:
+                continue
             child_schema, declared = _child(schema, key)
             child_path = (*path, f"f:{key}")
-            if key not in old:
+            if before is _MISSING:
                 _subtree(value, child_schema, child_path, not declared, touched)
-            elif old[key] != value:
+            else:
                 if not declared or value is None or (isinstance(value, dict) and not value):
                     touched.add(child_path)
-                _diff(old[key], value, child_schema, child_path, touched, removed)
-        for key, value in old.items():
-            if key not in new:
-                child_schema, declared = _child(schema, key)
-                _subtree(value, child_schema, (*path, f"f:{key}"), not declared, removed)
+                _diff(before, value, child_schema, child_path, touched, removed)
+        if len(old) > len(new) or any(key not in new for key in old):
+            for key, value in old.items():
+                if key not in new:
+                    child_schema, declared = _child(schema, key)
+                    _subtree(value, child_schema, (*path, f"f:{key}"), not declared, removed)
         return
     if isinstance(old, list) and isinstance(new, list):
         kind, keys = _list_type(schema)
