@@ -24,6 +24,7 @@ from aso.conversion import (
     hub_body,
     original_version,
     review,
+    written_body,
 )
 from aso.host import Registry
 
@@ -145,6 +146,23 @@ def test_hub_body_is_what_the_reconciler_maps(registry: Registry) -> None:
     assert hub["apiVersion"] == "test.aso.dev/v1api20240101"
     assert hub["spec"] == {"owner": {"name": "rg"}, "location": "westus", "size": "Large"}
     assert original_version(kind, stored) == "v1api20250101"
+
+
+def test_written_body_has_the_shape_of_the_version_written(registry: Registry) -> None:
+    """What the reconciler maps with the written version's schema and api-version: a field that
+    version renames is where that schema expects it (the hub's shape would lose it)."""
+    kind = registry.kind("test.aso.dev", "Widget")
+    assert kind is not None
+    stored = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101storage")
+    written = written_body(kind, stored)
+    assert written["apiVersion"] == "test.aso.dev/v1api20250101"
+    assert written["spec"] == _widget_v2()["spec"]
+    at_hub = convert(
+        registry,
+        _widget_v2() | {"apiVersion": "test.aso.dev/v1api20240101"},
+        "test.aso.dev/v1api20240101storage",
+    )
+    assert written_body(kind, at_hub)["apiVersion"] == "test.aso.dev/v1api20240101"
 
 
 def test_aso_property_bags_are_read_and_removed(registry: Registry) -> None:

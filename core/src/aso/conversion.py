@@ -38,6 +38,7 @@ __all__ = [
     "hub_body",
     "original_version",
     "review",
+    "written_body",
 ]
 
 PROPERTY_BAG_ANNOTATION = "aso.dev/property-bag"
@@ -264,6 +265,14 @@ def original_version(kind: ResourceKind, obj: Mapping[str, Any]) -> str:
         if name and any(v.name == name for v in kind.versions):
             return str(name)
     return kind.storage_version
+
+
+def written_body(kind: ResourceKind, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored object in the shape of the version it was last written in
+    (:func:`original_version`): the spec that version's schema maps to ARM with that version's
+    api-version, as ASO v2 converts to the original version before it builds the ARM body. Differs
+    from :func:`hub_body` only for versions with converters (renamed fields)."""
+    return convert_object(kind, obj, original_version(kind, obj))
 
 
 def hub_body(kind: ResourceKind, obj: Mapping[str, Any]) -> dict[str, Any]:
