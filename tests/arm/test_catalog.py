@@ -38,7 +38,8 @@ def test_cloud_metadata_needs_no_token(arm_emulator: ArmEmulatorHandle) -> None:
         verify=arm_emulator.ca_bundle,
         timeout=10,
     )
-    (cloud,) = new.json()
+    cloud = new.json()  # what `az cloud register` reads: one cloud object
+    assert cloud["authentication"]["loginEndpoint"] == f"{arm_emulator.endpoint}/"
     assert cloud["resourceManager"] == f"{arm_emulator.endpoint}/"
     assert cloud["suffixes"]["storage"] == "core.windows.net"
 
@@ -47,7 +48,9 @@ def test_locations_are_the_regions_the_emulator_accepts(
     arm_emulator: ArmEmulatorHandle, http: requests.Session
 ) -> None:
     sub = arm_emulator.subscription_id
-    answer = http.get(f"{arm_emulator.endpoint}/subscriptions/{sub}/locations?api-version=2022-12-01", timeout=10)
+    answer = http.get(
+        f"{arm_emulator.endpoint}/subscriptions/{sub}/locations?api-version=2022-12-01", timeout=10
+    )
     assert answer.status_code == 200
     by_name = {loc["name"]: loc for loc in answer.json()["value"]}
     assert by_name["westus2"]["displayName"] == "West US 2"
@@ -58,13 +61,17 @@ def test_providers_list_the_profiled_namespaces(
     arm_emulator: ArmEmulatorHandle, rm: ResourceManagementClient
 ) -> None:
     namespaces = {p.namespace: p for p in rm.providers.list()}
-    assert {"Microsoft.Storage", "Microsoft.Cache", "Microsoft.Sql", "Microsoft.DocumentDB"} <= set(namespaces)
+    assert {"Microsoft.Storage", "Microsoft.Cache", "Microsoft.Sql", "Microsoft.DocumentDB"} <= set(
+        namespaces
+    )
     storage = rm.providers.get("Microsoft.Storage")
     assert storage.registration_state == "Registered"
     assert "storageAccounts" in {t.resource_type for t in storage.resource_types or []}
 
 
-def test_storage_check_name_availability(arm_emulator: ArmEmulatorHandle, http: requests.Session, rg: str) -> None:
+def test_storage_check_name_availability(
+    arm_emulator: ArmEmulatorHandle, http: requests.Session, rg: str
+) -> None:
     sub = arm_emulator.subscription_id
     url = f"{arm_emulator.endpoint}/subscriptions/{sub}/providers/Microsoft.Storage/checkNameAvailability"
     query = "?api-version=2023-01-01"
@@ -72,7 +79,8 @@ def test_storage_check_name_availability(arm_emulator: ArmEmulatorHandle, http: 
     ask = {"name": name, "type": "Microsoft.Storage/storageAccounts"}
     assert http.post(url + query, json=ask, timeout=10).json() == {"nameAvailable": True}
     bad = http.post(url + query, json={**ask, "name": "Not-Valid"}, timeout=10).json()
-    assert bad["nameAvailable"] is False and bad["reason"] == "AccountNameInvalid"
+    assert bad["nameAvailable"] is False
+    assert bad["reason"] == "AccountNameInvalid"
     created = http.put(
         f"{arm_emulator.endpoint}{rg}/providers/Microsoft.Storage/storageAccounts/{name}{query}",
         json={"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}},
@@ -80,4 +88,5 @@ def test_storage_check_name_availability(arm_emulator: ArmEmulatorHandle, http: 
     )
     assert created.status_code in (200, 202)
     taken = http.post(url + query, json=ask, timeout=10).json()
-    assert taken["nameAvailable"] is False and taken["reason"] == "AlreadyExists"
+    assert taken["nameAvailable"] is False
+    assert taken["reason"] == "AlreadyExists"

@@ -22,10 +22,15 @@ from aso.validation import field_problems
 
 __all__ = [
     "ArmAction",
+    "ArmBusy",
     "ArmFollowUp",
     "ArmLro",
     "ArmNameRule",
+    "ArmOverride",
     "ArmProfile",
+    "ArmValueRule",
+    "ArmVariant",
+    "ArmVersion",
     "PluginProfiles",
     "load_plugin_profiles",
 ]
@@ -103,6 +108,71 @@ class ArmNameRule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ArmValueRule:
+    """A documented range for one property (``path``, dotted) of a PUT or PATCH body.
+
+    ``allowed`` (strings compare without case), ``minimum``/``maximum`` (numbers) and
+    ``pattern`` (the whole text) are checked when the property is present; a value outside them
+    is refused with ``status`` ``code`` (``message`` may use ``{path}``, ``{name}`` and
+    ``{value}``).
+    """
+
+    path: str
+    allowed: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    status: int = 400
+    code: str = "InvalidValuesForRequestParameters"
+    message: str = "Values for request parameters are invalid: {path}. The value '{value}' is not allowed."
+
+    def accepts(self, value: Any) -> bool:
+        if self.allowed:
+            folded = {a.lower() if isinstance(a, str) else a for a in self.allowed}
+            if (value.lower() if isinstance(value, str) else value) not in folded:
+                return False
+        if self.minimum is not None or self.maximum is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            if self.minimum is not None and value < self.minimum:
+                return False
+            if self.maximum is not None and value > self.maximum:
+                return False
+        if self.pattern is not None:
+            return isinstance(value, str) and re.fullmatch(self.pattern, value) is not None
+        return True
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.path:
+            found.append("path: must name a property")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                found.append(f"pattern {self.pattern!r}: not a regular expression: {exc}")
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmBusy:
+    """ARM's answer to a write on a resource whose previous operation still runs.
+
+    ``message`` may use ``{name}``, ``{type}`` and ``{id}``. ``delete_allowed``: a DELETE is
+    accepted during a running create or update (ARM's default: the provider cancels or queues
+    the create; the operator deletes a resource whose creation takes long).
+    """
+
+    status: int = 409
+    code: str = "AnotherOperationInProgress"
+    message: str = (
+        "Another operation on this or dependent resource is in progress. To retrieve status of the "
+        "operation use uri: {id}."
+    )
+    delete_allowed: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
 class ArmFollowUp:
     """Work the provider goes on doing on another resource after this one's delete completed.
 
@@ -123,6 +193,95 @@ class ArmFollowUp:
         if isinstance(self.polls, int) and self.polls < 0:
             found.append(f"polls {self.polls}: must be 0 or more")
         return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmOverride:
+    """What differs from the base profile for some API versions or some bodies.
+
+    ``put``/``patch``/``delete`` replace the base's; ``defaults``, ``computed``, ``set`` and
+    ``normalise`` are merged over the base's (nested mappings, deep); ``read_only`` and ``omit``
+    are added to the base's. ``omit`` lists dotted paths never returned (Redis 2020-12-01 has no
+    ``properties.updateChannel``).
+    """
+
+    put: ArmLro | None = None
+    patch: ArmLro | None = None
+    delete: ArmLro | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    computed: Mapping[str, Any] = field(default_factory=dict)
+    set: Mapping[str, Any] = field(default_factory=dict)
+    normalise: Mapping[str, Any] = field(default_factory=dict)
+    read_only: tuple[str, ...] = ()
+    omit: tuple[str, ...] = ()
+
+    def problems(self) -> list[str]:
+        found = []
+        for name in ("put", "patch", "delete"):
+            spec = getattr(self, name)
+            if spec is not None:
+                found += [f"{name}.{p}" for p in spec.problems()]
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmVersion(ArmOverride):
+    """Overrides for the API versions from ``since`` to ``until`` (both inclusive, either open).
+
+    API versions compare as text (``2020-12-01`` < ``2023-08-01`` < ``2024-11-01``; a preview
+    sorts after its date's stable version).
+    """
+
+    since: str | None = None
+    until: str | None = None
+
+    def applies(self, api_version: str) -> bool:
+        v = api_version.lower()
+        return (self.since is None or v >= self.since.lower()) and (
+            self.until is None or v <= self.until.lower() or v.startswith(self.until.lower())
+        )
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if self.since is None and self.until is None:
+            found.append("since/until: give at least one API version")
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmVariant(ArmOverride):
+    """Overrides for bodies that match ``when`` (dotted path -> value; strings compare without
+    case): a Cosmos DB account of ``kind: MongoDB`` has a ``mongoEndpoint``, not a ``sqlEndpoint``."""
+
+    when: Mapping[str, Any]
+
+    def applies(self, body: Mapping[str, Any]) -> bool:
+        for path, expected in self.when.items():
+            current: Any = body
+            for part in path.split("."):
+                current = current.get(part) if isinstance(current, Mapping) else None
+            if isinstance(expected, str) and isinstance(current, str):
+                if expected.lower() != current.lower():
+                    return False
+            elif current != expected:
+                return False
+        return True
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if not self.when:
+            found.append("when: give at least one property path and value")
+        return found
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +314,8 @@ class ArmProfile:
     #: Value normalisation as the provider returns it, e.g. ``{"location": "display"}``.
     normalise: Mapping[str, Any] = field(default_factory=dict)
     name_rule: ArmNameRule | None = None
+    #: Documented value ranges of the body, checked on PUT and PATCH.
+    values: tuple[ArmValueRule, ...] = ()
     #: Names unique across all of Azure: ``(code, status, message template)``.
     globally_unique: tuple[str, int, str] | None = None
     #: Properties that cannot change: path -> ``(status, code, message)``.
@@ -171,8 +332,20 @@ class ArmProfile:
     #: What a child type answers when its resource group is gone, by verb (``read``, ``write``,
     #: ``delete``, ``action``; ``*`` for all).
     orphan_error: Mapping[str, str] = field(default_factory=dict)
+    #: What a child answers (by verb, ``*`` for all) when its parent resource is gone but its
+    #: group exists: ``ParentResourceNotFound`` (ARM's and Storage's) or ``ResourceNotFound``
+    #: (Redis patch schedules, firewall rules, linked servers).
+    parent_missing_error: Mapping[str, str] = field(default_factory=dict)
+    #: The answer to a write while the resource's previous operation still runs.
+    busy: ArmBusy = ArmBusy()
     #: Work that goes on on another resource once a delete of this one completed.
     after_delete: ArmFollowUp | None = None
+    #: Paths never returned (usually set by a version or variant override).
+    omit: tuple[str, ...] = ()
+    #: Overrides per API version, applied in order to the versions they cover.
+    versions: tuple[ArmVersion, ...] = ()
+    #: Overrides for bodies of one variant of the type (``kind``), applied after the versions.
+    variants: tuple[ArmVariant, ...] = ()
     #: Where the profile came from (``builtin:<file>``, ``plugin:<name>``); set by the loader.
     source: str = "builtin"
 
@@ -187,12 +360,43 @@ class ArmProfile:
             found += [f"{name}.{p}" for p in getattr(self, name).problems()]
         if self.after_delete is not None:
             found += [f"after_delete.{p}" for p in self.after_delete.problems()]
+        for i, rule in enumerate(self.values):
+            found += [f"values[{i}].{p}" for p in rule.problems()]
+        for i, version in enumerate(self.versions):
+            found += [f"versions[{i}].{p}" for p in version.problems()]
+        for i, variant in enumerate(self.variants):
+            found += [f"variants[{i}].{p}" for p in variant.problems()]
         if self.name_rule is not None:
             try:
                 re.compile(self.name_rule.pattern)
             except re.error as exc:
                 found.append(f"name_rule.pattern {self.name_rule.pattern!r}: not a regular expression: {exc}")
         return found
+
+    def resolve(self, api_version: str | None, body: Mapping[str, Any] | None = None) -> ArmProfile:
+        """This profile as it behaves for one API version and one body (versions, then variants)."""
+        chosen: list[ArmOverride] = [v for v in self.versions if api_version and v.applies(api_version)]
+        if body is not None:
+            chosen += [v for v in self.variants if v.applies(body)]
+        if not chosen:
+            return self
+        from dataclasses import replace
+
+        resolved = replace(self, versions=(), variants=())
+        for o in chosen:
+            resolved = replace(
+                resolved,
+                put=o.put or resolved.put,
+                patch=o.patch or resolved.patch,
+                delete=o.delete or resolved.delete,
+                defaults=_deep_merge(resolved.defaults, o.defaults),
+                computed=_deep_merge(resolved.computed, o.computed),
+                set=_deep_merge(resolved.set, o.set),
+                normalise={**resolved.normalise, **o.normalise},
+                read_only=resolved.read_only + o.read_only,
+                omit=resolved.omit + o.omit,
+            )
+        return resolved
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -98,6 +98,16 @@ def pop_path(obj: Any, path: str) -> Any:
     return None
 
 
+def shaped(body: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """A stored body as this API version or variant answers it (without its ``omit`` paths)."""
+    if not profile.omit:
+        return body
+    out: dict[str, Any] = clone(body)
+    for path in profile.omit:
+        pop_path(out, path)
+    return out
+
+
 def render(template: Any, ctx: Mapping[str, Any]) -> Any:
     """Fill ``{name}``-style placeholders in every string of a template.
 

@@ -53,9 +53,10 @@ def _geography(name: str) -> str:
 def cloud_metadata(endpoint: str, api_version: str) -> Any:
     """``GET /metadata/endpoints``: where this cloud's services are, as the Azure CLI reads them.
 
-    ``api-version=2015-01-01`` (what ``az cloud register --endpoint-resource-manager`` asks for)
-    answers one object; later versions (``2019-05-01`` and up) answer a list of cloud objects.
-    Every endpoint points at the emulator: it is its own authority and resource manager.
+    As ARM answers it: ``api-version=2015-01-01`` the old object (``loginEndpoint``,
+    ``audiences``), ``2019-05-01`` a list of cloud objects, later versions (``2022-09-01``, what
+    ``az cloud register --endpoint-resource-manager`` asks for) one cloud object. Every endpoint
+    points at the emulator: it is its own authority and resource manager.
     """
     if api_version <= "2018-":
         return {
@@ -67,32 +68,31 @@ def cloud_metadata(endpoint: str, api_version: str) -> Any:
                 "audiences": [f"{endpoint}/", "https://management.azure.com/"],
             },
         }
-    return [
-        {
-            "name": "AsoSandbox",
-            "portal": f"{endpoint}/",
-            "gallery": f"{endpoint}/",
-            "graph": f"{endpoint}/",
-            "microsoftGraphResourceId": f"{endpoint}/",
-            "resourceManager": f"{endpoint}/",
-            "authentication": {
-                "loginEndpoint": f"{endpoint}/",
-                "audiences": [f"{endpoint}/", "https://management.azure.com/"],
-                "tenant": "common",
-                "identityProvider": "AAD",
-            },
-            "media": f"{endpoint}/",
-            "sqlManagement": f"{endpoint}/",
-            "batch": f"{endpoint}/",
-            "vmImageAliasDoc": f"{endpoint}/",
-            "suffixes": {
-                "storage": "core.windows.net",
-                "sqlServerHostname": "database.windows.net",
-                "keyVaultDns": "vault.azure.net",
-                "acrLoginServer": "azurecr.io",
-            },
-        }
-    ]
+    cloud = {
+        "name": "AsoSandbox",
+        "portal": f"{endpoint}/",
+        "gallery": f"{endpoint}/",
+        "graph": f"{endpoint}/",
+        "microsoftGraphResourceId": f"{endpoint}/",
+        "resourceManager": f"{endpoint}/",
+        "authentication": {
+            "loginEndpoint": f"{endpoint}/",
+            "audiences": [f"{endpoint}/", "https://management.azure.com/"],
+            "tenant": "common",
+            "identityProvider": "AAD",
+        },
+        "media": f"{endpoint}/",
+        "sqlManagement": f"{endpoint}/",
+        "batch": f"{endpoint}/",
+        "vmImageAliasDoc": f"{endpoint}/",
+        "suffixes": {
+            "storage": "core.windows.net",
+            "sqlServerHostname": "database.windows.net",
+            "keyVaultDns": "vault.azure.net",
+            "acrLoginServer": "azurecr.io",
+        },
+    }
+    return [cloud] if api_version < "2020-" else cloud
 
 
 def locations(subscription: str) -> dict[str, Any]:
@@ -141,9 +141,7 @@ def namespaces(profiles: Iterable[Profile], stored_types: Iterable[str]) -> list
     return sorted(found, key=str.lower)
 
 
-def check_name_availability(
-    profile: Profile | None, name: str, taken: bool
-) -> dict[str, Any]:
+def check_name_availability(profile: Profile | None, name: str, taken: bool) -> dict[str, Any]:
     """A provider's answer to ``checkNameAvailability`` for one type (ARM's common shape).
 
     Invalid under the type's name rule: ``reason: Invalid`` (or the rule's

@@ -13,8 +13,10 @@ A profile is plain data (YAML files in ``profile_data/`` for the built-in catalo
 - POST actions such as ``listKeys`` / ``regenerateKey`` (``actions``) and generated secrets
   (``secrets``).
 
-Any type without a profile gets :data:`GENERIC`: synchronous PUT that echoes the body and adds
-``properties.provisioningState: Succeeded``.
+Any type without a profile gets :data:`GENERIC`, ARM's generic resource: synchronous PUT that
+echoes the body (no invented ``provisioningState``), its type spelled as its parent's is declared.
+A profile's ``versions`` and ``variants`` (:meth:`aso.ArmProfile.resolve`) change it per API
+version and per body (``kind``).
 
 Plugins' profiles are loaded through :func:`aso.armprofiles.load_plugin_profiles` (the plugin
 discovery of :mod:`aso.discovery`, never the operator's host) and validated there; a broken one is
@@ -28,11 +30,22 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
-from aso.armprofiles import ArmAction, ArmFollowUp, ArmLro, ArmNameRule, ArmProfile, load_plugin_profiles
+from aso.armprofiles import (
+    ArmAction,
+    ArmBusy,
+    ArmFollowUp,
+    ArmLro,
+    ArmNameRule,
+    ArmProfile,
+    ArmValueRule,
+    ArmVariant,
+    ArmVersion,
+    load_plugin_profiles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +143,8 @@ DEFAULT_LOCATION_RULE = (
     "A resource with the same name cannot be created in location '{new}'. Please select a new resource name.",
 )
 
-GENERIC = Profile(type="*", source="generic")
+# ARM's generic resource: synchronous, echoes what it was sent, invents no provisioningState.
+GENERIC = Profile(type="*", source="generic", provisioning_state=False)
 
 
 def _lro(data: Mapping[str, Any] | None, base: LroSpec) -> LroSpec:
@@ -142,13 +156,45 @@ def _lro(data: Mapping[str, Any] | None, base: LroSpec) -> LroSpec:
     return replace(base, **values)
 
 
+_OVERRIDE_KEYS = {"put", "patch", "delete", "defaults", "computed", "set", "normalise", "read_only", "omit"}
+
+
+def _override(data: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of an :class:`ArmOverride` from its plain-data form; an LRO spec is
+    relative to the profile's own (``put: {mode: sync}`` changes only the mode)."""
+    unknown = set(data) - _OVERRIDE_KEYS - {"since", "until", "when"}
+    if unknown:
+        raise ValueError(f"override: unknown keys {sorted(unknown)}")
+    out: dict[str, Any] = {}
+    for name in ("put", "patch", "delete"):
+        if data.get(name):
+            out[name] = _lro(data[name], base[name])
+    for name in ("defaults", "computed", "set", "normalise"):
+        if data.get(name):
+            out[name] = dict(data[name])
+    for name in ("read_only", "omit"):
+        if data.get(name):
+            out[name] = tuple(data[name])
+    return out
+
+
 def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Profile:
     """Build a :class:`Profile` from its plain-data form (see the YAML files in ``profile_data/``)."""
     d = dict(data)
     unknown = (
         set(d)
         - {f for f in Profile.__dataclass_fields__}
-        - {"name_rule", "globally_unique", "immutable", "delete_blocked", "after_delete"}
+        - {
+            "name_rule",
+            "globally_unique",
+            "immutable",
+            "delete_blocked",
+            "after_delete",
+            "versions",
+            "variants",
+            "busy",
+            "values",
+        }
     )
     if unknown:
         raise ValueError(f"profile {d.get('type')!r}: unknown keys {sorted(unknown)}")
@@ -178,6 +224,26 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
             kwargs[name] = tuple(d[name] or ())
     if d.get("name_rule"):
         kwargs["name_rule"] = NameRule(**d["name_rule"])
+    if d.get("versions"):
+        kwargs["versions"] = tuple(
+            ArmVersion(since=v.get("since"), until=v.get("until"), **_override(v, kwargs))
+            for v in d["versions"]
+        )
+    if d.get("variants"):
+        kwargs["variants"] = tuple(
+            ArmVariant(when=dict(v["when"]), **_override(v, kwargs)) for v in d["variants"]
+        )
+    if "omit" in d:
+        kwargs["omit"] = tuple(d["omit"] or ())
+    if "parent_missing_error" in d:
+        o = d["parent_missing_error"]
+        kwargs["parent_missing_error"] = {"*": o} if isinstance(o, str) else dict(o)
+    if d.get("values"):
+        kwargs["values"] = tuple(
+            ArmValueRule(**{**v, "allowed": tuple(v.get("allowed") or ())}) for v in d["values"]
+        )
+    if d.get("busy"):
+        kwargs["busy"] = ArmBusy(**d["busy"])
     if d.get("after_delete"):
         kwargs["after_delete"] = ArmFollowUp(**d["after_delete"])
     if d.get("globally_unique"):
@@ -200,6 +266,17 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
             for name, spec in d["actions"].items()
         }
     return Profile(**kwargs)
+
+
+_O = TypeVar("_O", ArmVersion, ArmVariant)
+
+
+def _without_lro(override: _O, method: str) -> _O:
+    if method == "put":
+        return replace(override, put=None)
+    if method == "patch":
+        return replace(override, patch=None)
+    return replace(override, delete=None)
 
 
 class ProfileRegistry:
@@ -227,8 +304,17 @@ class ProfileRegistry:
         """Change how ``method`` completes for a type at run time (control API)."""
         base = self.get(full_type)
         if base is GENERIC:
-            base = replace(GENERIC, type=full_type, source="runtime")
+            # A type made asynchronous at run time reports its provisioningState.
+            base = replace(GENERIC, type=full_type, source="runtime", provisioning_state=True)
         m = method.lower()
+        if m not in ("put", "patch", "delete"):
+            raise ValueError(f"no LRO settings for method {method!r}")
+        # A run-time setting wins over every version and variant.
+        base = replace(
+            base,
+            versions=tuple(_without_lro(v, m) for v in base.versions),
+            variants=tuple(_without_lro(v, m) for v in base.variants),
+        )
         if m == "put":
             self.add(replace(base, put=spec))
         elif m == "patch":

@@ -29,13 +29,16 @@ from aiohttp import web
 from . import catalog, errors, ids
 from .auth import EXPIRED, Caller, Identity, Principal, TokenRequestError
 from .bodies import (
+    clone,
     deep_merge,
     get_path,
     merge_patch,
     new_key,
     normalise,
     now_iso,
+    pop_path,
     render,
+    shaped,
     strip_request,
     values_differ,
 )
@@ -45,6 +48,7 @@ from .ids import RESOURCE_GROUP_TYPE, ArmPath
 from .lro import RESULT_SEGMENT, STATUS_SEGMENT, Operation, Operations, format_retry_after
 from .profiles import (
     DEFAULT_LOCATION_RULE,
+    GENERIC,
     REGION_DISPLAY_NAMES,
     LroSpec,
     Profile,
@@ -255,6 +259,8 @@ class ArmEmulator:
         self.faults.clear()
         self.faults.reset_counts()
         self.profiles = default_registry(self.config.profiles)
+        # Types without a profile already named in the log (once each).
+        self._generic_logged: set[str] = set()
         # Principals added at run time stay; the default one comes back if a test removed it.
         self._install_default_principals()
 
@@ -341,7 +347,9 @@ class ArmEmulator:
                     return json_response(200, {"value": self.identity.subscriptions_of(caller)})
                 if len(segs) == 3 and segs[2].lower() == "providers" and method == "GET":
                     # /subscriptions/{s}/providers: every registered provider
-                    scope = ArmPath(subscription=segs[1], trailing="providers", scope_id=f"/subscriptions/{segs[1]}")
+                    scope = ArmPath(
+                        subscription=segs[1], trailing="providers", scope_id=f"/subscriptions/{segs[1]}"
+                    )
                     self._authorise(caller, scope, method)
                     return self._generic_collection(scope, method)
                 raise ArmError(404, "NotFound", f"The requested path '{path}' is not an ARM resource path.")
@@ -493,6 +501,9 @@ class ArmEmulator:
             parent = p.parent_id
             scope_key = ids.key(p.rg_id or f"/subscriptions/{p.subscription}")
             if ids.key(parent) != scope_key and not self.store.exists(parent):
+                rules = self.profiles.get(p.full_type).parent_missing_error
+                if rules.get(verb, rules.get("*")) == "ResourceNotFound":
+                    raise errors.resource_not_found(self._describe(p), p.resource_group)
                 raise errors.parent_not_found(verb, "/".join(p.types), parent)
         res = self.store.get(p.id)
         if res is None and must_exist:
@@ -505,6 +516,9 @@ class ArmEmulator:
         method = request.method
         full_type = p.full_type
         profile = self.profiles.get(full_type)
+        if profile is GENERIC and full_type.lower() not in self._generic_logged:
+            self._generic_logged.add(full_type.lower())
+            log.info("ARM type %s has no profile: generic ARM behaviour (synchronous, echo)", full_type)
         if method in ("GET", "HEAD"):
             res = self._require(p, "read")
             if res is not None and res.operation_id:
@@ -524,17 +538,21 @@ class ArmEmulator:
                 raise errors.resource_not_found(self._describe(p), p.resource_group)
             if method == "HEAD":
                 return web.Response(status=204)
-            return json_response(200, res.body)
+            return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)))
+        existing = self.store.get(p.id)
         if method == "PUT":
             body = await self._read_json(request)
             check_tags(body, full_type)
-            return self._put(p, profile, body, api_version, rg=rg)
+            seen = {**(existing.body if existing else {}), **body}
+            return self._put(p, profile.resolve(api_version, seen), body, api_version, rg=rg)
         if method == "PATCH":
             body = await self._read_json(request)
             check_tags(body, full_type)
-            return self._patch(p, profile, body, api_version, rg=rg)
+            seen = {**(existing.body if existing else {}), **body}
+            return self._patch(p, profile.resolve(api_version, seen), body, api_version, rg=rg)
         if method == "DELETE":
-            return self._delete(p, profile, api_version, rg=rg)
+            resolved = profile.resolve(api_version, existing.body if existing else None)
+            return self._delete(p, resolved, api_version, rg=rg)
         raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed.")
 
     async def _read_json(self, request: web.Request) -> dict[str, Any]:
@@ -598,7 +616,7 @@ class ArmEmulator:
         out: dict[str, Any] = {
             "id": existing.id if existing else p.id,
             "name": name if name is not None else (existing.body.get("name") if existing else ctx["name"]),
-            "type": existing.body.get("type") if existing else (profile.type_name or p.full_type),
+            "type": existing.body.get("type") if existing else (profile.type_name or self._declared_type(p)),
         }
         out.update(body)
         if profile.provisioning_state:
@@ -606,7 +624,57 @@ class ArmEmulator:
             if not isinstance(props, dict):
                 props = out["properties"] = {}
             props["provisioningState"] = state
+        for path in profile.omit:
+            pop_path(out, path)
         return out, computed
+
+    def _declared_type(self, p: ArmPath) -> str:
+        """A type without a profile, spelled as its parent's type is declared (a child of
+        ``Microsoft.Cache/Redis`` is ``Microsoft.Cache/Redis/accessPolicies``)."""
+        if len(p.types) > 1:
+            parent = self.store.get(p.parent_id)
+            if parent is not None and isinstance(parent.body.get("type"), str):
+                return f"{parent.body['type']}/{p.types[-1]}"
+        return p.full_type
+
+    def _check_values(self, profile: Profile, body: dict[str, Any], name: str) -> None:
+        """The profile's documented value ranges (400 with the provider's code)."""
+        for rule in profile.values:
+            value = get_path(body, rule.path)
+            if value is not None and not rule.accepts(value):
+                raise ArmError(
+                    rule.status, rule.code, rule.message.format(path=rule.path, name=name, value=value)
+                )
+
+    def _refuse_if_busy(
+        self,
+        existing: StoredResource | None,
+        profile: Profile,
+        method: str,
+        request: dict[str, Any] | None = None,
+    ) -> None:
+        """ARM's 409 for a write on a resource whose previous operation still runs.
+
+        Repeating the PUT that started the operation is an idempotent retry (ARM requires PUT to
+        be idempotent; clients resend it after a timeout) and is accepted.
+        """
+        if existing is None or not existing.operation_id:
+            return
+        running = self.operations.get(existing.operation_id)
+        if running is None or running.done:
+            return
+        if method == "PUT" and running.kind == "put" and request == existing.operation_request:
+            return
+        if method == "DELETE" and profile.busy.delete_allowed and running.kind != "delete":
+            return
+        if method == "DELETE" and running.kind == "delete":
+            return  # deleting again joins the running delete
+        busy = profile.busy
+        raise ArmError(
+            busy.status,
+            busy.code,
+            busy.message.format(name=existing.id.rsplit("/", 1)[-1], type=existing.type, id=existing.id),
+        )
 
     def _put(
         self, p: ArmPath, profile: Profile, body_in: dict[str, Any], api_version: str, *, rg: bool
@@ -642,6 +710,9 @@ class ArmEmulator:
                     or other.id.rsplit("/", 1)[-1].lower() == name.lower()
                 ):
                     raise ArmError(status, code, message.format(name=name))
+        self._check_values(profile, body_in, name)
+        self._refuse_if_busy(existing, profile, "PUT", body_in)
+        sent = clone(body_in)
         request_body, hidden = strip_request(body_in, profile)
         if existing is not None:
             immutable = dict(profile.immutable)
@@ -678,6 +749,7 @@ class ArmEmulator:
         if not spec.is_async:
             return json_response(status, body)
         op = self._start(res, p, "put", spec, api_version, failure, prior=None)
+        res.operation_request = sent
         return self._accepted(op, spec, status, body)
 
     def _start(
@@ -746,6 +818,8 @@ class ArmEmulator:
             if rg:
                 raise errors.resource_group_not_found(p.resource_group or "")
             raise errors.resource_not_found(self._describe(p), p.resource_group)
+        self._check_values(profile, body_in, p.names[-1] if p.names else p.resource_group or "")
+        self._refuse_if_busy(existing, profile, "PATCH")
         request_body, hidden = strip_request(body_in, profile)
         for path, (status, code, message) in profile.immutable.items():
             old, new = get_path(existing.body, path), get_path(request_body, path)
@@ -767,6 +841,8 @@ class ArmEmulator:
         body = merge_patch(existing.body, request_body)
         normalise(body, profile)
         body = deep_merge(body, existing.computed)
+        for path in profile.omit:
+            pop_path(body, path)
         if profile.provisioning_state:
             props = body.setdefault("properties", {})
             props["provisioningState"] = "Updating" if spec.is_async else "Succeeded"
@@ -803,6 +879,7 @@ class ArmEmulator:
             if blocked:
                 status, code, message = profile.delete_blocked
                 raise ArmError(status, code, message.format(name=existing.body.get("name", "")))
+        self._refuse_if_busy(existing, profile, "DELETE")
         spec = profile.delete
         failure = self.faults.take_failure("DELETE", p.full_type)
         if not spec.is_async:
@@ -824,6 +901,7 @@ class ArmEmulator:
         if res is None or res.operation_id != op.id:
             return
         res.operation_id = None
+        res.operation_request = None
         if op.kind == "delete":
             if op.status == "Succeeded":
                 self._start_follow_up(res, self.profiles.get(res.type))

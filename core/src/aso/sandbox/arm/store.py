@@ -32,6 +32,9 @@ class StoredResource:
     secrets: dict[str, Any] = field(default_factory=dict)
     # Id of the operation currently running on this resource, if any.
     operation_id: str | None = None
+    # The request body that started it (a PUT): repeating it is an idempotent retry, not a
+    # conflicting write.
+    operation_request: dict[str, Any] | None = None
 
     def provisioning_state(self) -> str | None:
         props = self.body.get("properties")

@@ -1,0 +1,273 @@
+"""Profiles per API version and per variant, busy resources, children of a missing parent,
+and types without a profile (ARM's generic resource)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+import requests
+
+from aso.armprofiles import ArmLro, ArmProfile, ArmVariant, ArmVersion
+from aso.testing.arm import ArmEmulatorHandle
+
+from .conftest import unique
+
+REDIS = "Microsoft.Cache/redis"
+PREMIUM = {"sku": {"name": "Premium", "family": "P", "capacity": 1}}
+
+
+class Raw:
+    def __init__(self, arm: ArmEmulatorHandle) -> None:
+        self.arm = arm
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = arm.ca_bundle
+        token = arm.credential().get_token("https://management.azure.com/.default").token
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, rid: str, api: str, body: Any = None) -> requests.Response:
+        return self.session.request(
+            method, f"{self.arm.endpoint}{rid}?api-version={api}", json=body, timeout=10
+        )
+
+    def wait_redis(self, rid: str, api: str) -> dict[str, Any]:
+        """Poll a cache (ARM's "201 + provisioningState" pattern) until it is no longer Creating."""
+        for _ in range(20):
+            body: dict[str, Any] = self.call("GET", rid, api).json()
+            if body["properties"]["provisioningState"] not in ("Creating", "Updating"):
+                return body
+        raise AssertionError(f"{rid} never finished")
+
+
+@pytest.fixture
+def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
+    return Raw(arm_emulator)
+
+
+def _redis(rg: str) -> str:
+    return f"{rg}/providers/{REDIS}/{unique('redis')}"
+
+
+def _cache_body(**props: Any) -> dict[str, Any]:
+    return {"location": "westus2", "properties": {"redisVersion": "6", **PREMIUM, **props}}
+
+
+def test_redis_answers_per_api_version(raw: Raw, rg: str) -> None:
+    old = _redis(rg)
+    raw.call("PUT", old, "2020-12-01", _cache_body())
+    body = raw.wait_redis(old, "2020-12-01")["properties"]
+    assert body["redisVersion"] == "6.0.14"
+    assert "updateChannel" not in body
+    assert "disableAccessKeyAuthentication" not in body
+
+    mid = _redis(rg)
+    raw.call("PUT", mid, "2023-08-01", _cache_body())
+    body = raw.wait_redis(mid, "2023-08-01")["properties"]
+    assert body["redisVersion"] == "6.0"
+    assert body["updateChannel"] == "Stable"
+    assert "zonalAllocationPolicy" not in body
+
+    new = _redis(rg)
+    raw.call("PUT", new, "2024-11-01", _cache_body())
+    body = raw.wait_redis(new, "2024-11-01")["properties"]
+    assert body["disableAccessKeyAuthentication"] is False
+    assert body["zonalAllocationPolicy"] == "Automatic"
+    assert body["replicasPerMaster"] == body["replicasPerPrimary"] == 1
+    assert body["updateChannel"] == "Stable"
+
+
+def test_linked_server_completes_per_api_version(raw: Raw, rg: str) -> None:
+    primary, secondary = _redis(rg), _redis(rg)
+    for rid in (primary, secondary):
+        raw.call("PUT", rid, "2020-12-01", _cache_body())
+        raw.wait_redis(rid, "2020-12-01")
+    link = f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}"
+    body = {
+        "properties": {
+            "linkedRedisCacheId": secondary,
+            "linkedRedisCacheLocation": "westus2",
+            "serverRole": "Secondary",
+        }
+    }
+    made = raw.call("PUT", link, "2020-12-01", body)
+    assert made.status_code == 201
+    assert "Azure-AsyncOperation" not in made.headers
+    assert "Location" not in made.headers
+    gone = raw.call("DELETE", link, "2020-12-01")
+    assert gone.status_code == 204
+    # The 2023-08-01 provider runs both as operations.
+    made = raw.call("PUT", link, "2023-08-01", body)
+    assert made.status_code == 201
+    assert "Azure-AsyncOperation" in made.headers
+
+
+def test_cosmos_mongodb_accounts_are_shaped_as_mongodb(raw: Raw, rg: str) -> None:
+    api = "2021-05-15"
+    rid = f"{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{unique('mongo')}"
+    body = {
+        "location": "westus2",
+        "kind": "MongoDB",
+        "properties": {"databaseAccountOfferType": "Standard", "locations": [{"locationName": "westus2"}]},
+    }
+    raw.call("PUT", rid, api, body)
+    for _ in range(10):
+        got = raw.call("GET", rid, api).json()
+        if got["properties"]["provisioningState"] == "Succeeded":
+            break
+    props = got["properties"]
+    assert got["kind"] == "MongoDB"
+    assert props["EnabledApiTypes"] == "MongoDB"
+    assert props["mongoEndpoint"].startswith("https://")
+    assert props["apiProperties"] == {"serverVersion": "3.6"}
+    assert "sqlEndpoint" not in props
+    sql = f"{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{unique('sql')}"
+    raw.call("PUT", sql, api, {**body, "kind": "GlobalDocumentDB"})
+    sql_props = raw.call("GET", sql, api).json()["properties"]
+    assert sql_props["EnabledApiTypes"] == "Sql"
+    assert "sqlEndpoint" in sql_props
+    assert "mongoEndpoint" not in sql_props
+
+
+def test_a_write_while_the_previous_operation_runs_is_refused(raw: Raw, rg: str) -> None:
+    rid = _redis(rg)
+    assert raw.call("PUT", rid, "2023-08-01", _cache_body()).status_code == 201
+    # The same PUT again is an idempotent retry...
+    assert raw.call("PUT", rid, "2023-08-01", _cache_body()).status_code in (200, 201)
+    # ...another write is refused with the service's code while the cache is being created.
+    busy = raw.call("PUT", rid, "2023-08-01", _cache_body(enableNonSslPort=True))
+    assert busy.status_code == 409
+    assert busy.json()["error"]["code"] == "Conflict"
+    patched = raw.call("PATCH", rid, "2023-08-01", {"tags": {"a": "b"}})
+    assert patched.status_code == 409
+    # Deleting a cache that is still being created is allowed, as in Azure.
+    assert raw.call("DELETE", rid, "2023-08-01").status_code == 202
+
+
+def test_busy_storage_account_answers_another_operation_in_progress(
+    raw: Raw, rg: str, arm_emulator: ArmEmulatorHandle
+) -> None:
+    api = "2023-01-01"
+    arm_emulator.control.set_lro(
+        "Microsoft.Storage/storageAccounts", "PUT", mode="async", polls=3, headers=["Location"]
+    )
+    rid = f"{rg}/providers/Microsoft.Storage/storageAccounts/{unique('st').replace('-', '')}"
+    body = {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}
+    assert raw.call("PUT", rid, api, body).status_code == 202
+    busy = raw.call("PUT", rid, api, {**body, "tags": {"x": "y"}})
+    assert (busy.status_code, busy.json()["error"]["code"]) == (409, "AnotherOperationInProgress")
+
+
+def test_children_of_a_missing_parent(raw: Raw, rg: str) -> None:
+    account = f"{rg}/providers/Microsoft.Storage/storageAccounts/{unique('st').replace('-', '')}"
+    blob = raw.call("GET", f"{account}/blobServices/default", "2023-01-01")
+    assert (blob.status_code, blob.json()["error"]["code"]) == (404, "ParentResourceNotFound")
+    cache = _redis(rg)
+    schedule = raw.call("GET", f"{cache}/patchSchedules/default", "2023-08-01")
+    assert (schedule.status_code, schedule.json()["error"]["code"]) == (404, "ResourceNotFound")
+
+
+def test_types_without_a_profile_are_arm_generic_resources(
+    raw: Raw, rg: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = _redis(rg)
+    raw.call("PUT", cache, "2023-08-01", _cache_body())
+    raw.wait_redis(cache, "2023-08-01")
+    caplog.set_level(logging.INFO, logger="aso.sandbox.arm.server")
+    policy = f"{cache}/accessPolicies/reader"
+    body = {"properties": {"permissions": "+get"}}
+    made = raw.call("PUT", policy, "2024-03-01", body)
+    assert made.status_code == 201
+    assert made.json()["type"] == "Microsoft.Cache/Redis/accessPolicies"
+    assert made.json()["properties"] == {"permissions": "+get"}
+    raw.call("PUT", policy, "2024-03-01", body)
+    logged = [
+        r for r in caplog.records if "accessPolicies" in r.getMessage() and "no profile" in r.getMessage()
+    ]
+    assert len(logged) <= 1  # once per type (the emulator may have named it in an earlier test)
+
+
+def test_overrides_are_validated() -> None:
+    bad = ArmProfile(
+        type="Microsoft.Example/things",
+        versions=(ArmVersion(put=ArmLro(mode="sometimes")),),
+        variants=(ArmVariant(when={}),),
+    )
+    problems = bad.problems()
+    assert any(p.startswith("versions[0].put.mode") for p in problems)
+    assert any(p.startswith("versions[0].since/until") for p in problems)
+    assert any(p.startswith("variants[0].when") for p in problems)
+    good = ArmProfile(
+        type="Microsoft.Example/things",
+        defaults={"properties": {"a": 1, "b": 2}},
+        versions=(ArmVersion(until="2020-01-01", defaults={"properties": {"a": 0}}, omit=("properties.b",)),),
+    )
+    assert good.problems() == []
+    old = good.resolve("2019-06-01")
+    assert old.defaults == {"properties": {"a": 0, "b": 2}}
+    assert old.omit == ("properties.b",)
+    assert good.resolve("2021-01-01") is good
+
+
+@pytest.mark.parametrize(
+    ("rid_tail", "api", "body", "code"),
+    [
+        (
+            "Microsoft.Storage/storageAccounts/stvalues01",
+            "2023-01-01",
+            {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_XYZ"}},
+            "InvalidValuesForRequestParameters",
+        ),
+        (
+            "Microsoft.Storage/storageAccounts/stvalues02",
+            "2023-01-01",
+            {
+                "location": "westus2",
+                "kind": "StorageV2",
+                "sku": {"name": "Standard_LRS"},
+                "properties": {"minimumTlsVersion": "TLS9"},
+            },
+            "InvalidValuesForRequestParameters",
+        ),
+        ("Microsoft.Cache/redis/bad--name", "2023-08-01", _cache_body(), "InvalidResourceName"),
+        (
+            "Microsoft.Cache/redis/redis-capacity",
+            "2023-08-01",
+            {"location": "westus2", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 9}}},
+            "InvalidValuesForRequestParameters",
+        ),
+        (
+            "Microsoft.Sql/servers/Upper-Case",
+            "2021-11-01",
+            {"location": "westus2", "properties": {}},
+            "InvalidServerName",
+        ),
+        (
+            "Microsoft.DocumentDB/databaseAccounts/ab",
+            "2021-05-15",
+            {"location": "westus2", "properties": {}},
+            "InvalidResourceName",
+        ),
+    ],
+)
+def test_values_and_names_outside_the_documented_ranges_are_refused(
+    raw: Raw, rg: str, rid_tail: str, api: str, body: dict[str, Any], code: str
+) -> None:
+    rid = f"{rg}/providers/{rid_tail}"
+    refused = raw.call("PUT", rid, api, body)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == code
+    assert raw.call("GET", rid, api).status_code == 404  # a refused request changes nothing
+
+
+def test_storage_child_names(raw: Raw, rg: str) -> None:
+    api = "2023-01-01"
+    account = f"{rg}/providers/Microsoft.Storage/storageAccounts/{unique('st').replace('-', '')}"
+    raw.call(
+        "PUT", account, api, {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}
+    )
+    raw.call("PUT", f"{account}/blobServices/default", api, {"properties": {}})
+    assert raw.call("PUT", f"{account}/blobServices/default/containers/$web", api, {}).status_code == 201
+    bad = raw.call("PUT", f"{account}/blobServices/default/containers/Bad_Name", api, {})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "ContainerOperationFailure")
