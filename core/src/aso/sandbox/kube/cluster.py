@@ -814,6 +814,12 @@ class Cluster:
     def list_stored(self, rt: ResourceType, ns: str | None) -> list[Json]:
         return list(self.store.iter(rt.key, ns if rt.namespaced else None))
 
+    def list_stored_at(
+        self, rt: ResourceType, ns: str | None, rv: int, after: tuple[str, str] | None
+    ) -> list[Json]:
+        """Stored objects as they were at ``rv``, after the key ``after`` (raises ``Gone``)."""
+        return self.store.list_at(rt.key, ns if rt.namespaced else None, rv, after)
+
     def subscribe(
         self, rt: ResourceType, ns: str | None, since: int | None
     ) -> tuple[Subscription, list[Event]]:

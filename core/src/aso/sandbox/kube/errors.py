@@ -89,6 +89,8 @@ class ApiError(Exception):
     reason: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    #: The Status's ListMeta (an expired continue token's successor).
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.code} {self.reason}: {self.message}"
@@ -97,7 +99,7 @@ class ApiError(Exception):
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.metadata),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
@@ -189,6 +191,21 @@ def method_not_allowed(
 
 def gone(message: str) -> ApiError:
     return ApiError(code=410, reason="Expired", message=message)
+
+
+#: The API server's answer to a continue token whose resourceVersion is compacted (etcd3 store).
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this response "
+    "to retrieve the remainder of the results. Continuing with the provided token results in an "
+    "inconsistent list - objects that were created, modified, or deleted between the time the "
+    "first chunk was returned and now may show up in the list."
+)
+
+
+def continue_expired(successor: str) -> ApiError:
+    """410 Expired for a compacted continue token; ``successor`` continues at the latest state."""
+    return ApiError(code=410, reason="Expired", message=CONTINUE_EXPIRED, metadata={"continue": successor})
 
 
 def unsupported_media_type(content_type: str, accepted: list[str]) -> ApiError:

@@ -428,25 +428,29 @@ class Handlers:
         self, request: web.Request, rt: ResourceType, version: Version, ns: str | None
     ) -> web.Response:
         labels, fields = self._selectors(request, rt)
-        items = self.cluster.list_stored(rt, ns)
-        if labels or fields:
-            items = [o for o in items if match_labels(labels, o) and match_fields(fields, o)]
-        rv = str(self.cluster.store.rv)
-        meta: Json = {"resourceVersion": rv}
         start = request.query.get("continue")
         if start:
+            # A continue token pins the list's resourceVersion: every page shows the objects as
+            # they were when the first page was served (etcd reads at that revision).
+            if request.query.get("resourceVersion"):
+                raise errors.bad_request("specifying resource version is not allowed when using continue")
+            list_rv, after = _parse_continue(start)
+            if list_rv == -1:  # an expired token's successor: the rest, as it is now
+                list_rv = self.cluster.store.rv
             try:
-                token = json.loads(base64.urlsafe_b64decode(start.encode()))
-                after = (token["ns"], token["name"])
-            except (ValueError, KeyError, binascii.Error) as exc:
-                raise errors.bad_request(f"continue key is not valid: {exc}") from exc
-            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after]
+                items = self.cluster.list_stored_at(rt, ns, list_rv, after)
+            except Gone as gone:
+                raise errors.continue_expired(_continue_token(-1, after)) from gone
+        else:
+            list_rv = self.cluster.store.rv
+            items = self.cluster.list_stored(rt, ns)
+        if labels or fields:
+            items = [o for o in items if match_labels(labels, o) and match_fields(fields, o)]
+        meta: Json = {"resourceVersion": str(list_rv)}
         limit = int(request.query.get("limit") or 0)
         if limit > 0 and len(items) > limit:
             last = items[limit - 1]["metadata"]
-            meta["continue"] = base64.urlsafe_b64encode(
-                json.dumps({"ns": last.get("namespace", ""), "name": last["name"], "rv": rv}).encode()
-            ).decode()
+            meta["continue"] = _continue_token(list_rv, (last.get("namespace", ""), last["name"]))
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
         items = await self.cluster.output(rt, items, version.name)
@@ -650,6 +654,27 @@ class Handlers:
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
+
+
+def _continue_token(rv: int, after: tuple[str, str]) -> str:
+    """An opaque continue token: the list's resourceVersion and the last key served
+    (``-1``: continue at the latest state, as Kubernetes' successor of an expired token)."""
+    token = {"v": "meta.k8s.io/v1", "rv": rv, "start": list(after)}
+    return base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode()).decode()
+
+
+def _parse_continue(text: str) -> tuple[int, tuple[str, str]]:
+    try:
+        token = json.loads(base64.urlsafe_b64decode(text.encode()))
+        if token.get("v") != "meta.k8s.io/v1":
+            raise ValueError(f"unexpected version {token.get('v')!r}")
+        rv = token["rv"]
+        namespace, name = token["start"]
+        if not isinstance(rv, int) or rv < -1 or rv == 0:
+            raise ValueError(f"incorrect encoded start resourceVersion (version meta.k8s.io/v1): {rv!r}")
+        return rv, (str(namespace), str(name))
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise errors.bad_request(f"continue key is not valid: {exc}") from exc
 
 
 async def _read_limited(request: web.Request, limit: int = MAX_REQUEST_BODY_BYTES) -> bytes:
