@@ -1,0 +1,243 @@
+"""Benchmark: long-running creates must not slow anything else down (handlers never wait).
+
+    python tests/bench/bench_long_operations.py [--n 1000] [--seconds 60] [--retry-after 15]
+
+Everything on 127.0.0.1, as in ``bench_operator.py`` (its Kubernetes API server worker and process
+helpers are reused): the ARM emulator answers Widget creates (a test-only kind) with an operation
+that ends after ``--seconds`` and asks to be polled every ``--retry-after`` seconds; ResourceGroup
+creates answer at once.
+
+Phases:
+
+1. *synchronous alone*: N ResourceGroups, time from the first create to all Ready.
+2. *together*: N Widgets with long creates and N more ResourceGroups, created interleaved; the time
+   until all ResourceGroups are Ready (the figure to compare with phase 1), then until all Widgets
+   are Ready, with ARM polls per Widget.
+
+Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_operator as bo  # a sibling script, not a package
+
+ROOT = bo.ROOT
+TESTKINDS = ROOT / "tests" / "testkinds"
+sys.path.insert(0, str(TESTKINDS))
+WIDGETS = "/apis/test.aso.dev/v1api20240101/namespaces/default/widgets"
+ALL_WIDGETS = "/apis/test.aso.dev/v1api20240101storage/widgets"  # stored: no conversion to list
+
+
+def _widget(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "test.aso.dev/v1api20240101",
+        "kind": "Widget",
+        "metadata": {"name": name, "namespace": bo.NAMESPACE},
+        "spec": {"owner": {"name": "owner"}, "location": "westeurope", "size": "Small"},
+    }
+
+
+async def _create(url: str, docs: list[tuple[str, dict[str, Any]]], concurrency: int = 16) -> None:
+    import aiohttp
+
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    for item in docs:
+        queue.put_nowait(item)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            path, doc = queue.get_nowait()
+            async with session.post(url + path, json=doc, headers={"User-Agent": bo.BENCH_UA}) as resp:
+                if resp.status != 201:
+                    raise RuntimeError(f"create {doc['metadata']['name']}: {resp.status} {await resp.text()}")
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+
+
+def _ready_count(url: str, collection: str, prefix: str) -> int:
+    items = bo._http("GET", url + collection)["items"]
+    return sum(1 for o in items if o["metadata"]["name"].startswith(prefix) and bo._is_ready(o))
+
+
+def _wait(url: str, collection: str, prefix: str, n: int, timeout: float, alive: Any) -> float:
+    deadline = time.monotonic() + timeout
+    while True:
+        started = time.monotonic()
+        if _ready_count(url, collection, prefix) >= n:
+            return time.monotonic()
+        alive()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{prefix}*: not all {n} Ready after {timeout:.0f}s")
+        time.sleep(max(0.2, 2 * (time.monotonic() - started)))
+
+
+def _wait_ready(port: int, child: bo.Child, timeout: float = 60.0) -> None:
+    """Until the operator answers /readyz (its webhook is then serving)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        child.check()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the operator did not become ready")
+        time.sleep(0.1)
+
+
+def run(args: argparse.Namespace, workdir: Path) -> int:
+    from aso_testkinds.plugin import WIDGET
+
+    from aso.crd import build_crd
+    from aso.sandbox.runner import point_webhook
+    from aso.testing.arm import EmulatorProcess
+    from aso.testing.operator import plugin_path
+
+    n = args.n
+    bench = bo.Bench(argparse.Namespace(concurrency=args.concurrency, log_level=args.log_level), workdir)
+    # Every write converts through aso's webhook (objects are stored at ASO's storage versions); here
+    # the operator serves it, as in a cluster, and the CRDs point at it.
+    crds = bench.webhook.crds()
+    widget_crd = point_webhook(build_crd(WIDGET), bench.webhook.url, bench.webhook.ca_pem)
+    (crds / "widgets.yaml").write_text(json.dumps(widget_crd))
+    webhook_env = {
+        "ASO_WEBHOOK_ADDRESS": f"127.0.0.1:{bench.webhook.port}",
+        "ASO_WEBHOOK_CERT": str(bench.webhook.cert),
+        "ASO_WEBHOOK_KEY": str(bench.webhook.key),
+    }
+    kube = bo.Child("kube API server", workdir / "kube.log")
+    bench.children.append(kube)
+    emulator: EmulatorProcess | None = None
+    timeout = max(180.0, n * 0.5 + args.seconds * 3)
+    try:
+        kube.start(
+            [
+                sys.executable,
+                str(Path(bo.__file__).resolve()),
+                "--kube-worker",
+                "--crds",
+                str(crds),
+                "--kubeconfig",
+                str(bench.kubeconfig),
+            ],
+            dict(os.environ),
+        )
+        bench.kube_url = bo._wait_for_url(kube, 60.0)
+        (workdir / "arm").mkdir()
+        emulator = EmulatorProcess(workdir / "arm", retry_after=-1)  # the profiles' own Retry-After
+        with bo._stdio_to(workdir / "arm.log"):
+            bench.arm = emulator.start()
+        bench.arm.control.set_lro(
+            "Microsoft.AsoTest/widgets",
+            "PUT",
+            mode="async",
+            polls=max(1, int(args.seconds // args.retry_after)),
+            delay=args.seconds,
+            retry_after=args.retry_after,
+        )
+        namespaces = [
+            ns["metadata"]["name"] for ns in bo._http("GET", bench.kube_url + "/api/v1/namespaces")["items"]
+        ]
+        if bo.NAMESPACE not in namespaces:
+            bo._http("POST", bench.kube_url + "/api/v1/namespaces", {"metadata": {"name": bo.NAMESPACE}})
+        site = plugin_path(workdir / "site", {"testkinds": "aso_testkinds.plugin"}, [TESTKINDS])
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [site.pythonpath, os.environ.get("PYTHONPATH")])
+        )
+        operator = bo.Child("operator", workdir / "operator.log")
+        bench.children.append(operator)
+        command = [sys.executable, "-m", "aso", "--log-level", args.log_level, "run"]
+        operator.start(command, {**bench.operator_env("never"), **webhook_env})
+        bench.watched["operator"] = operator.pid
+        _wait_ready(bench.metrics_port, operator)
+        print(
+            f"Long-operation benchmark: N={n}, Widget creates take {args.seconds:g}s "
+            f"(Retry-After {args.retry_after:g}s), MAX_CONCURRENT_RECONCILES={args.concurrency}, "
+            f"{os.cpu_count()} CPUs",
+            flush=True,
+        )
+        asyncio.run(_create(bench.kube_url, [(bo.COLLECTION, bo._rg("owner"))]))
+        _wait(bench.kube_url, bo.ALL_OBJECTS, "owner", 1, 120, operator.check)
+
+        # 1. synchronous creates alone
+        start = time.monotonic()
+        asyncio.run(_create(bench.kube_url, [(bo.COLLECTION, bo._rg(f"s-{i:05d}")) for i in range(n)]))
+        alone = _wait(bench.kube_url, bo.ALL_OBJECTS, "s-", n, timeout, operator.check) - start
+        print(
+            f"  synchronous alone:    {n} ResourceGroups Ready in {alone:.1f}s ({n / alone:.1f}/s)",
+            flush=True,
+        )
+
+        # 2. together with long creates
+        bench.reset_counts()
+        docs: list[tuple[str, dict[str, Any]]] = []
+        for i in range(n):
+            docs.append((WIDGETS, _widget(f"w-{i:05d}")))
+            docs.append((bo.COLLECTION, bo._rg(f"t-{i:05d}")))
+        start = time.monotonic()
+        asyncio.run(_create(bench.kube_url, docs))
+        together = _wait(bench.kube_url, bo.ALL_OBJECTS, "t-", n, timeout, operator.check) - start
+        widgets_pending = n - _ready_count(bench.kube_url, ALL_WIDGETS, "w-")
+        long_done = _wait(bench.kube_url, ALL_WIDGETS, "w-", n, timeout, operator.check) - start
+        arm = bench.arm_counts()
+        polls = sum(c for t, c in arm.get("GET", {}).items() if bo._is_poll(t))
+        puts = arm.get("PUT", {}).get("microsoft.asotest/widgets", 0)
+        print(
+            f"  together:             {n} ResourceGroups Ready in {together:.1f}s ({n / together:.1f}/s) "
+            f"while {widgets_pending} of {n} Widgets were still being created",
+            flush=True,
+        )
+        print(
+            f"                        {n} Widgets Ready in {long_done:.1f}s; {puts / n:.2f} PUTs and "
+            f"{polls / n:.2f} operation polls per Widget",
+            flush=True,
+        )
+        verdict = "yes" if together <= alone * 1.1 else "NO"
+        print(
+            f"  synchronous creates as fast as alone (within 10%): {verdict} "
+            f"(together/alone = {together / alone:.2f}); "
+            f"operator peak RSS {bo._peak_rss_mb(operator.pid):.0f} MB",
+            flush=True,
+        )
+        return 0
+    finally:
+        for child in reversed(bench.children):
+            child.stop()
+        if emulator is not None:
+            emulator.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="objects of each sort")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long a Widget create takes")
+    parser.add_argument("--retry-after", type=float, default=15.0, help="Retry-After of its operation")
+    parser.add_argument("--concurrency", type=int, default=50, help="MAX_CONCURRENT_RECONCILES")
+    parser.add_argument("--log-level", default="warning", help="the operator's --log-level")
+    parser.add_argument("--workdir", help="keep logs here instead of a temporary directory")
+    args, _ = parser.parse_known_args()  # nox -s bench passes every script the same arguments
+    with bo._workdir(args.workdir) as workdir:
+        return run(args, workdir)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
+    sys.exit(130)
