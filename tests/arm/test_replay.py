@@ -1,4 +1,5 @@
-"""Fidelity check: replay every recording in ``shared/conformance/arm-recordings`` (see replay.py).
+"""Fidelity check: replay every recording in ``shared/conformance/arm-recordings`` and the ASO v2
+recordings kept in ``tests/arm/recordings`` (see replay.py; their origin is in that folder's README).
 
 Prints matched/total per file. Every interaction that does not match must be listed in
 KNOWN_DIFFERENCES with the reason the difference is acceptable (also in the emulator README).
@@ -16,6 +17,8 @@ from .conftest import REPLAY_RESULTS
 from .replay import Replayer
 
 RECORDINGS = Path(__file__).parents[2] / ".." / "shared" / "conformance" / "arm-recordings"
+# Further public ASO v2 recordings of the same resource types, kept with the tests.
+OWN_RECORDINGS = Path(__file__).parent / "recordings"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 # file -> {interaction index: why the emulator answers differently, and why that is fine}
@@ -36,7 +39,7 @@ KNOWN_DIFFERENCES: dict[str, dict[int, str]] = {
 def _files() -> list[Path]:
     files = sorted(RECORDINGS.glob("*.json"))
     assert files, f"no recordings under {RECORDINGS.resolve()}"
-    return files
+    return files + sorted(OWN_RECORDINGS.glob("*.json"))
 
 
 @pytest.mark.parametrize("recording", _files(), ids=lambda p: p.stem)

@@ -121,7 +121,8 @@ def test_cosmos_mongodb_accounts_are_shaped_as_mongodb(raw: Raw, rg: str) -> Non
     assert props["EnabledApiTypes"] == "MongoDB"
     assert props["mongoEndpoint"].startswith("https://")
     assert props["apiProperties"] == {"serverVersion": "3.6"}
-    assert "sqlEndpoint" not in props
+    assert props["configurationOverrides"] == {"EnableBsonSchema": "True"}
+    assert props["sqlEndpoint"].startswith("https://")  # Azure answers both endpoints
     sql = f"{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{unique('sql')}"
     raw.call("PUT", sql, api, {**body, "kind": "GlobalDocumentDB"})
     sql_props = raw.call("GET", sql, api).json()["properties"]
@@ -271,3 +272,34 @@ def test_storage_child_names(raw: Raw, rg: str) -> None:
     assert raw.call("PUT", f"{account}/blobServices/default/containers/$web", api, {}).status_code == 201
     bad = raw.call("PUT", f"{account}/blobServices/default/containers/Bad_Name", api, {})
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "ContainerOperationFailure")
+
+
+def test_unlinking_goes_on_after_the_link_is_deleted(raw: Raw, rg: str) -> None:
+    """Redis 2020-12-01 answers an unlink with 204, then both caches go on unlinking for a while:
+    deleting either is refused as "has linked servers" until that ends."""
+    api = "2020-12-01"
+    primary, secondary = _redis(rg), _redis(rg)
+    for rid in (primary, secondary):
+        raw.call("PUT", rid, api, _cache_body())
+        raw.wait_redis(rid, api)
+    link = f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}"
+    body = {
+        "properties": {
+            "linkedRedisCacheId": secondary,
+            "linkedRedisCacheLocation": "westus2",
+            "serverRole": "Secondary",
+        }
+    }
+    raw.call("PUT", link, api, body)
+    assert raw.call("DELETE", link, api).status_code == 204
+    assert raw.call("GET", secondary, api).json()["properties"]["provisioningState"] == "Unlinking"
+    for rid in (primary, secondary):
+        refused = raw.call("DELETE", rid, api)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (400, "BadRequest")
+    # Unlinking ends after a while (retries count): then both caches can be deleted.
+    for rid in (primary, secondary):
+        for _ in range(20):
+            answer = raw.call("DELETE", rid, api)
+            if answer.status_code != 400:
+                break
+        assert answer.status_code == 202

@@ -179,12 +179,16 @@ class ArmFollowUp:
     Redis: once a linked server is deleted, the linked (secondary) cache named by
     ``properties.linkedRedisCacheId`` is ``Unlinking`` for a while, and refuses to be deleted
     (its ``delete_blocked`` error) until that ends. ``reference`` is the dotted path of the other
-    resource's id in this resource's body; the follow-up ends after ``polls`` reads of it.
+    resource's id in this resource's body. The emulator has no clock for such work: it ends
+    after ``polls`` requests on that resource (reads and refused writes alike), as a client
+    that retries sees it. ``parent_polls``: the parent resource goes through the same for that
+    many requests (Redis 2020-12-01 unlinks both caches after answering 204).
     """
 
     reference: str
     state: str
     polls: int = 1
+    parent_polls: int | None = None
 
     def problems(self) -> list[str]:
         found = []
@@ -214,9 +218,12 @@ class ArmOverride:
     normalise: Mapping[str, Any] = field(default_factory=dict)
     read_only: tuple[str, ...] = ()
     omit: tuple[str, ...] = ()
+    after_delete: ArmFollowUp | None = None
 
     def problems(self) -> list[str]:
         found = []
+        if self.after_delete is not None:
+            found += [f"after_delete.{p}" for p in self.after_delete.problems()]
         for name in ("put", "patch", "delete"):
             spec = getattr(self, name)
             if spec is not None:
@@ -395,6 +402,7 @@ class ArmProfile:
                 normalise={**resolved.normalise, **o.normalise},
                 read_only=resolved.read_only + o.read_only,
                 omit=resolved.omit + o.omit,
+                after_delete=o.after_delete or resolved.after_delete,
             )
         return resolved
 

@@ -156,7 +156,18 @@ def _lro(data: Mapping[str, Any] | None, base: LroSpec) -> LroSpec:
     return replace(base, **values)
 
 
-_OVERRIDE_KEYS = {"put", "patch", "delete", "defaults", "computed", "set", "normalise", "read_only", "omit"}
+_OVERRIDE_KEYS = {
+    "put",
+    "patch",
+    "delete",
+    "defaults",
+    "computed",
+    "set",
+    "normalise",
+    "read_only",
+    "omit",
+    "after_delete",
+}
 
 
 def _override(data: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,6 +186,8 @@ def _override(data: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any
     for name in ("read_only", "omit"):
         if data.get(name):
             out[name] = tuple(data[name])
+    if data.get("after_delete"):
+        out["after_delete"] = ArmFollowUp(**data["after_delete"])
     return out
 
 

@@ -540,6 +540,12 @@ class ArmEmulator:
                 return web.Response(status=204)
             return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)))
         existing = self.store.get(p.id)
+        if existing is not None and existing.operation_id:
+            # Work the provider does on its own (unlinking) advances with every request a
+            # client makes on the resource, refused writes included.
+            running = self.operations.get(existing.operation_id)
+            if running is not None and running.kind == "follow-up":
+                self.operations.poll(running)
         if method == "PUT":
             body = await self._read_json(request)
             check_tags(body, full_type)
@@ -904,7 +910,7 @@ class ArmEmulator:
         res.operation_request = None
         if op.kind == "delete":
             if op.status == "Succeeded":
-                self._start_follow_up(res, self.profiles.get(res.type))
+                self._start_follow_up(res, self.profiles.get(res.type).resolve(op.api_version, res.body))
                 self.store.delete_tree(res.id)
             elif op.prior_state:
                 res.set_provisioning_state(op.prior_state)
@@ -917,30 +923,36 @@ class ArmEmulator:
     def _start_follow_up(self, deleted: StoredResource, profile: Profile) -> None:
         """Start the work a delete leaves on another resource (``after_delete``), if any."""
         follow = profile.after_delete
-        other_id = get_path(deleted.body, follow.reference) if follow is not None else None
-        other = self.store.get(other_id) if isinstance(other_id, str) else None
-        if follow is None or other is None or other.operation_id:
+        if follow is None:
             return
-        q = ids.parse(other.id)
-        if q is None:
-            return
-        prior = other.provisioning_state()
-        op = self.operations.start(
-            kind="follow-up",
-            resource_id=other.id,
-            resource_type=other.type,
-            subscription=q.subscription,
-            namespace=q.namespace or "Microsoft.Resources",
-            location=str(other.body.get("location") or "global"),
-            api_version="",
-            polls=follow.polls,
-            delay=0.0,
-            retry_after=0.0,
-            prior_state=prior,
-            poll_on_get=True,
-        )
-        other.operation_id = op.id
-        other.set_provisioning_state(follow.state)
+        targets: list[tuple[str, int]] = []
+        other_id = get_path(deleted.body, follow.reference)
+        if isinstance(other_id, str):
+            targets.append((other_id, follow.polls))
+        mine = ids.parse(deleted.id)
+        if follow.parent_polls is not None and mine is not None and len(mine.names) > 1:
+            targets.append((mine.parent_id, follow.parent_polls))
+        for target_id, polls in targets:
+            other = self.store.get(target_id)
+            q = ids.parse(target_id)
+            if other is None or other.operation_id or q is None:
+                continue
+            op = self.operations.start(
+                kind="follow-up",
+                resource_id=other.id,
+                resource_type=other.type,
+                subscription=q.subscription,
+                namespace=q.namespace or "Microsoft.Resources",
+                location=str(other.body.get("location") or "global"),
+                api_version="",
+                polls=polls,
+                delay=0.0,
+                retry_after=0.0,
+                prior_state=other.provisioning_state(),
+                poll_on_get=True,
+            )
+            other.operation_id = op.id
+            other.set_provisioning_state(follow.state)
         self.store.touch()
 
     def _poll(self, caller: Caller, segs: list[str], api_version: str) -> web.Response:
