@@ -17,7 +17,7 @@ from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.certs import self_signed
-from aso.testing.kube import KubeApi, wait_for
+from aso.testing.kube import KubeApi, create_secret, wait_for
 from aso.testing.operator import OperatorProcess, create, ensure_namespace, get, ready, wait_ready_state
 
 
@@ -173,13 +173,6 @@ def test_deleting_owner_cascades_without_deleting_children_one_by_one(
     assert arm_emulator.control.counts().get("DELETE", "microsoft.asotest/widgets") == 0
 
 
-def _secret(name: str, namespace: str, data: dict[str, str]) -> dict[str, Any]:
-    return {
-        "metadata": {"name": name, "namespace": namespace},
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }
-
-
 def test_credential_scopes(
     k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
 ) -> None:
@@ -191,30 +184,11 @@ def test_credential_scopes(
     ensure_namespace(k8s, "team-a")
     ensure_namespace(k8s, "locked")
     cred = {"AZURE_TENANT_ID": arm_emulator.tenant_id, "AZURE_SUBSCRIPTION_ID": other_sub}
-    k8s.core.create_namespaced_secret(
-        "team-a",
-        _secret(
-            "aso-credential",
-            "team-a",
-            {**cred, "AZURE_CLIENT_ID": "team-a", "AZURE_CLIENT_SECRET": "team-a-secret"},
-        ),
-    )
-    k8s.core.create_namespaced_secret(
-        "locked",
-        _secret(
-            "aso-credential",
-            "locked",
-            {**cred, "AZURE_CLIENT_ID": "no-access", "AZURE_CLIENT_SECRET": "no-access-secret"},
-        ),
-    )
-    k8s.core.create_namespaced_secret(
-        "default",
-        _secret(
-            "per-resource",
-            "default",
-            {**cred, "AZURE_CLIENT_ID": "team-a", "AZURE_CLIENT_SECRET": "team-a-secret"},
-        ),
-    )
+    team_a = {**cred, "AZURE_CLIENT_ID": "team-a", "AZURE_CLIENT_SECRET": "team-a-secret"}
+    create_secret(k8s, "aso-credential", "team-a", team_a)
+    no_access = {**cred, "AZURE_CLIENT_ID": "no-access", "AZURE_CLIENT_SECRET": "no-access-secret"}
+    create_secret(k8s, "aso-credential", "locked", no_access)
+    create_secret(k8s, "per-resource", "default", team_a)
     aso_operator.start()
 
     create(k8s, resource_group("rg-global"))

@@ -7,7 +7,6 @@ the ARM emulator holds afterwards: nothing deleted that should stay, nothing lef
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -17,7 +16,7 @@ from azure.core.exceptions import HttpResponseError
 from kubernetes.client.exceptions import ApiException
 
 from aso.testing.arm import ArmEmulatorHandle
-from aso.testing.kube import KubeApi, wait_for
+from aso.testing.kube import KubeApi, create_secret, wait_for
 from aso.testing.operator import OperatorProcess, create, ensure_namespace, get, ready, wait_ready_state
 
 pytestmark = pytest.mark.timeout(180)
@@ -344,15 +343,7 @@ def test_invalid_client_secret_is_an_authentication_failure(
         "AZURE_CLIENT_ID": arm_emulator.client_id,
         "AZURE_CLIENT_SECRET": "not-the-secret",
     }
-    k8s.core.create_namespaced_secret(
-        "badcred",
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "aso-credential", "namespace": "badcred"},
-            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-        },
-    )
+    create_secret(k8s, "aso-credential", "badcred", data)
     aso_operator.start()
     create(k8s, resource_group("rg-cred", namespace="badcred"))
     obj = wait_ready_state(

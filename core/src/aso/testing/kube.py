@@ -16,8 +16,9 @@ kit is :mod:`aso.testing`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -234,6 +235,14 @@ def wait_until_ready(
 def ensure_namespace(k8s: KubeApi, name: str, annotations: dict[str, str] | None = None) -> None:
     if not any(ns.metadata.name == name for ns in k8s.core.list_namespace().items):
         k8s.core.create_namespace({"metadata": {"name": name, "annotations": annotations or {}}})
+
+
+def create_secret(k8s: KubeApi, name: str, namespace: str, data: Mapping[str, str]) -> None:
+    """Create the Secret ``namespace/name`` holding ``data`` (plain strings; encoded here)."""
+    encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+    k8s.core.create_namespaced_secret(
+        namespace, {"metadata": {"name": name, "namespace": namespace}, "data": encoded}
+    )
 
 
 @dataclass(frozen=True)
