@@ -8,11 +8,15 @@ the finalizer is ASO's, so a cluster can move from ASO to aso in place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import random
+import signal
+import socket
 import ssl
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -20,7 +24,7 @@ import kopf
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from aso.conversion import conversion_app, hub_body, original_version
+from aso.conversion import conversion_app, original_version, written_body
 from aso.errors import AsoError, RetryableError
 from aso.host import Registry
 from aso.kinds import ResourceKind
@@ -29,6 +33,7 @@ from aso.operator.claims import Claimant, ClaimLookup, claim_of
 from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
 from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, resource_path
+from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
 from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, Reconciler
 from aso.operator.settings import Settings
 
@@ -74,6 +79,8 @@ class Operator:
         self.kopf_registry = kopf.OperatorRegistry()
         logging.getLogger("kopf.objects").addFilter(_ProgressIsNotAnError())
         self.ready = asyncio.Event()
+        #: Waiting for the Lease: healthy, serving the webhook, reconciling nothing.
+        self.standby = False
         self._states: dict[str, tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._claim_indexes: list[str] = []
@@ -209,11 +216,12 @@ class Operator:
         raw = _plain(body)
         ctx = ObjectContext(
             kind=kind,
-            body=hub_body(kind, raw),
+            body=raw,
             patch=patch,
             log=logger,
             claimants=claims,
             written_version=original_version(kind, raw),
+            written=written_body(kind, raw),
         )
         before = find_ready(raw.get("status"))
         result = "success"
@@ -316,6 +324,10 @@ class Operator:
             return web.Response(text="ok")
 
         async def readyz(_: web.Request) -> web.Response:
+            # A standby is ready: it serves the conversion webhook, and a Deployment's rollout
+            # must not wait for it to become leader.
+            if self.standby:
+                return web.Response(text="standby")
             return web.Response(
                 text="ready" if self.ready.is_set() else "starting",
                 status=200 if self.ready.is_set() else 503,
@@ -351,6 +363,44 @@ class Operator:
             runners.append(
                 await self._serve(conversion_app(self.registry), self.settings.webhook_address, ctx)
             )
+        stop = stop or asyncio.Event()
+        _stop_on_signals(stop)
+        elector = self._elector()
+        try:
+            if elector is not None:
+                self.standby = True
+                acquired = await elector.acquire(stop)
+                self.standby = False
+                if not acquired:
+                    return
+            metrics.LEADER.set(1)
+            await self._run_kopf(stop, elector)
+        finally:
+            metrics.LEADER.set(0)
+            if elector is not None:
+                await elector.release()  # only after kopf stopped: never two at work
+            for runner in runners:
+                await runner.cleanup()
+            await self.reconciler.close()
+            await self.kube.close()
+
+    def _elector(self) -> LeaderElector | None:
+        s = self.settings
+        if not s.leader_election:
+            return None
+        config = LeaseConfig(
+            namespace=s.leader_election_namespace or self.connection.default_namespace,
+            name=s.leader_election_id,
+            identity=s.leader_election_identity or f"{socket.gethostname()}_{uuid.uuid4()}",
+            lease_duration=s.lease_duration,
+            renew_deadline=s.lease_renew_deadline,
+            retry_period=s.lease_retry_period,
+        )
+        return LeaderElector(self.kube, config)
+
+    async def _run_kopf(self, stop: asyncio.Event, elector: LeaderElector | None) -> None:
+        """kopf until ``stop`` (or kopf's own signal handling); with an elector, also until the
+        Lease is lost, when kopf is cancelled at once and :class:`LeadershipLost` raised."""
         ready_flag: asyncio.Event = asyncio.Event()
 
         async def mark_ready() -> None:
@@ -359,8 +409,8 @@ class Operator:
             log.info("operator ready: %d kind(s)", len(self.registry.by_group_kind))
 
         watcher = asyncio.create_task(mark_ready())
-        try:
-            await kopf.operator(
+        operator = asyncio.create_task(
+            kopf.operator(
                 registry=self.kopf_registry,
                 clusterwide=not self.settings.namespaces,
                 namespaces=self.settings.namespaces,
@@ -368,12 +418,33 @@ class Operator:
                 ready_flag=ready_flag,
                 stop_flag=stop,
             )
+        )
+        try:
+            if elector is None:
+                await operator
+                return
+            holder = asyncio.create_task(elector.hold())
+            done, _ = await asyncio.wait({operator, holder}, return_when=asyncio.FIRST_COMPLETED)
+            if holder in done:
+                operator.cancel()  # another may be leader already: stop every handler now
+                with contextlib.suppress(asyncio.CancelledError):
+                    await operator
+                holder.result()
+            holder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder
+            operator.result()
         finally:
             watcher.cancel()
-            for runner in runners:
-                await runner.cleanup()
-            await self.reconciler.close()
-            await self.kube.close()
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM/SIGINT set ``stop`` (a standby has no kopf to handle them; kopf installs its own
+    while it runs, and stops on them too)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
 
 
 def _plain(value: Any) -> Any:
@@ -385,5 +456,10 @@ def _plain(value: Any) -> Any:
 
 
 def run(settings: Settings, registry: Registry) -> None:
-    """Run the operator until SIGINT/SIGTERM."""
-    asyncio.run(Operator(settings, registry).run())
+    """Run the operator until SIGINT/SIGTERM; exit 1 when leadership is lost, so the Deployment
+    restarts it as a standby."""
+    try:
+        asyncio.run(Operator(settings, registry).run())
+    except LeadershipLost as exc:
+        log.error("leadership lost, exiting: %s", exc)
+        raise SystemExit(1) from exc

@@ -17,3 +17,4 @@ ARM_LATENCY = Histogram(
 )
 RECONCILES = Counter("aso_reconciles_total", "Reconciles by kind and result", ["kind", "result"])
 OBJECTS_READY = Gauge("aso_objects", "Objects by kind and Ready status", ["kind", "ready"])
+LEADER = Gauge("aso_leader", "1 while this process holds its shard's Lease (or runs without leader election)")

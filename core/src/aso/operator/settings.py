@@ -108,6 +108,13 @@ class Settings:
     webhook_address: tuple[str, int] | None = None
     webhook_cert: str | None = None
     webhook_key: str | None = None
+    leader_election: bool = False
+    leader_election_namespace: str | None = None
+    leader_election_id: str = "aso-leader"
+    leader_election_identity: str | None = None
+    lease_duration: float = 15.0
+    lease_renew_deadline: float = 10.0
+    lease_retry_period: float = 2.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -139,6 +146,14 @@ class Settings:
         if urlsplit(arm_endpoint).scheme != "https":
             raise SettingsError(f"AZURE_RESOURCE_MANAGER_ENDPOINT={arm_endpoint!r}: must be an https URL")
         namespaces = tuple(n.strip() for n in e.get("AZURE_TARGET_NAMESPACES", "").split(",") if n.strip())
+        lease_duration = _float(e, "ASO_LEASE_DURATION", cls.lease_duration)
+        renew_deadline = _float(e, "ASO_LEASE_RENEW_DEADLINE", cls.lease_renew_deadline)
+        if renew_deadline >= lease_duration:
+            raise SettingsError(
+                f"ASO_LEASE_RENEW_DEADLINE={renew_deadline:g} must be below "
+                f"ASO_LEASE_DURATION={lease_duration:g}"
+                " (a leader must give up before a standby may take over)"
+            )
         return cls(
             subscription_id=e.get("AZURE_SUBSCRIPTION_ID") or None,
             tenant_id=e.get("AZURE_TENANT_ID") or None,
@@ -164,6 +179,13 @@ class Settings:
             webhook_address=_address(e, "ASO_WEBHOOK_ADDRESS", "off"),
             webhook_cert=e.get("ASO_WEBHOOK_CERT") or None,
             webhook_key=e.get("ASO_WEBHOOK_KEY") or None,
+            leader_election=_bool(e, "ASO_LEADER_ELECTION"),
+            leader_election_namespace=e.get("ASO_LEADER_ELECTION_NAMESPACE") or None,
+            leader_election_id=e.get("ASO_LEADER_ELECTION_ID") or cls.leader_election_id,
+            leader_election_identity=e.get("ASO_LEADER_ELECTION_IDENTITY") or None,
+            lease_duration=lease_duration,
+            lease_renew_deadline=renew_deadline,
+            lease_retry_period=_float(e, "ASO_LEASE_RETRY_PERIOD", cls.lease_retry_period),
         )
 
 
