@@ -66,6 +66,7 @@ def _update(old: Json | None, new: Json, manager: str) -> Json:
         old,
         new,
         SCHEMA,
+        managed=(old or {}).get("metadata", {}).get("managedFields", []),
         manager=manager,
         api_version="g/v1",
         subresource=None,
@@ -199,6 +200,7 @@ def test_an_update_takes_the_fields_it_changed_from_everyone() -> None:
             updated,
             updated,
             SCHEMA,
+            managed=updated["metadata"]["managedFields"],
             manager="x",
             api_version="g/v1",
             subresource=None,
@@ -236,3 +238,12 @@ def test_status_and_main_resource_managers_own_disjoint_halves() -> None:
     config["status"] = {"phase": "ignored"}
     again = _apply(status, config, "alice")
     assert again["status"] == {"phase": "Ready"}  # the main resource does not write status
+
+
+def test_managed_fields_a_request_carries() -> None:
+    stored = [{"manager": "a", "operation": "Apply", "fieldsV1": {"f:spec": {"f:size": {}}}}]
+    assert apply.requested_managed(apply.MISSING, stored) == stored  # left out: kept
+    assert apply.requested_managed([], stored) == stored  # an empty list never strips them
+    assert apply.requested_managed([{}], stored) == []  # one empty entry does
+    mine = [{**stored[0], "manager": "b"}]
+    assert apply.requested_managed(mine, stored) == mine

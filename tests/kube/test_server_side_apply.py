@@ -255,14 +255,25 @@ def test_a_client_may_rewrite_or_clear_managed_fields(kube_api: KubeApi) -> None
         content_type="application/json-patch+json",
     )
     assert _managers(reply.body) == [("kustomize-controller", "Apply")]
-    cleared = raw(
+    kept = raw(
         kube_api,
         "PATCH",
         f"{WIDGETS}/w1",
-        {"metadata": {"managedFields": [{}]}},
+        {"metadata": {"managedFields": []}},
+        content_type="application/merge-patch+json",
+    )
+    assert _managers(kept.body) == [("kustomize-controller", "Apply")]  # an empty list keeps them
+    cleared = raw(
+        kube_api,
+        "PATCH",
+        f"{WIDGETS}/w1?fieldManager=janitor",
+        {"metadata": {"managedFields": [{}], "labels": {"swept": "yes"}}},
         content_type="application/merge-patch+json",
     )
     assert cleared.status == 200
+    # Stripped first, then the same request's change is counted: the writer owns what it changed.
+    assert _managers(cleared.body) == [("janitor", "Update")]
+    assert _fields(cleared.body, "janitor") == {"f:metadata": {"f:labels": {"f:swept": {}}}}
 
 
 def test_kubectl_server_side_apply_diff_conflict_and_force(kubectl: Kubectl, kube_api: KubeApi) -> None:

@@ -26,7 +26,8 @@ sigs.k8s.io/structured-merge-diff (our own code, written from their documented s
   (``fieldManager``, else the User-Agent up to its first ``/``): it gains the fields it added or
   changed, every other manager loses them, and fields it removed are no-one's. A manager whose set
   becomes empty is dropped. A client that writes ``managedFields`` itself replaces them (kubectl
-  does, to migrate client-side apply to server-side apply); an empty list clears them.
+  does, to migrate client-side apply to server-side apply) before its changes are counted; a list
+  of one empty entry (``[{}]``) strips them, an empty list (or none) keeps them.
 
 A manager is its name, operation and subresource, plus the apiVersion for ``Update``s (one entry
 per version written), as in the API server.
@@ -433,11 +434,29 @@ def _owns(fields: Any, path: Path) -> bool:
     return isinstance(node, dict) and (not node or "." in node)
 
 
+def requested_managed(requested: Any, stored: Any) -> list[Json]:
+    """The ``managedFields`` a write starts from, given what the request carried.
+
+    Left out, or an empty list: the stored ones (clients unaware of the field never strip it).
+    A list of one empty entry (``[{}]``): none, so the writer then owns what it changed. Anything
+    else: the client's own list (kubectl rewrites them to move from client-side apply).
+    """
+    if requested is _MISSING or requested == [] or not isinstance(requested, list):
+        return list(stored) if isinstance(stored, list) else []
+    if all(entry == {} for entry in requested):
+        return []
+    return [entry for entry in requested if isinstance(entry, dict) and entry]
+
+
+MISSING = _MISSING
+
+
 def track_update(
     old: Json | None,
     new: Json,
     schema: Json | None,
     *,
+    managed: list[Json],
     manager: str,
     api_version: str,
     subresource: str | None,
@@ -446,8 +465,8 @@ def track_update(
 ) -> list[Json] | None:
     """``managedFields`` after an ``Update`` from ``old`` to ``new``; None when they do not change.
 
-    ``status_split``: the kind has a status subresource (main and status managers own disjoint
-    halves of the object).
+    ``managed``: the entries before this write (see :func:`requested_managed`). ``status_split``:
+    the kind has a status subresource (main and status managers own disjoint halves of the object).
     """
     scope = ("only" if subresource == "status" else "without") if status_split else "any"
     touched: FieldSet = set()
@@ -457,13 +476,10 @@ def track_update(
     if not touched and not removed:
         return None
     gone = touched | removed
-    managed = (old or {}).get("metadata", {}).get("managedFields")
     key = (manager, "Update", api_version, subresource or "")
     out: list[Json] = []
     mine: Json | None = None
-    for entry in managed if isinstance(managed, list) else []:
-        if not isinstance(entry, dict):
-            continue
+    for entry in managed:
         if _entry_key(entry) == key:
             mine = entry
             out.append(entry)

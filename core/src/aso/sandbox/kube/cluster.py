@@ -306,7 +306,14 @@ class Cluster:
                 )
 
     async def create(
-        self, rt: ResourceType, version: Version, ns: str, body: Any, opts: WriteOptions
+        self,
+        rt: ResourceType,
+        version: Version,
+        ns: str,
+        body: Any,
+        opts: WriteOptions,
+        *,
+        applied: bool = False,
     ) -> Json:
         obj = self._check_body(rt, version.name, body)
         meta = obj["metadata"]
@@ -342,9 +349,11 @@ class Cluster:
         meta["creationTimestamp"] = now()
         if rt.has_generation:
             meta["generation"] = 1
-        if not meta.get("managedFields"):
-            meta.pop("managedFields", None)
-            managed = self._track(rt, version, None, obj, opts, None)
+        if not applied:
+            base = apply.requested_managed(meta.pop("managedFields", apply.MISSING), [])
+            managed = self._track(rt, version, None, obj, base, opts, None)
+            if managed is None:
+                managed = base
             if managed:
                 meta["managedFields"] = managed
         self._validate(rt, version, obj)
@@ -364,6 +373,7 @@ class Cluster:
         version: Version,
         old: Json | None,
         new: Json,
+        managed: list[Json],
         opts: WriteOptions,
         subresource: str | None,
     ) -> list[Json] | None:
@@ -372,6 +382,7 @@ class Cluster:
             old,
             new,
             version.schema,
+            managed=managed,
             manager=opts.field_manager or opts.user_agent or "unknown",
             api_version=rt.api_version(version.name),
             subresource=subresource,
@@ -597,20 +608,17 @@ class Cluster:
         opts: WriteOptions,
         subresource: str | None,
     ) -> None:
-        meta, old_managed = new["metadata"], current_v["metadata"].get("managedFields")
-        if "managedFields" not in meta:
-            if old_managed is not None:
-                meta["managedFields"] = old_managed  # left out of the request: kept
-        elif meta["managedFields"] != old_managed:
-            if not meta["managedFields"]:
-                del meta["managedFields"]  # the client replaces them; an empty list clears them
-            return
-        managed = self._track(rt, version, current_v, new, opts, subresource)
-        if managed is not None:
-            if managed:
-                meta["managedFields"] = managed
-            else:
-                meta.pop("managedFields", None)
+        meta = new["metadata"]
+        base = apply.requested_managed(
+            meta.get("managedFields", apply.MISSING), current_v["metadata"].get("managedFields")
+        )
+        managed = self._track(rt, version, current_v, new, base, opts, subresource)
+        if managed is None:
+            managed = base
+        if managed:
+            meta["managedFields"] = managed
+        else:
+            meta.pop("managedFields", None)
 
     async def _apply(
         self,
@@ -665,7 +673,7 @@ class Cluster:
             if current is None or current_v is None:
                 result["metadata"].pop("resourceVersion", None)
                 try:
-                    created = await self.create(rt, version, ns, result, opts)
+                    created = await self.create(rt, version, ns, result, opts, applied=True)
                     opts.created = True
                     return created
                 except ApiError as error:
