@@ -247,3 +247,15 @@ def test_managed_fields_a_request_carries() -> None:
     assert apply.requested_managed([{}], stored) == []  # one empty entry does
     mine = [{**stored[0], "manager": "b"}]
     assert apply.requested_managed(mine, stored) == mine
+
+
+def test_an_object_without_managed_fields_belongs_to_before_first_apply() -> None:
+    legacy = _obj(size="s", replicas=1)
+    with pytest.raises(ApiError) as caught:
+        _apply(legacy, _obj(size="m"), "kubectl")
+    assert caught.value.message == (
+        'Apply failed with 1 conflict: conflict with "before-first-apply" using g/v1: .spec.size'
+    )
+    shared = _apply(legacy, _obj(size="s"), "kubectl")
+    assert _owned(shared, "before-first-apply") == {".spec.size", ".spec.replicas"}
+    assert _owned(shared, "kubectl") == {".spec.size"}

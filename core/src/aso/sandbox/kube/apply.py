@@ -21,7 +21,9 @@ sigs.k8s.io/structured-merge-diff (our own code, written from their documented s
   the API server's message (``Apply failed with 1 conflict: conflict with "kubectl" using v1:
   .spec.size``) and one ``FieldManagerConflict`` cause per field. ``force`` takes such fields
   from their owners instead. Fields the manager applied before and no longer applies are removed
-  from the object unless another manager still owns them (or something below them).
+  from the object unless another manager still owns them (or something below them). Applying to
+  an object without ``managedFields`` first gives what it holds to ``before-first-apply`` (an
+  ``Update`` manager), as the API server does for objects from before server-side apply.
 - Every other write (create, update, patch, status) is an ``Update`` by its manager
   (``fieldManager``, else the User-Agent up to its first ``/``): it gains the fields it added or
   changed, every other manager loses them, and fields it removed are no-one's. A manager whose set
@@ -450,6 +452,9 @@ def requested_managed(requested: Any, stored: Any) -> list[Json]:
 
 MISSING = _MISSING
 
+#: Who owns the fields of an object that had no managedFields when it was first applied to.
+BEFORE_FIRST_APPLY = "before-first-apply"
+
 
 def track_update(
     old: Json | None,
@@ -577,6 +582,15 @@ def apply(
     base = live if live is not None else {}
     merged = merge(base, config, root_schema(schema))
     entries = _entries(base.get("metadata", {}).get("managedFields"))
+    changed: set[tuple[str, str, str, str]] = set()
+    if live is not None and not entries:
+        # An object nobody is recorded as managing (stored before managedFields, or stripped):
+        # what it holds belongs to "before-first-apply", so changing it is a conflict as there.
+        existing = field_set(live, schema, status=scope)
+        if existing:
+            entry = _new_entry(BEFORE_FIRST_APPLY, "Update", api_version, subresource)
+            entries.append((entry, existing))
+            changed.add(_entry_key(entry))
     key = (manager, "Apply", "", subresource or "")
     previous: FieldSet = set()
     has_entry = False
@@ -585,7 +599,7 @@ def apply(
             previous, has_entry = paths, True
     changing = {p for p in applied if value_at(base, p) != value_at(merged, p)}
     conflicts: list[tuple[Json, Path]] = []
-    changed = {key}
+    changed.add(key)
     for entry, paths in entries:
         if _entry_key(entry) == key:
             continue
