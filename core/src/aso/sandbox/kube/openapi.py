@@ -24,7 +24,7 @@ _META_REF = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 _STATUS_REF = "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
 _PATCH_REF = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"
 _DELETE_REF = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"
-_PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json")
+_PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
 _QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation")
 
 
