@@ -111,6 +111,13 @@ class Operator:
             # workers wait for objects whose workers never start); MAX_CONCURRENT_RECONCILES bounds
             # the work itself (semaphore).
             settings.queueing.worker_limit = None
+            if self.settings.label_selector:
+                # A shard: the API server filters every list and watch of our kinds, so the
+                # objects, the claims index and the handlers all stay inside it. The version is
+                # named: kopf's selectors otherwise match only the preferred one, not the stored.
+                for kind in self.registry.all_kinds():
+                    key = (kind.group, kind.stored_version, kind.plural)
+                    settings.watching.label_selectors[key] = self.settings.label_selector
 
         @kopf.on.login(registry=reg)
         def login(**_: Any) -> kopf.ConnectionInfo:

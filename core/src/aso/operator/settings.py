@@ -102,6 +102,7 @@ class Settings:
     arm_burst: float = 100.0
     default_reconcile_policy: str = "manage"
     namespaces: tuple[str, ...] = ()
+    label_selector: str | None = None
     kubeconfig: str | None = None
     retry_max_delay: float = 300.0
     metrics_address: tuple[str, int] | None = ("0.0.0.0", 8080)
@@ -146,6 +147,7 @@ class Settings:
         if urlsplit(arm_endpoint).scheme != "https":
             raise SettingsError(f"AZURE_RESOURCE_MANAGER_ENDPOINT={arm_endpoint!r}: must be an https URL")
         namespaces = tuple(n.strip() for n in e.get("AZURE_TARGET_NAMESPACES", "").split(",") if n.strip())
+        label_selector = _label_selector(e.get("ASO_LABEL_SELECTOR", ""))
         lease_duration = _float(e, "ASO_LEASE_DURATION", cls.lease_duration)
         renew_deadline = _float(e, "ASO_LEASE_RENEW_DEADLINE", cls.lease_renew_deadline)
         if renew_deadline >= lease_duration:
@@ -173,6 +175,7 @@ class Settings:
             arm_burst=_float(e, "ASO_ARM_RATE_BURST", cls.arm_burst),
             default_reconcile_policy=policy,
             namespaces=namespaces,
+            label_selector=label_selector,
             kubeconfig=e.get("KUBECONFIG") or None,
             retry_max_delay=_float(e, "ASO_RETRY_MAX_DELAY", cls.retry_max_delay),
             metrics_address=_address(e, "ASO_METRICS_ADDRESS", "0.0.0.0:8080"),
@@ -187,6 +190,24 @@ class Settings:
             lease_renew_deadline=renew_deadline,
             lease_retry_period=_float(e, "ASO_LEASE_RETRY_PERIOD", cls.lease_retry_period),
         )
+
+
+_SELECTOR_TERM = re.compile(
+    r"^\s*(?:!?\s*[A-Za-z0-9_./-]+|[A-Za-z0-9_./-]+\s*(?:==|=|!=)\s*[A-Za-z0-9_.-]*"
+    r"|[A-Za-z0-9_./-]+\s+(?:in|notin)\s*\([A-Za-z0-9_.,\s-]*\))\s*$"
+)
+
+
+def _label_selector(raw: str) -> str | None:
+    """ASO_LABEL_SELECTOR as Kubernetes writes one (``shard=a``, ``tier in (x,y)``, ``!legacy``),
+    checked here so a typo stops the start instead of failing every watch."""
+    if not raw.strip():
+        return None
+    terms = re.split(r",(?![^()]*\))", raw)
+    bad = [t for t in terms if not _SELECTOR_TERM.match(t)]
+    if bad:
+        raise SettingsError(f"ASO_LABEL_SELECTOR={raw!r}: {bad[0].strip()!r} is not a label requirement")
+    return ",".join(t.strip() for t in terms)
 
 
 def _origin(url: str) -> tuple[str, str, int]:
