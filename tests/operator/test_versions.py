@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 
 from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, get, wait_for
@@ -75,11 +74,6 @@ def test_the_version_written_last_decides_the_arm_api_version(
         assert "aso.dev/original-version" not in served["metadata"].get("annotations", {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the operator builds its context from hub_body(), whose shape the written version's schema "
-    "does not map; app.py needs body=written_body(kind, raw) (aso.conversion)",
-)
 def test_fields_a_version_renames_reach_arm_from_the_version_written(
     k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
 ) -> None:

@@ -36,6 +36,7 @@ from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, re
 from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
 from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, Reconciler
 from aso.operator.settings import Settings
+from aso.operator.webhook_tls import WebhookCertificates
 
 __all__ = ["Operator", "run"]
 
@@ -362,11 +363,9 @@ class Operator:
         runners: list[web.AppRunner] = []
         if self.settings.metrics_address:
             runners.append(await self._serve(self._health_app(), self.settings.metrics_address, None))
+        rotation: asyncio.Task[None] | None = None
         if self.settings.webhook_address:
-            if not (self.settings.webhook_cert and self.settings.webhook_key):
-                raise SystemExit("ASO_WEBHOOK_ADDRESS needs ASO_WEBHOOK_CERT and ASO_WEBHOOK_KEY (PEM files)")
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(self.settings.webhook_cert, self.settings.webhook_key)
+            ctx, rotation = await self._webhook_tls()
             runners.append(
                 await self._serve(conversion_app(self.registry), self.settings.webhook_address, ctx)
             )
@@ -383,6 +382,8 @@ class Operator:
             metrics.LEADER.set(1)
             await self._run_kopf(stop, elector)
         finally:
+            if rotation is not None:
+                rotation.cancel()
             metrics.LEADER.set(0)
             if elector is not None:
                 await elector.release()  # only after kopf stopped: never two at work
@@ -390,6 +391,39 @@ class Operator:
                 await runner.cleanup()
             await self.reconciler.close()
             await self.kube.close()
+
+    async def _webhook_tls(self) -> tuple[ssl.SSLContext, asyncio.Task[None] | None]:
+        """The webhook's TLS context: from ASO_WEBHOOK_CERT/KEY (cert-manager mounts them), or
+        issued and rotated by the operator itself (ASO_WEBHOOK_CERT_SECRET)."""
+        s = self.settings
+        if s.webhook_cert and s.webhook_key:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(s.webhook_cert, s.webhook_key)
+            return ctx, None
+        if not s.webhook_cert_secret:
+            raise SystemExit(
+                "ASO_WEBHOOK_ADDRESS needs ASO_WEBHOOK_CERT and ASO_WEBHOOK_KEY (PEM files) "
+                "or ASO_WEBHOOK_CERT_SECRET (a certificate the operator issues and rotates)"
+            )
+        certs = WebhookCertificates(
+            self.kube,
+            namespace=s.webhook_cert_namespace or self.connection.default_namespace,
+            secret=s.webhook_cert_secret,
+            hosts=s.webhook_hosts,
+            validity=s.webhook_cert_validity,
+            crd_names=[f"{k.plural}.{k.group}" for k in self.registry.all_kinds()],
+        )
+        await certs.refresh()
+
+        async def keep_current() -> None:
+            while True:
+                await asyncio.sleep(certs.check_interval)
+                try:
+                    await certs.refresh()
+                except Exception as exc:  # the certificate still serves; try again next time
+                    log.warning("webhook certificate refresh failed: %s", exc)
+
+        return certs.context, asyncio.create_task(keep_current())
 
     def _elector(self) -> LeaderElector | None:
         s = self.settings

@@ -30,7 +30,8 @@ class ObjectContext:
     """One object being handled: what the reconciler reads and the writes it stages."""
 
     kind: ResourceKind
-    #: The object in the hub version's shape (what the reconciler maps to ARM).
+    #: The object as stored (the hub's storage version): metadata, annotations and status as they
+    #: are, and what the reconciler's writes go to.
     body: Mapping[str, Any]
     #: The handler's patch: what is staged here is written when the handler returns.
     patch: dict[str, Any]
@@ -40,6 +41,9 @@ class ObjectContext:
     #: The served version the user last wrote the object in (``spec.originalVersion`` of the stored
     #: object); requests use its ARM api-version. Empty means the hub version.
     written_version: str = ""
+    #: The object in the shape of ``written_version``, whose schema maps its spec to ARM (differs
+    #: from ``body`` where a version renames fields); None means ``body``.
+    written: Mapping[str, Any] | None = None
     _status: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -64,7 +68,8 @@ class ObjectContext:
 
     @property
     def spec(self) -> Mapping[str, Any]:
-        return self.body.get("spec") or {}
+        """The spec as the user wrote it (in ``written_version``'s shape)."""
+        return (self.written if self.written is not None else self.body).get("spec") or {}
 
     @property
     def status(self) -> Mapping[str, Any]:

@@ -226,7 +226,8 @@ class Reconciler:
         await self._finish(ctx, target, result)
 
     async def _finish(self, ctx: ObjectContext, target: Target, resource: Mapping[str, Any]) -> None:
-        status_schema = object_schema(ctx.kind, target.api_version.name)["properties"]["status"]
+        # Status goes to the stored object: the hub's shape, whatever version the user wrote.
+        status_schema = object_schema(ctx.kind, ctx.kind.storage_version)["properties"]["status"]
         status = mapping.status_from_arm(status_schema, resource)
         arm_id = str(resource.get("id") or target.arm_id)
         status["id"] = arm_id
