@@ -163,7 +163,15 @@ def installed_crds(dir: Path, webhook_url: str, ca_pem: bytes) -> list[dict[str,
     the operator), their conversion webhook pointed at ``webhook_url``."""
     out = dir / "crds"
     shutil.rmtree(out, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "aso", "crds", "--out", str(out)], check=True, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "aso", "crds", "--out", str(out)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"aso crds failed ({done.returncode}):\n{done.stderr.strip()}")
+    # A plugin or kind skipped (broken, conflicting) is said on the console, not only in a log.
+    for line in done.stderr.splitlines():
+        if " skipped" in line:
+            print(f"aso sandbox: {line.split(': ', 1)[-1] if ' aso.' in line else line}", flush=True)
     return [
         point_webhook(yaml.safe_load(path.read_text(encoding="utf-8")), webhook_url, ca_pem)
         for path in sorted(out.glob("*.yaml"))
