@@ -109,6 +109,10 @@ class Settings:
     webhook_address: tuple[str, int] | None = None
     webhook_cert: str | None = None
     webhook_key: str | None = None
+    webhook_cert_secret: str | None = None
+    webhook_cert_namespace: str | None = None
+    webhook_hosts: tuple[str, ...] = ()
+    webhook_cert_validity: float = 90 * 24 * 3600.0
     leader_election: bool = False
     leader_election_namespace: str | None = None
     leader_election_id: str = "aso-leader"
@@ -147,6 +151,15 @@ class Settings:
         if urlsplit(arm_endpoint).scheme != "https":
             raise SettingsError(f"AZURE_RESOURCE_MANAGER_ENDPOINT={arm_endpoint!r}: must be an https URL")
         namespaces = tuple(n.strip() for n in e.get("AZURE_TARGET_NAMESPACES", "").split(",") if n.strip())
+        webhook_hosts = tuple(h.strip() for h in e.get("ASO_WEBHOOK_HOSTS", "").split(",") if h.strip())
+        if e.get("ASO_WEBHOOK_CERT_SECRET") and not webhook_hosts:
+            raise SettingsError(
+                "ASO_WEBHOOK_CERT_SECRET needs ASO_WEBHOOK_HOSTS (the webhook Service's DNS names, "
+                "e.g. aso-webhook.aso-system.svc)"
+            )
+        validity = parse_duration("ASO_WEBHOOK_CERT_VALIDITY", e.get("ASO_WEBHOOK_CERT_VALIDITY", "2160h"))
+        if validity is None:
+            raise SettingsError("ASO_WEBHOOK_CERT_VALIDITY='never': a certificate needs an expiry")
         label_selector = _label_selector(e.get("ASO_LABEL_SELECTOR", ""))
         lease_duration = _float(e, "ASO_LEASE_DURATION", cls.lease_duration)
         renew_deadline = _float(e, "ASO_LEASE_RENEW_DEADLINE", cls.lease_renew_deadline)
@@ -182,6 +195,10 @@ class Settings:
             webhook_address=_address(e, "ASO_WEBHOOK_ADDRESS", "off"),
             webhook_cert=e.get("ASO_WEBHOOK_CERT") or None,
             webhook_key=e.get("ASO_WEBHOOK_KEY") or None,
+            webhook_cert_secret=e.get("ASO_WEBHOOK_CERT_SECRET") or None,
+            webhook_cert_namespace=e.get("ASO_WEBHOOK_CERT_NAMESPACE") or None,
+            webhook_hosts=webhook_hosts,
+            webhook_cert_validity=validity,
             leader_election=_bool(e, "ASO_LEADER_ELECTION"),
             leader_election_namespace=e.get("ASO_LEADER_ELECTION_NAMESPACE") or None,
             leader_election_id=e.get("ASO_LEADER_ELECTION_ID") or cls.leader_election_id,
