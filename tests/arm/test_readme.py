@@ -34,3 +34,13 @@ def test_readme_example_program(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0].endswith("/resourceGroups/demo Succeeded")
     assert lines[1] == "https://demostore0001.blob.core.windows.net/"
+
+
+def test_readme_lists_what_every_builtin_profile_covers() -> None:
+    from aso.sandbox.arm.profiles import builtin_profiles
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## What each profile covers") : text.index("## Fidelity")]
+    listed = {m.lower() for m in re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)}
+    missing = sorted(p.type for p in builtin_profiles() if (p.type_name or p.type).lower() not in listed)
+    assert not missing, f"the README's profile table lacks {missing}"
