@@ -259,3 +259,11 @@ def test_an_object_without_managed_fields_belongs_to_before_first_apply() -> Non
     shared = _apply(legacy, _obj(size="s"), "kubectl")
     assert _owned(shared, "before-first-apply") == {".spec.size", ".spec.replicas"}
     assert _owned(shared, "kubectl") == {".spec.size"}
+
+
+def test_apply_never_changes_the_live_object_and_an_emptied_map_goes() -> None:
+    live = _apply(None, _obj(size="s", tags={"a": "1"}, zones=["z1"]), "alice")
+    snapshot = copy.deepcopy(live)
+    result = _apply(live, _obj(size="s"), "alice")
+    assert live == snapshot  # the live object may be the stored one: never edited in place
+    assert result["spec"] == {"size": "s"}  # tags and zones emptied, so gone; spec stays

@@ -383,3 +383,14 @@ def test_the_kubernetes_python_client_applies(custom: Any, kube_api: KubeApi) ->
     )
     assert applied["spec"]["size"] == "medium"
     assert _managers(applied) == [("my-controller", "Apply")]
+
+
+def test_a_dry_run_apply_that_drops_fields_leaves_the_stored_object_alone(kube_api: KubeApi) -> None:
+    assert _apply(kube_api, f"{WIDGETS}/w1", widget("w1", tags={"a": "1", "b": "2"}), "flux").status == 201
+    before = raw(kube_api, "GET", f"{WIDGETS}/w1").body
+    dry = _apply(kube_api, f"{WIDGETS}/w1", widget("w1", tags={"a": "1"}), "flux", "&dryRun=All").body
+    assert dry["spec"]["tags"] == {"a": "1"}
+    assert raw(kube_api, "GET", f"{WIDGETS}/w1").body == before
+    dry = _apply(kube_api, f"{WIDGETS}/w1", widget("w1"), "flux", "&dryRun=All").body
+    assert "tags" not in dry["spec"]
+    assert raw(kube_api, "GET", f"{WIDGETS}/w1").body == before

@@ -282,6 +282,14 @@ def _remove_path(obj: Any, path: Path) -> None:
     elif kind == "v:" and isinstance(parent, list):
         wanted = json.loads(rest)
         parent[:] = [i for i in parent if i != wanted]
+    else:
+        return
+    # A map or list whose last member went is gone too (structured-merge-diff leaves it null, and
+    # admission drops nulls), but not what holds it.
+    if not parent and len(path) >= 2 and path[-2].startswith("f:"):
+        holder = value_at(obj, path[:-2])
+        if isinstance(holder, dict):
+            holder.pop(path[-2][2:], None)
 
 
 # -- merging -------------------------------------------------------------------------------------
@@ -580,7 +588,9 @@ def apply(
             config.pop("status", None)
     applied = field_set(config, schema, status=scope)
     base = live if live is not None else {}
-    merged = merge(base, config, root_schema(schema))
+    # A copy of its own: merge() shares untouched subtrees with the live object, which may be the
+    # stored one, and what follows (removals here, defaults and pruning in admission) edits in place.
+    merged = copy.deepcopy(merge(base, config, root_schema(schema)))
     entries = _entries(base.get("metadata", {}).get("managedFields"))
     changed: set[tuple[str, str, str, str]] = set()
     if live is not None and not entries:
