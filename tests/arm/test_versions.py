@@ -303,3 +303,20 @@ def test_unlinking_goes_on_after_the_link_is_deleted(raw: Raw, rg: str) -> None:
             if answer.status_code != 400:
                 break
         assert answer.status_code == 202
+
+
+def test_storage_children_answer_the_services_own_not_found(raw: Raw, rg: str) -> None:
+    api = "2021-04-01"
+    account = f"{rg}/providers/Microsoft.Storage/storageAccounts/{unique('st').replace('-', '')}"
+    raw.call(
+        "PUT", account, api, {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}
+    )
+    raw.call("PUT", f"{account}/queueServices/default", api, {})
+    raw.call("PUT", f"{account}/blobServices/default", api, {})
+    for path, code in [
+        ("queueServices/default/queues/nosuchqueue", "QueueNotFound"),
+        ("blobServices/default/containers/nosuchcontainer", "ContainerNotFound"),
+        ("managementPolicies/default", "ManagementPolicyNotFound"),
+    ]:
+        missing = raw.call("GET", f"{account}/{path}", api)
+        assert (missing.status_code, missing.json()["error"]["code"]) == (404, code)

@@ -347,6 +347,10 @@ class ArmProfile:
     busy: ArmBusy = ArmBusy()
     #: Work that goes on on another resource once a delete of this one completed.
     after_delete: ArmFollowUp | None = None
+    #: The provider's own 404 for a missing resource of this type whose parent exists:
+    #: ``(code, message)``; ``message`` may use ``{name}`` and ``{parentName}``
+    #: (Storage: ``QueueNotFound``, ``ContainerNotFound``). None: ARM's ``ResourceNotFound``.
+    not_found: tuple[str, str] | None = None
     #: Paths never returned (usually set by a version or variant override).
     omit: tuple[str, ...] = ()
     #: Overrides per API version, applied in order to the versions they cover.

@@ -207,6 +207,7 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
             "variants",
             "busy",
             "values",
+            "not_found",
         }
     )
     if unknown:
@@ -251,6 +252,8 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
     if "parent_missing_error" in d:
         o = d["parent_missing_error"]
         kwargs["parent_missing_error"] = {"*": o} if isinstance(o, str) else dict(o)
+    if d.get("not_found"):
+        kwargs["not_found"] = (d["not_found"]["code"], d["not_found"]["message"])
     if d.get("values"):
         kwargs["values"] = tuple(
             ArmValueRule(**{**v, "allowed": tuple(v.get("allowed") or ())}) for v in d["values"]

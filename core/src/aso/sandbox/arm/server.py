@@ -535,7 +535,7 @@ class ArmEmulator:
                     return web.Response(status=404)
                 if rg:
                     raise errors.resource_group_not_found(p.resource_group or "")
-                raise errors.resource_not_found(self._describe(p), p.resource_group)
+                raise self._not_found(p, profile)
             if method == "HEAD":
                 return web.Response(status=204)
             return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)))
@@ -633,6 +633,14 @@ class ArmEmulator:
         for path in profile.omit:
             pop_path(out, path)
         return out, computed
+
+    def _not_found(self, p: ArmPath, profile: Profile) -> ArmError:
+        """A 404 for a missing resource: the provider's own code where it has one."""
+        if profile.not_found is not None:
+            code, message = profile.not_found
+            parent = p.names[-2] if len(p.names) > 1 else ""
+            return ArmError(404, code, message.format(name=p.names[-1] if p.names else "", parentName=parent))
+        return errors.resource_not_found(self._describe(p), p.resource_group)
 
     def _declared_type(self, p: ArmPath) -> str:
         """A type without a profile, spelled as its parent's type is declared (a child of
