@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import catalog, errors, ids
+from . import catalog, errors, ids, rules
 from .auth import EXPIRED, Caller, Identity, Principal, TokenRequestError
 from .bodies import (
     clone,
@@ -535,7 +535,7 @@ class ArmEmulator:
                     return web.Response(status=404)
                 if rg:
                     raise errors.resource_group_not_found(p.resource_group or "")
-                raise self._not_found(p, profile)
+                raise rules.not_found(p, profile, self._describe(p))
             if method == "HEAD":
                 return web.Response(status=204)
             return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)))
@@ -622,7 +622,9 @@ class ArmEmulator:
         out: dict[str, Any] = {
             "id": existing.id if existing else p.id,
             "name": name if name is not None else (existing.body.get("name") if existing else ctx["name"]),
-            "type": existing.body.get("type") if existing else (profile.type_name or self._declared_type(p)),
+            "type": existing.body.get("type")
+            if existing
+            else (profile.type_name or rules.declared_type(self.store, p)),
         }
         out.update(body)
         if profile.provisioning_state:
@@ -633,62 +635,6 @@ class ArmEmulator:
         for path in profile.omit:
             pop_path(out, path)
         return out, computed
-
-    def _not_found(self, p: ArmPath, profile: Profile) -> ArmError:
-        """A 404 for a missing resource: the provider's own code where it has one."""
-        if profile.not_found is not None:
-            code, message = profile.not_found
-            parent = p.names[-2] if len(p.names) > 1 else ""
-            return ArmError(404, code, message.format(name=p.names[-1] if p.names else "", parentName=parent))
-        return errors.resource_not_found(self._describe(p), p.resource_group)
-
-    def _declared_type(self, p: ArmPath) -> str:
-        """A type without a profile, spelled as its parent's type is declared (a child of
-        ``Microsoft.Cache/Redis`` is ``Microsoft.Cache/Redis/accessPolicies``)."""
-        if len(p.types) > 1:
-            parent = self.store.get(p.parent_id)
-            if parent is not None and isinstance(parent.body.get("type"), str):
-                return f"{parent.body['type']}/{p.types[-1]}"
-        return p.full_type
-
-    def _check_values(self, profile: Profile, body: dict[str, Any], name: str) -> None:
-        """The profile's documented value ranges (400 with the provider's code)."""
-        for rule in profile.values:
-            value = get_path(body, rule.path)
-            if value is not None and not rule.accepts(value):
-                raise ArmError(
-                    rule.status, rule.code, rule.message.format(path=rule.path, name=name, value=value)
-                )
-
-    def _refuse_if_busy(
-        self,
-        existing: StoredResource | None,
-        profile: Profile,
-        method: str,
-        request: dict[str, Any] | None = None,
-    ) -> None:
-        """ARM's 409 for a write on a resource whose previous operation still runs.
-
-        Repeating the PUT that started the operation is an idempotent retry (ARM requires PUT to
-        be idempotent; clients resend it after a timeout) and is accepted.
-        """
-        if existing is None or not existing.operation_id:
-            return
-        running = self.operations.get(existing.operation_id)
-        if running is None or running.done:
-            return
-        if method == "PUT" and running.kind == "put" and request == existing.operation_request:
-            return
-        if method == "DELETE" and profile.busy.delete_allowed and running.kind != "delete":
-            return
-        if method == "DELETE" and running.kind == "delete":
-            return  # deleting again joins the running delete
-        busy = profile.busy
-        raise ArmError(
-            busy.status,
-            busy.code,
-            busy.message.format(name=existing.id.rsplit("/", 1)[-1], type=existing.type, id=existing.id),
-        )
 
     def _put(
         self, p: ArmPath, profile: Profile, body_in: dict[str, Any], api_version: str, *, rg: bool
@@ -724,8 +670,8 @@ class ArmEmulator:
                     or other.id.rsplit("/", 1)[-1].lower() == name.lower()
                 ):
                     raise ArmError(status, code, message.format(name=name))
-        self._check_values(profile, body_in, name)
-        self._refuse_if_busy(existing, profile, "PUT", body_in)
+        rules.check_values(profile, body_in, name)
+        rules.refuse_if_busy(self.operations, existing, profile, "PUT", body_in)
         sent = clone(body_in)
         request_body, hidden = strip_request(body_in, profile)
         if existing is not None:
@@ -832,8 +778,8 @@ class ArmEmulator:
             if rg:
                 raise errors.resource_group_not_found(p.resource_group or "")
             raise errors.resource_not_found(self._describe(p), p.resource_group)
-        self._check_values(profile, body_in, p.names[-1] if p.names else p.resource_group or "")
-        self._refuse_if_busy(existing, profile, "PATCH")
+        rules.check_values(profile, body_in, p.names[-1] if p.names else p.resource_group or "")
+        rules.refuse_if_busy(self.operations, existing, profile, "PATCH")
         request_body, hidden = strip_request(body_in, profile)
         for path, (status, code, message) in profile.immutable.items():
             old, new = get_path(existing.body, path), get_path(request_body, path)
@@ -893,13 +839,13 @@ class ArmEmulator:
             if blocked:
                 status, code, message = profile.delete_blocked
                 raise ArmError(status, code, message.format(name=existing.body.get("name", "")))
-        self._refuse_if_busy(existing, profile, "DELETE")
+        rules.refuse_if_busy(self.operations, existing, profile, "DELETE")
         spec = profile.delete
         failure = self.faults.take_failure("DELETE", p.full_type)
         if not spec.is_async:
             if failure is not None:
                 raise ArmError(failure.status, failure.code, failure.message)
-            self._start_follow_up(existing, profile)
+            rules.start_follow_up(self.store, self.operations, existing, profile)
             self.store.delete_tree(existing.id)
             return web.Response(status=spec.status)
         prior = existing.provisioning_state()
@@ -918,7 +864,12 @@ class ArmEmulator:
         res.operation_request = None
         if op.kind == "delete":
             if op.status == "Succeeded":
-                self._start_follow_up(res, self.profiles.get(res.type).resolve(op.api_version, res.body))
+                rules.start_follow_up(
+                    self.store,
+                    self.operations,
+                    res,
+                    self.profiles.get(res.type).resolve(op.api_version, res.body),
+                )
                 self.store.delete_tree(res.id)
             elif op.prior_state:
                 res.set_provisioning_state(op.prior_state)
@@ -926,41 +877,6 @@ class ArmEmulator:
             res.set_provisioning_state(op.prior_state or "Succeeded")
         else:
             res.set_provisioning_state("Succeeded" if op.status == "Succeeded" else "Failed")
-        self.store.touch()
-
-    def _start_follow_up(self, deleted: StoredResource, profile: Profile) -> None:
-        """Start the work a delete leaves on another resource (``after_delete``), if any."""
-        follow = profile.after_delete
-        if follow is None:
-            return
-        targets: list[tuple[str, int]] = []
-        other_id = get_path(deleted.body, follow.reference)
-        if isinstance(other_id, str):
-            targets.append((other_id, follow.polls))
-        mine = ids.parse(deleted.id)
-        if follow.parent_polls is not None and mine is not None and len(mine.names) > 1:
-            targets.append((mine.parent_id, follow.parent_polls))
-        for target_id, polls in targets:
-            other = self.store.get(target_id)
-            q = ids.parse(target_id)
-            if other is None or other.operation_id or q is None:
-                continue
-            op = self.operations.start(
-                kind="follow-up",
-                resource_id=other.id,
-                resource_type=other.type,
-                subscription=q.subscription,
-                namespace=q.namespace or "Microsoft.Resources",
-                location=str(other.body.get("location") or "global"),
-                api_version="",
-                polls=polls,
-                delay=0.0,
-                retry_after=0.0,
-                prior_state=other.provisioning_state(),
-                poll_on_get=True,
-            )
-            other.operation_id = op.id
-            other.set_provisioning_state(follow.state)
         self.store.touch()
 
     def _poll(self, caller: Caller, segs: list[str], api_version: str) -> web.Response:
