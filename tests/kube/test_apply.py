@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aso.sandbox.kube import apply
+from aso.sandbox.kube import apply, fieldpaths
 from aso.sandbox.kube.errors import ApiError
 
 pytestmark = pytest.mark.timeout(30)
@@ -81,7 +81,7 @@ def _update(old: Json | None, new: Json, manager: str) -> Json:
 def _owned(obj: Json, manager: str) -> set[str]:
     for entry in obj["metadata"].get("managedFields", []):
         if entry["manager"] == manager:
-            return {apply.path_string(p) for p in apply.from_fields_v1(entry["fieldsV1"])}
+            return {fieldpaths.path_string(p) for p in fieldpaths.from_fields_v1(entry["fieldsV1"])}
     return set()
 
 
@@ -91,7 +91,7 @@ def test_field_set_follows_the_schema_and_never_owns_server_metadata() -> None:
     )
     obj["metadata"].update(labels={"l": "v"}, uid="u", resourceVersion="3", finalizers=["f/x"])
     obj["status"] = {"phase": "Ready"}
-    paths = {apply.path_string(p) for p in apply.field_set(obj, SCHEMA, status="without")}
+    paths = {fieldpaths.path_string(p) for p in fieldpaths.field_set(obj, SCHEMA, status="without")}
     assert paths == {
         ".spec.size",
         ".spec.tags.a",
@@ -104,20 +104,22 @@ def test_field_set_follows_the_schema_and_never_owns_server_metadata() -> None:
         ".metadata.labels.l",
         '.metadata.finalizers[="f/x"]',
     }
-    assert {apply.path_string(p) for p in apply.field_set(obj, SCHEMA, status="only")} == {".status.phase"}
+    assert {fieldpaths.path_string(p) for p in fieldpaths.field_set(obj, SCHEMA, status="only")} == {
+        ".status.phase"
+    }
 
 
 def test_fields_v1_round_trip_and_dot_for_members_with_members_below() -> None:
     paths = {("f:spec", 'k:{"name":"http"}'), ("f:spec", 'k:{"name":"http"}', "f:port"), ("f:spec", "f:size")}
-    fields = apply.to_fields_v1(paths)
+    fields = fieldpaths.to_fields_v1(paths)
     assert fields == {"f:spec": {'k:{"name":"http"}': {".": {}, "f:port": {}}, "f:size": {}}}
-    assert apply.from_fields_v1(fields) == paths
+    assert fieldpaths.from_fields_v1(fields) == paths
 
 
 def test_merge_by_list_type() -> None:
     live = _obj(args=["a", "b"], zones=["z1"], ports=[{"name": "http", "port": 80}, {"name": "x", "port": 1}])
     config = _obj(args=["c"], zones=["z2"], ports=[{"name": "http", "port": 8080}])
-    merged = apply.merge(live, config, apply.root_schema(SCHEMA))
+    merged = apply.merge(live, config, fieldpaths.root_schema(SCHEMA))
     assert merged["spec"]["args"] == ["c"]  # atomic: replaced
     assert merged["spec"]["zones"] == ["z1", "z2"]  # set: union
     assert merged["spec"]["ports"] == [{"name": "http", "port": 8080}, {"name": "x", "port": 1}]

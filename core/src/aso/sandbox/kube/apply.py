@@ -3,27 +3,25 @@
 What is implemented, after Kubernetes' "Server-Side Apply" documentation and the behaviour of
 sigs.k8s.io/structured-merge-diff (our own code, written from their documented semantics):
 
-- Field sets: every field an object sets, as paths of ``f:<field>``, ``k:<json keys>`` (items of
-  ``x-kubernetes-list-type: map`` lists, keyed by ``x-kubernetes-list-map-keys``) and
-  ``v:<json value>`` (items of ``set`` lists). Other lists, and lists where no schema says
-  otherwise, are atomic (one owner for the whole list), as CRD lists are by default. Map entries
-  (``additionalProperties``, preserved unknown fields) are owned one by one; a struct field only
-  as a leaf, or when it is empty. Serialised as ``FieldsV1`` (``"f:spec": {"f:size": {}}``, ``"."``
-  for a member that has members below it).
-- ``metadata`` is typed as Kubernetes types it whatever the schema says: ``labels`` and
-  ``annotations`` are maps, ``finalizers`` a set, ``ownerReferences`` a map list keyed by ``uid``.
-  ``apiVersion``, ``kind`` and the server's own metadata (name, namespace, uid, resourceVersion,
-  generation, timestamps, managedFields) are never owned. Under a status subresource, the main
-  resource's managers never own ``status`` and the status managers own only ``status``.
+- Field sets (:mod:`.fieldpaths`): every field an object sets, as ``FieldsV1`` paths; lists merge
+  and are owned by ``x-kubernetes-list-type`` (``map`` item by item on
+  ``x-kubernetes-list-map-keys``, ``set`` by value, otherwise atomic, as CRD lists are by default);
+  map entries are owned one by one. ``metadata`` is typed as Kubernetes types it whatever the
+  schema says: ``labels`` and ``annotations`` are maps, ``finalizers`` a set, ``ownerReferences``
+  a map list keyed by ``uid``. ``apiVersion``, ``kind`` and the server's own metadata (name,
+  namespace, uid, resourceVersion, generation, creationTimestamp, managedFields) are never owned.
+  Under a status subresource, the main resource's managers never own ``status`` and the status
+  managers own only ``status``.
 - Apply (:func:`apply`): the applied configuration is merged into the live object (maps and
   structs field by field, map lists item by item, sets by value, atomic lists replaced). A field
   another manager owns and the configuration would change is a conflict: 409 ``Conflict`` with
   the API server's message (``Apply failed with 1 conflict: conflict with "kubectl" using v1:
   .spec.size``) and one ``FieldManagerConflict`` cause per field. ``force`` takes such fields
   from their owners instead. Fields the manager applied before and no longer applies are removed
-  from the object unless another manager still owns them (or something below them). Applying to
-  an object without ``managedFields`` first gives what it holds to ``before-first-apply`` (an
-  ``Update`` manager), as the API server does for objects from before server-side apply.
+  from the object unless another manager still owns them (or something below them); a map or list
+  that loses its last member goes too. Applying to an object without ``managedFields`` first
+  gives what it holds to ``before-first-apply`` (an ``Update`` manager), as the API server does
+  for objects from before server-side apply. A no-op apply changes nothing.
 - Every other write (create, update, patch, status) is an ``Update`` by its manager
   (``fieldManager``, else the User-Agent up to its first ``/``): it gains the fields it added or
   changed, every other manager loses them, and fields it removed are no-one's. A manager whose set
@@ -37,8 +35,7 @@ per version written), as in the API server.
 Knowingly not implemented: ``x-kubernetes-map-type: atomic`` (maps and structs are always
 granular), the cap of ten ``Update`` managers (no ``ancient-changes`` entry), field sets
 converted between versions (ownership is kept per path as written, exact while versions share
-their field names, as ASO's do), removal of fields a manager stops applying when they were
-converted from another version, ``managedFields`` validation beyond their shape, and the
+their field names, as ASO's do), ``managedFields`` validation beyond their shape, and the
 ``kubectl.kubernetes.io/last-applied-configuration`` bookkeeping the API server does for
 client-side apply (kubectl migrates it itself).
 """
@@ -47,250 +44,22 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
 from typing import Any
 
+from . import fieldpaths
 from .errors import ApiError
-
-Json = dict[str, Any]
-Path = tuple[str, ...]
-FieldSet = set[Path]
-
-_MISSING = object()
-
-_MAP: Json = {"type": "object", "additionalProperties": {"type": "string"}}
-#: How Kubernetes types ObjectMeta for server-side apply, whatever a CRD's schema says.
-META_SCHEMA: Json = {
-    "type": "object",
-    "properties": {
-        "labels": _MAP,
-        "annotations": _MAP,
-        "finalizers": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
-        "ownerReferences": {
-            "type": "array",
-            "x-kubernetes-list-type": "map",
-            "x-kubernetes-list-map-keys": ["uid"],
-            "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        },
-    },
-    "x-kubernetes-preserve-unknown-fields": True,
-}
-
-#: Paths no manager ever owns (exactly these: what is below ``metadata`` stays ownable).
-_NEVER_OWNED: frozenset[Path] = frozenset(
-    {
-        ("f:apiVersion",),
-        ("f:kind",),
-        ("f:metadata",),
-        *(
-            ("f:metadata", f"f:{key}")
-            for key in (
-                "name",
-                "namespace",
-                "creationTimestamp",
-                "selfLink",
-                "uid",
-                "clusterName",
-                "generation",
-                "managedFields",
-                "resourceVersion",
-            )
-        ),
-    }
+from .fieldpaths import (
+    FieldSet,
+    Json,
+    Path,
+    field_set,
+    from_fields_v1,
+    path_string,
+    restrict,
+    root_schema,
+    to_fields_v1,
+    value_at,
 )
-
-
-# -- schema navigation ---------------------------------------------------------------------------
-
-
-def root_schema(schema: Json | None) -> Json:
-    """The object schema with ``metadata`` typed as Kubernetes types ObjectMeta."""
-    properties = dict((schema or {}).get("properties") or {})
-    properties["metadata"] = META_SCHEMA
-    return {**(schema or {}), "type": "object", "properties": properties}
-
-
-def _child(schema: Json | None, key: str) -> tuple[Json | None, bool]:
-    """(schema of ``key`` under ``schema``, whether ``key`` is a declared struct field)."""
-    if not schema:
-        return None, False
-    properties = schema.get("properties") or {}
-    if key in properties:
-        return properties[key], True
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, dict):
-        return extra, False
-    return None, False
-
-
-def _list_type(schema: Json | None) -> tuple[str, list[str]]:
-    if not schema:
-        return "atomic", []
-    kind = schema.get("x-kubernetes-list-type", "atomic")
-    keys = list(schema.get("x-kubernetes-list-map-keys") or [])
-    if kind == "map" and not keys:
-        kind = "atomic"
-    return kind, keys
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
-
-
-def _item_key(item: Any, keys: list[str]) -> str:
-    fields = {k: item.get(k) for k in keys if isinstance(item, dict) and k in item}
-    return "k:" + _dump(fields)
-
-
-# -- field sets ----------------------------------------------------------------------------------
-
-
-def field_set(obj: Json, schema: Json | None, *, status: str = "any") -> FieldSet:
-    """The fields ``obj`` sets. ``status``: "any", "without" (main resource) or "only" (subresource)."""
-    found: FieldSet = set()
-    _walk_map(obj, root_schema(schema), (), found)
-    return restrict(found, status)
-
-
-def restrict(paths: FieldSet, status: str) -> FieldSet:
-    kept = {p for p in paths if p not in _NEVER_OWNED and p[:2] != ("f:metadata", "f:managedFields")}
-    if status == "without":
-        return {p for p in kept if p[0] != "f:status"}
-    if status == "only":
-        return {p for p in kept if p[0] == "f:status"}
-    return kept
-
-
-def _walk_map(value: Json, schema: Json | None, path: Path, found: FieldSet) -> None:
-    for key, child in value.items():
-        child_schema, declared = _child(schema, key)
-        child_path = (*path, f"f:{key}")
-        _walk(child, child_schema, child_path, found)
-        if child is None or (isinstance(child, dict) and not child) or not declared:
-            found.add(child_path)
-
-
-def _walk(value: Any, schema: Json | None, path: Path, found: FieldSet) -> None:
-    if isinstance(value, dict):
-        _walk_map(value, schema, path, found)
-    elif isinstance(value, list):
-        kind, keys = _list_type(schema)
-        if kind == "atomic":
-            found.add(path)
-            return
-        items = (schema or {}).get("items")
-        for item in value:
-            if kind == "set":
-                found.add((*path, "v:" + _dump(item)))
-            else:
-                item_path = (*path, _item_key(item, keys))
-                found.add(item_path)
-                if isinstance(item, dict):
-                    _walk_map(item, items, item_path, found)
-    else:
-        found.add(path)
-
-
-def to_fields_v1(paths: Iterable[Path]) -> Json:
-    """``FieldsV1``: nested objects, ``{}`` for a leaf member, ``"."`` for a member with members below."""
-    root: Json = {}
-    members: set[Path] = set(paths)
-    for path in sorted(members):
-        node = root
-        for element in path:
-            node = node.setdefault(element, {})
-    for path in members:
-        node = root
-        for element in path:
-            node = node[element]
-        if node:
-            node["."] = {}
-    return root
-
-
-def from_fields_v1(fields: Any, prefix: Path = ()) -> FieldSet:
-    found: FieldSet = set()
-    if not isinstance(fields, dict):
-        return found
-    for key, child in fields.items():
-        if key == ".":
-            found.add(prefix)
-        elif isinstance(child, dict) and child:
-            found |= from_fields_v1(child, (*prefix, key))
-        else:
-            found.add((*prefix, key))
-    return found
-
-
-def path_string(path: Path) -> str:
-    """A path as structured-merge-diff prints it: ``.spec.items[name="a"].size``, ``[=value]``."""
-    text = ""
-    for element in path:
-        kind, rest = element[:2], element[2:]
-        if kind == "f:":
-            text += "." + rest
-        elif kind == "k:":
-            keys = json.loads(rest)
-            text += "[" + ",".join(f"{k}={_dump(v)}" for k, v in keys.items()) + "]"
-        elif kind == "v:":
-            text += "[=" + rest + "]"
-        else:
-            text += "[" + rest + "]"
-    return text
-
-
-# -- values at paths -----------------------------------------------------------------------------
-
-
-def _step(value: Any, element: str) -> Any:
-    kind, rest = element[:2], element[2:]
-    if kind == "f:":
-        return value.get(rest, _MISSING) if isinstance(value, dict) else _MISSING
-    if not isinstance(value, list):
-        return _MISSING
-    if kind == "k:":
-        wanted = json.loads(rest)
-        for item in value:
-            if isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items()):
-                return item
-        return _MISSING
-    if kind == "v:":
-        wanted = json.loads(rest)
-        return wanted if wanted in value else _MISSING
-    return _MISSING
-
-
-def value_at(obj: Any, path: Path) -> Any:
-    for element in path:
-        obj = _step(obj, element)
-        if obj is _MISSING:
-            return _MISSING
-    return obj
-
-
-def _remove_path(obj: Any, path: Path) -> None:
-    parent = value_at(obj, path[:-1])
-    element = path[-1]
-    kind, rest = element[:2], element[2:]
-    if kind == "f:" and isinstance(parent, dict):
-        parent.pop(rest, None)
-    elif kind == "k:" and isinstance(parent, list):
-        wanted = json.loads(rest)
-        parent[:] = [
-            i for i in parent if not (isinstance(i, dict) and all(i.get(k) == v for k, v in wanted.items()))
-        ]
-    elif kind == "v:" and isinstance(parent, list):
-        wanted = json.loads(rest)
-        parent[:] = [i for i in parent if i != wanted]
-    else:
-        return
-    # A map or list whose last member went is gone too (structured-merge-diff leaves it null, and
-    # admission drops nulls), but not what holds it.
-    if not parent and len(path) >= 2 and path[-2].startswith("f:"):
-        holder = value_at(obj, path[:-2])
-        if isinstance(holder, dict):
-            holder.pop(path[-2][2:], None)
-
 
 # -- merging -------------------------------------------------------------------------------------
 
@@ -300,7 +69,7 @@ def merge(live: Any, config: Any, schema: Json | None) -> Any:
     if isinstance(config, dict) and isinstance(live, dict):
         result = dict(live)
         for key, value in config.items():
-            child_schema, _ = _child(schema, key)
+            child_schema, _ = fieldpaths.schema_of(schema, key)
             if value is None:
                 result.pop(key, None)
             elif key in live:
@@ -309,15 +78,15 @@ def merge(live: Any, config: Any, schema: Json | None) -> Any:
                 result[key] = copy.deepcopy(value)
         return result
     if isinstance(config, list) and isinstance(live, list):
-        kind, keys = _list_type(schema)
+        kind, keys = fieldpaths.list_type(schema)
         if kind == "set":
             return list(live) + [copy.deepcopy(i) for i in config if i not in live]
         if kind == "map":
             items = (schema or {}).get("items")
-            by_key = {_item_key(i, keys): i for i in config}
+            by_key = {fieldpaths.item_key(i, keys): i for i in config}
             merged = []
             for item in live:
-                key = _item_key(item, keys)
+                key = fieldpaths.item_key(item, keys)
                 merged.append(merge(item, by_key.pop(key), items) if key in by_key else item)
             return merged + [copy.deepcopy(i) for i in by_key.values()]
     return copy.deepcopy(config)
@@ -361,15 +130,6 @@ def _without_managed(obj: Json) -> Json:
     return {**obj, "metadata": meta}
 
 
-def _is_item_key(path: Path) -> bool:
-    """A key field of a map-list item: it goes with its item, never alone."""
-    return len(path) >= 2 and path[-2].startswith("k:") and path[-1][2:] in json.loads(path[-2][2:])
-
-
-def _owned_below(paths: FieldSet, path: Path) -> bool:
-    return any(p[: len(path)] == path for p in paths)
-
-
 def _new_entry(manager: str, operation: str, api_version: str, subresource: str | None) -> Json:
     entry: Json = {"manager": manager, "operation": operation, "apiVersion": api_version}
     if subresource:
@@ -377,71 +137,8 @@ def _new_entry(manager: str, operation: str, api_version: str, subresource: str 
     return entry
 
 
-def _subtree(value: Any, schema: Json | None, path: Path, member: bool, found: FieldSet) -> None:
-    """Every path of ``value`` at ``path`` (``member``: the path itself is one)."""
-    _walk(value, schema, path, found)
-    if member or value is None or (isinstance(value, dict) and not value):
-        found.add(path)
-
-
-def _diff(old: Any, new: Any, schema: Json | None, path: Path, touched: FieldSet, removed: FieldSet) -> None:
-    """Paths ``new`` sets with another value than ``old`` (``touched``), and those it dropped.
-
-    Equal subtrees are skipped whole (a C-level comparison), so a write costs what it changed.
-    """
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key, value in new.items():
-            before = old.get(key, _MISSING)
-            if before is value or before == value:
-                continue
-            child_schema, declared = _child(schema, key)
-            child_path = (*path, f"f:{key}")
-            if before is _MISSING:
-                _subtree(value, child_schema, child_path, not declared, touched)
-            else:
-                if not declared or value is None or (isinstance(value, dict) and not value):
-                    touched.add(child_path)
-                _diff(before, value, child_schema, child_path, touched, removed)
-        if len(old) > len(new) or any(key not in new for key in old):
-            for key, value in old.items():
-                if key not in new:
-                    child_schema, declared = _child(schema, key)
-                    _subtree(value, child_schema, (*path, f"f:{key}"), not declared, removed)
-        return
-    if isinstance(old, list) and isinstance(new, list):
-        kind, keys = _list_type(schema)
-        if kind == "set":
-            touched.update((*path, "v:" + _dump(i)) for i in new if i not in old)
-            removed.update((*path, "v:" + _dump(i)) for i in old if i not in new)
-            return
-        if kind == "map":
-            items = (schema or {}).get("items")
-            before = {_item_key(i, keys): i for i in old}
-            after = {_item_key(i, keys): i for i in new}
-            for key, item in after.items():
-                if key not in before:
-                    _subtree(item, items, (*path, key), True, touched)
-                elif before[key] != item:
-                    _diff(before[key], item, items, (*path, key), touched, removed)
-            for key, item in before.items():
-                if key not in after:
-                    _subtree(item, items, (*path, key), True, removed)
-            return
-    if old != new:
-        if isinstance(new, dict | list) and not isinstance(old, dict | list):
-            _subtree(new, schema, path, False, touched)
-        elif isinstance(old, dict | list) and not isinstance(new, dict | list):
-            _subtree(old, schema, path, False, removed)
-        touched.add(path)
-
-
-def _owns(fields: Any, path: Path) -> bool:
-    node = fields
-    for element in path:
-        if not isinstance(node, dict) or element not in node:
-            return False
-        node = node[element]
-    return isinstance(node, dict) and (not node or "." in node)
+#: What :func:`requested_managed` takes for "the request left ``managedFields`` out".
+MISSING = fieldpaths.MISSING
 
 
 def requested_managed(requested: Any, stored: Any) -> list[Json]:
@@ -451,14 +148,12 @@ def requested_managed(requested: Any, stored: Any) -> list[Json]:
     A list of one empty entry (``[{}]``): none, so the writer then owns what it changed. Anything
     else: the client's own list (kubectl rewrites them to move from client-side apply).
     """
-    if requested is _MISSING or requested == [] or not isinstance(requested, list):
+    if requested is fieldpaths.MISSING or requested == [] or not isinstance(requested, list):
         return list(stored) if isinstance(stored, list) else []
     if all(entry == {} for entry in requested):
         return []
     return [entry for entry in requested if isinstance(entry, dict) and entry]
 
-
-MISSING = _MISSING
 
 #: Who owns the fields of an object that had no managedFields when it was first applied to.
 BEFORE_FIRST_APPLY = "before-first-apply"
@@ -484,7 +179,7 @@ def track_update(
     scope = ("only" if subresource == "status" else "without") if status_split else "any"
     touched: FieldSet = set()
     removed: FieldSet = set()
-    _diff(old if old is not None else {}, new, root_schema(schema), (), touched, removed)
+    fieldpaths.diff(old if old is not None else {}, new, root_schema(schema), (), touched, removed)
     touched, removed = restrict(touched, scope), restrict(removed, scope)
     if not touched and not removed:
         return None
@@ -498,7 +193,7 @@ def track_update(
             out.append(entry)
             continue
         fields = entry.get("fieldsV1")
-        if not any(_owns(fields, p) for p in gone):
+        if not any(fieldpaths.owns(fields, p) for p in gone):
             out.append(entry)  # untouched: kept as it is, time and all
             continue
         paths = from_fields_v1(fields) - gone
@@ -630,10 +325,10 @@ def apply(
     # Fields this manager stopped applying go unless someone else still owns them (or below them).
     dropped: list[Path] = []
     for path in sorted(previous - applied, key=len):
-        if any(path[: len(d)] == d for d in dropped) or _is_item_key(path):
+        if any(path[: len(d)] == d for d in dropped) or fieldpaths.is_item_key(path):
             continue
-        if not _owned_below(others, path) and not _owned_below(applied, path):
-            _remove_path(merged, path)
+        if not fieldpaths.owned_below(others, path) and not fieldpaths.owned_below(applied, path):
+            fieldpaths.remove_path(merged, path)
             dropped.append(path)
     unchanged = _without_managed(merged) == _without_managed(base)
     if unchanged and has_entry and previous == applied and len(changed) == 1:
