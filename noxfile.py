@@ -63,11 +63,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def crds(session: nox.Session) -> None:
-    """Regenerate crds/ from the installed plugins (core plus plugins/*, nothing else)."""
+    """Regenerate crds/ (and the chart's copy) from the installed plugins (core plus plugins/*)."""
     _install_workspace(session)
     out = ROOT / "crds"
     shutil.rmtree(out, ignore_errors=True)
     session.run("aso", "crds", "--out", str(out))
+    chart_crds = ROOT / "helm" / "aso" / "files" / "crds"  # the chart's copy (checked by `chart`)
+    shutil.rmtree(chart_crds, ignore_errors=True)
+    shutil.copytree(out, chart_crds)
 
 
 @nox.session
