@@ -143,8 +143,11 @@ class LeaderElector:
         last_renewed = time.monotonic()
         while True:
             await asyncio.sleep(self.config.retry_period)
+            # A hanging request may use only what is left of the deadline: the leader stops by
+            # last renewal + renew_deadline at the latest, before any standby may start.
+            remaining = last_renewed + self.config.renew_deadline - time.monotonic()
             try:
-                if await asyncio.wait_for(self.try_acquire_or_renew(), self.config.renew_deadline):
+                if remaining > 0 and await asyncio.wait_for(self.try_acquire_or_renew(), remaining):
                     last_renewed = time.monotonic()
                     continue
                 holder = ((self._lease or {}).get("spec") or {}).get("holderIdentity")
