@@ -183,3 +183,29 @@ def test_kubectl_delete_dry_run_server(kubectl: Kubectl, kube_api: KubeApi) -> N
     assert "(server dry run)" in out.stdout
     assert _stored(kube_api, f"{WIDGETS}/w1") is not None
     assert _stored(kube_api, "/api/v1/namespaces/scratch")["status"]["phase"] == "Active"
+
+
+def _protobuf_delete_options(**fields: Any) -> bytes:
+    """DeleteOptions as client-go's typed clients send them (``k8s\\0`` + runtime.Unknown)."""
+
+    def field(number: int, payload: bytes) -> bytes:
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    options = b"".join(field(5, value.encode()) for value in fields.get("dryRun", []))
+    if "propagationPolicy" in fields:
+        options += field(4, fields["propagationPolicy"].encode())
+    type_meta = field(1, b"v1") + field(2, b"DeleteOptions")
+    return b"k8s\x00" + field(1, type_meta) + field(2, options)
+
+
+def test_protobuf_delete_options_are_read_dry_run_included(kube_api: KubeApi) -> None:
+    secrets = "/api/v1/namespaces/default/secrets"
+    assert raw(kube_api, "POST", secrets, {"metadata": {"name": "release.v1"}, "data": {}}).status == 201
+    protobuf = "application/vnd.kubernetes.protobuf"
+    dry = _protobuf_delete_options(dryRun=["All"])
+    reply = raw(kube_api, "DELETE", f"{secrets}/release.v1", dry, content_type=protobuf)
+    assert reply.status == 200
+    assert _stored(kube_api, f"{secrets}/release.v1") is not None
+    real = _protobuf_delete_options(propagationPolicy="Background")
+    assert raw(kube_api, "DELETE", f"{secrets}/release.v1", real, content_type=protobuf).status == 200
+    assert _stored(kube_api, f"{secrets}/release.v1") is None

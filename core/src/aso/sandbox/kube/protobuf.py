@@ -2,9 +2,10 @@
 
 ``kubectl create namespace|configmap|secret|serviceaccount`` use typed clients that send
 ``application/vnd.kubernetes.protobuf`` (a ``k8s\\0`` magic, then a ``runtime.Unknown`` envelope
-around the object). Only those kinds are decoded, into the same JSON shape the server stores;
-responses are always JSON, which the clients accept. Field numbers follow the ``generated.proto``
-files of k8s.io/api and k8s.io/apimachinery.
+around the object); client-go's typed clients send a delete's ``DeleteOptions`` the same way.
+Only those kinds are decoded, into the same JSON shape the server stores; responses are always
+JSON, which the clients accept. Field numbers follow the ``generated.proto`` files of
+k8s.io/api and k8s.io/apimachinery.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ _KINDS: dict[str, Spec] = {
     },
     "Namespace": {1: ("metadata", _OBJECT_META), 2: ("spec", {1: ("finalizers", "strs")})},
     "ServiceAccount": {1: ("metadata", _OBJECT_META), 4: ("automountServiceAccountToken", "bool")},
+    # What client-go's typed clients (Helm's release storage, controllers) send with a DELETE.
+    "DeleteOptions": {
+        1: ("gracePeriodSeconds", "int"),
+        2: ("preconditions", {1: ("uid", "str"), 2: ("resourceVersion", "str")}),
+        3: ("orphanDependents", "bool"),
+        4: ("propagationPolicy", "str"),
+        5: ("dryRun", "strs"),
+    },
 }
 _UNKNOWN: Spec = {1: ("typeMeta", {1: ("apiVersion", "str"), 2: ("kind", "str")}), 2: ("raw", "bytes")}
 

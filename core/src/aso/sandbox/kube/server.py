@@ -387,7 +387,9 @@ class Handlers:
         options: Json = {}
         if request.can_read_body:
             raw = await _read_limited(request)
-            if raw.strip():
+            if raw.startswith(protobuf.MAGIC):
+                options = protobuf.decode(raw)  # client-go's typed clients (Helm) send protobuf
+            elif raw.strip():
                 try:
                     parsed = json.loads(raw)
                 except ValueError as exc:
