@@ -69,7 +69,9 @@ def _helm(
     return result
 
 
-def test_helm_4_install_upgrade_conflict_force_and_uninstall(kube_api: KubeApi, tmp_path: Path) -> None:
+def test_helm_4_install_upgrade_conflict_force_rollback_and_uninstall(
+    kube_api: KubeApi, tmp_path: Path
+) -> None:
     chart = str(_chart(tmp_path))
     widget = f"/apis/{GROUP}/v1/namespaces/default/{PLURAL}/demo-widget"
     _helm(kube_api, tmp_path, "install", "demo", chart)
@@ -103,6 +105,10 @@ def test_helm_4_install_upgrade_conflict_force_and_uninstall(kube_api: KubeApi, 
     forced = raw(kube_api, "GET", widget).body
     assert forced["spec"]["size"] == "large"
     assert [e["manager"] for e in forced["metadata"]["managedFields"]] == ["helm"]
+    _helm(kube_api, tmp_path, "rollback", "demo", "1")
+    rolled_back = raw(kube_api, "GET", widget).body
+    assert rolled_back["spec"]["size"] == "small"
+    assert rolled_back["spec"]["tags"] == {"extra": "yes"}
     _helm(kube_api, tmp_path, "uninstall", "demo")  # deletes its release Secrets with protobuf DeleteOptions
     assert raw(kube_api, "GET", widget).status == 404
     secrets = raw(kube_api, "GET", "/api/v1/namespaces/default/secrets").body["items"]
