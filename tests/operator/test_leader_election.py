@@ -36,10 +36,10 @@ LEASE_ENV = {
 }
 
 
-def _lease(k8s: KubeApi) -> dict[str, Any]:
+def _lease(k8s: KubeApi, name: str = LEASE) -> dict[str, Any]:
     api = kubernetes.client.CoordinationV1Api(k8s.client)
     lease: dict[str, Any] = api.api_client.sanitize_for_serialization(
-        api.read_namespaced_lease(LEASE, "default")
+        api.read_namespaced_lease(name, "default")
     )
     return lease
 
@@ -194,3 +194,20 @@ def test_concurrent_candidates_get_one_lease(kube_api: KubeApi) -> None:
                 await kube.close()
 
     assert sorted(asyncio.run(race())) == [False, True]
+
+
+def test_local_api_server_refuses_a_stale_lease_update(kube_api: KubeApi) -> None:
+    """What the election relies on: an update carrying an old resourceVersion is a 409 Conflict."""
+    api = kubernetes.client.CoordinationV1Api(kube_api.client)
+    body = {"metadata": {"name": "stale"}, "spec": {"holderIdentity": "x", "leaseDurationSeconds": 15}}
+    api.create_namespaced_lease("default", body)
+    read: dict[str, Any] = kube_api.client.sanitize_for_serialization(
+        api.read_namespaced_lease("stale", "default")
+    )
+    read["spec"]["holderIdentity"] = "y"
+    api.replace_namespaced_lease("stale", "default", read)  # type: ignore[arg-type]  # a dict is sent as is
+    read["spec"]["holderIdentity"] = "z"
+    with pytest.raises(kubernetes.client.ApiException) as conflict:
+        api.replace_namespaced_lease("stale", "default", read)  # type: ignore[arg-type]
+    assert conflict.value.status == 409
+    assert _lease(kube_api, "stale")["spec"]["holderIdentity"] == "y"
