@@ -200,7 +200,7 @@ def test_local_api_server_refuses_a_stale_lease_update(kube_api: KubeApi) -> Non
     """What the election relies on: an update carrying an old resourceVersion is a 409 Conflict."""
     api = kubernetes.client.CoordinationV1Api(kube_api.client)
     body = {"metadata": {"name": "stale"}, "spec": {"holderIdentity": "x", "leaseDurationSeconds": 15}}
-    api.create_namespaced_lease("default", body)
+    api.create_namespaced_lease("default", body)  # type: ignore[arg-type]
     read: dict[str, Any] = kube_api.client.sanitize_for_serialization(
         api.read_namespaced_lease("stale", "default")
     )
