@@ -104,7 +104,12 @@ class OperatorProcess:
         if self.running:
             return self
         self.starts += 1
+        # The webhook's port was picked earlier and is free until the operator binds it, so a
+        # fresh pick can return it again: never serve metrics there.
+        taken = {self.webhook.port} if self.webhook is not None else set()
         self.port = free_port()
+        while self.port in taken:
+            self.port = free_port()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ASO_"))},
             **self.arm.env(),
