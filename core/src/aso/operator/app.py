@@ -370,10 +370,10 @@ class Operator:
                 await self._serve(conversion_app(self.registry), self.settings.webhook_address, ctx)
             )
         stop = stop or asyncio.Event()
-        _stop_on_signals(stop)
         elector = self._elector()
         try:
             if elector is not None:
+                _stop_on_signals(stop)
                 self.standby = True
                 acquired = await elector.acquire(stop)
                 self.standby = False
