@@ -5,7 +5,18 @@ machinery. A plugin implements hooks from :mod:`aso.hookspecs` (marked with :dat
 returns :class:`ResourceKind` declarations.
 """
 
-from aso.armprofiles import ArmAction, ArmLro, ArmNameRule, ArmProfile
+from aso.armprofiles import (
+    ArmAction,
+    ArmBusy,
+    ArmFollowUp,
+    ArmLro,
+    ArmNameRule,
+    ArmOverride,
+    ArmProfile,
+    ArmValueRule,
+    ArmVariant,
+    ArmVersion,
+)
 from aso.errors import ArmError, AsoError, PermanentError, RetryableError
 from aso.extensions import (
     ArmApi,
@@ -42,11 +53,17 @@ __all__ = [
     "ArmAction",
     "ArmApi",
     "ArmBody",
+    "ArmBusy",
     "ArmError",
     "ArmErrorInfo",
+    "ArmFollowUp",
     "ArmLro",
     "ArmNameRule",
+    "ArmOverride",
     "ArmProfile",
+    "ArmValueRule",
+    "ArmVariant",
+    "ArmVersion",
     "AsoError",
     "Classification",
     "ClassifyError",
