@@ -119,7 +119,7 @@ def _helm_binary(session: nox.Session) -> str:
 def chart(session: nox.Session) -> None:
     """The chart: its CRDs fresh, `helm lint` and `helm template` with default and non-default values,
     the manifests validated against Kubernetes' schemas, then install/upgrade/uninstall with a real
-    helm on the local API server (tests/production/test_chart_install.py)."""
+    helm on the local API server (tests/production/test_chart_install.py, tests/kube/test_helm.py)."""
     _install_workspace(session, *TEST_DEPS, VALIDATOR, kit=True)
     helm = _helm_binary(session)
     chart_dir = ROOT / "helm" / "aso"
@@ -144,7 +144,9 @@ def chart(session: nox.Session) -> None:
                 )
             for version in ("1.26.0", "1.37.0"):  # the chart's kubeVersion floor, and the newest
                 session.run("kubernetes-validate", "--strict", "--quiet", "-k", version, str(rendered))
-    session.run("pytest", "-q", "-rxs", "tests/production/test_chart_install.py", env={"ASO_HELM": helm})
+    # The chart, and the local API server's own Helm 4 test (SSA conflicts, rollback, purge).
+    tests = ["tests/production/test_chart_install.py", "tests/kube/test_helm.py"]
+    session.run("pytest", "-q", "-rxs", *tests, env={"ASO_HELM": helm})
 
 
 @nox.session

@@ -147,15 +147,13 @@ def test_install_upgrade_uninstall_keeps_the_crds(kube_api: KubeApi) -> None:
     releases = json.loads(_helm(kube_api, "list", "--namespace", NAMESPACE, "--output", "json").stdout)
     assert [(r["name"], r["revision"], r["status"]) for r in releases] == [("aso", "2", "deployed")]
 
-    uninstall = _helm(kube_api, "uninstall", "aso", "--namespace", NAMESPACE, check=False)
+    uninstall = _helm(kube_api, "uninstall", "aso", "--namespace", NAMESPACE)
     assert apps.list_namespaced_deployment(NAMESPACE).items == []
     rbac = kubernetes.client.RbacAuthorizationV1Api(kube_api.client)
     assert [r.metadata.name for r in rbac.list_cluster_role().items if r.metadata.name == "aso"] == []
     # Kept: deleting a CRD deletes every object of its kind, and the operator's finalizers would
     # then delete their Azure resources, or leave the objects stuck with no operator running.
     assert extensions.read_custom_resource_definition(CRD).metadata.name == CRD
-    if uninstall.returncode != 0 and "error decoding DeleteOptions" in uninstall.stderr:
-        # helm purges its release Secret with a typed client, whose DeleteOptions body is protobuf;
-        # the local API server decodes only JSON DeleteOptions so far (its issue 11).
-        pytest.xfail("local API server: protobuf DeleteOptions (helm's release purge) not decoded yet")
     assert uninstall.returncode == 0, uninstall.stderr
+    assert "[CustomResourceDefinition] resourcegroups.resources.azure.com" in uninstall.stdout
+    assert json.loads(_helm(kube_api, "list", "--namespace", NAMESPACE, "--output", "json").stdout) == []
