@@ -15,6 +15,7 @@ from aso.extensions import ArmErrorInfo
 from aso.kinds import GENERAL_NAME_RULE, NameRule
 from aso.operator.arm import RateLimiter
 from aso.operator.armid import child_id, id_problem, resource_type_of, subscription_of, url_path
+from aso.operator.claims import ClaimIndex
 from aso.operator.conditions import ready_condition
 from aso.operator.mapping import arm_body, differences, status_from_arm
 from aso.operator.operations import Operation, OperationRejected
@@ -424,3 +425,32 @@ def test_operation_record_with_a_malformed_url_is_rejected(port: str) -> None:
 def test_token_failures_are_authentication_failed() -> None:
     result = classify(ArmErrorInfo(status=0, code="AuthenticationFailed", message="AADSTS7000215: x"))
     assert (result.retry, result.severity, result.reason) == (True, "Error", "AuthenticationFailed")
+
+
+def test_claim_index_follows_watch_events() -> None:
+    index = ClaimIndex()
+
+    def obj(uid: str, created: str, arm_id: str | None, policy: str | None = None) -> dict[str, Any]:
+        annotations = {}
+        if arm_id:
+            annotations["serviceoperator.azure.com/resource-id"] = arm_id
+        if policy:
+            annotations["serviceoperator.azure.com/reconcile-policy"] = policy
+        meta = {
+            "uid": uid,
+            "name": uid,
+            "namespace": "ns",
+            "creationTimestamp": created,
+            "annotations": annotations,
+        }
+        return {"metadata": meta}
+
+    rg = "/subscriptions/s/resourceGroups/Shared"
+    index.observe("ResourceGroup", obj("b", "2026-01-02T00:00:00Z", rg))
+    index.observe("ResourceGroup", obj("a", "2026-01-01T00:00:00Z", rg.lower()))
+    index.observe("ResourceGroup", obj("c", "2026-01-01T00:00:00Z", rg, policy="skip"))  # reads only
+    assert [c.uid for c in index.lookup(rg.upper())] == ["a", "b"]  # oldest first, any casing
+    index.observe("ResourceGroup", obj("a", "2026-01-01T00:00:00Z", None))  # claim dropped
+    assert [c.uid for c in index.lookup(rg)] == ["b"]
+    index.observe("ResourceGroup", obj("b", "2026-01-02T00:00:00Z", rg), deleted=True)
+    assert index.lookup(rg) == []

@@ -29,7 +29,7 @@ from aso.errors import AsoError, RetryableError
 from aso.host import Registry
 from aso.kinds import ResourceKind
 from aso.operator import metrics
-from aso.operator.claims import Claimant, ClaimLookup, claim_of
+from aso.operator.claims import ClaimIndex
 from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
 from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, resource_path
@@ -84,7 +84,8 @@ class Operator:
         self.standby = False
         self._states: dict[str, tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._claim_indexes: list[str] = []
+        #: Which objects claim which ARM id, fed by the watch (one Azure resource, one object).
+        self.claims = ClaimIndex()
         self._register()
 
     # -- kopf wiring ----------------------------------------------------------------------------
@@ -107,10 +108,8 @@ class Operator:
             # The initial list in pages (the API server keeps them consistent), not one response
             # holding every object three times at once (bytes, text, parsed) on a restart.
             settings.watching.chunk_size = LIST_CHUNK_SIZE
-            # No cap on kopf's per-object workers: with the claims index, kopf lets no handler run
-            # before every object is indexed, so a cap below the object count deadlocks (the capped
-            # workers wait for objects whose workers never start); MAX_CONCURRENT_RECONCILES bounds
-            # the work itself (semaphore).
+            # No cap on kopf's per-object workers: an idle worker lingers for idle_timeout, so a cap
+            # throttles throughput; MAX_CONCURRENT_RECONCILES bounds the work itself (semaphore).
             settings.queueing.worker_limit = None
             if self.settings.label_selector:
                 # A shard: the API server filters every list and watch of our kinds, so the
@@ -146,26 +145,21 @@ class Operator:
             "registry": reg,
         }
 
-        # Which objects claim which ARM id (one Azure resource, one managing object).
-        index_id = f"claims.{kind.plural}.{kind.group}"
-        self._claim_indexes.append(index_id)
+        # Every watch event of the kind feeds the claims (one Azure resource, one managing object).
+        def on_event(body: kopf.Body, type: str | None, **_: Any) -> None:
+            self.claims.observe(kind.kind, body, deleted=type == "DELETED")
 
-        def claims(body: kopf.Body, **_: Any) -> dict[str, Claimant]:
-            return claim_of(kind.kind, body)
-
-        kopf.index(**where, id=index_id)(claims)
+        kopf.on.event(**where, id="claims")(on_event)
 
         async def on_change(
-            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **kwargs: Any
+            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
         ) -> None:
-            lookup = self._claims(kwargs)
-            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.reconcile, lookup)
+            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.reconcile)
 
         async def on_delete(
-            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **kwargs: Any
+            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
         ) -> None:
-            lookup = self._claims(kwargs)
-            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.delete, lookup)
+            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.delete)
             self._forget(body)
 
         kopf.on.resume(**where, id="reconcile-resume")(on_change)
@@ -177,7 +171,7 @@ class Operator:
         if period is not None:
 
             async def on_sync(
-                body: kopf.Body, patch: kopf.Patch, logger: Any, memo: kopf.Memo, **kwargs: Any
+                body: kopf.Body, patch: kopf.Patch, logger: Any, memo: kopf.Memo, **_: Any
             ) -> None:
                 if body.metadata.get("deletionTimestamp"):
                     return
@@ -190,20 +184,9 @@ class Operator:
                     return
                 if time.monotonic() < due:
                     return
-                lookup = self._claims(kwargs)
-                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile, lookup)
+                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
 
             kopf.timer(**where, id="sync", interval=max(0.5, period / 10))(on_sync)
-
-    def _claims(self, kwargs: Mapping[str, Any]) -> ClaimLookup:
-        """A lookup over every kind's claims index (kopf hands the indexes to each handler)."""
-        indexes = [kwargs[i] for i in self._claim_indexes if i in kwargs]
-
-        def lookup(arm_id: str) -> list[Claimant]:
-            key = arm_id.lower()
-            return sorted(c for index in indexes if key in index for c in index[key])
-
-        return lookup
 
     def _next_sync(self) -> float:
         period = self.settings.sync_period or 0.0
@@ -219,7 +202,6 @@ class Operator:
         retry: int,
         memo: kopf.Memo,
         action: Callable[[ObjectContext], Awaitable[Any]],
-        claims: ClaimLookup,
     ) -> None:
         raw = _plain(body)
         ctx = ObjectContext(
@@ -227,7 +209,7 @@ class Operator:
             body=raw,
             patch=patch,
             log=logger,
-            claimants=claims,
+            claimants=self.claims.lookup,
             written_version=original_version(kind, raw),
             written=written_body(kind, raw),
         )
