@@ -36,61 +36,6 @@ def kube_crds() -> list[Any]:
     return []
 
 
-def _serve_workload_kinds(kube_api: KubeApi) -> None:
-    """Make the local API server serve the built-in kinds the chart creates, when it does not yet.
-
-    TODO(issue 11): these belong to the server's own built-in kinds (core/src/aso/sandbox/kube/
-    builtin.py); until they are there, the test registers them with the server's own helpers.
-    """
-    from aso.sandbox.kube import builtin
-
-    obj, any_, array = builtin._object, builtin._ANY, {"type": "array", "items": builtin._ANY}
-    kinds = [
-        ("apps", "deployments", "Deployment", True, obj(spec=any_, status=any_), True),
-        ("", "services", "Service", True, obj(spec=any_, status=any_), False),
-        ("policy", "poddisruptionbudgets", "PodDisruptionBudget", True, obj(spec=any_, status=any_), True),
-        ("rbac.authorization.k8s.io", "roles", "Role", True, obj(rules=array), False),
-        ("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", False, obj(rules=array), False),
-        (
-            "rbac.authorization.k8s.io",
-            "rolebindings",
-            "RoleBinding",
-            True,
-            obj(roleRef=any_, subjects=array),
-            False,
-        ),
-        (
-            "rbac.authorization.k8s.io",
-            "clusterrolebindings",
-            "ClusterRoleBinding",
-            False,
-            obj(roleRef=any_, subjects=array),
-            False,
-        ),
-    ]
-    server = kube_api.server
-    cluster = server.server.cluster
-
-    async def register() -> None:
-        for group, plural, kind, namespaced, schema, status in kinds:
-            if (group, plural) in cluster.types:
-                continue
-            cluster._register(
-                builtin._builtin(
-                    group=group,
-                    version="v1",
-                    plural=plural,
-                    kind=kind,
-                    namespaced=namespaced,
-                    schema=schema,
-                    has_generation=status,
-                    status_subresource=status,
-                )
-            )
-
-    server.call(register())
-
-
 def _helm(kube_api: KubeApi, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     home = kube_api.kubeconfig.parent / "helm"
     result = subprocess.run(
@@ -113,7 +58,6 @@ def _helm(kube_api: KubeApi, *args: str, check: bool = True) -> subprocess.Compl
 
 
 def test_install_upgrade_uninstall_keeps_the_crds(kube_api: KubeApi) -> None:
-    _serve_workload_kinds(kube_api)
     apps = kubernetes.client.AppsV1Api(kube_api.client)
     extensions = kubernetes.client.ApiextensionsV1Api(kube_api.client)
 

@@ -287,6 +287,133 @@ CRDS = _builtin(
     status_subresource=True,
 )
 
+# What a Helm chart of an operator creates. Stored, listed, patched and deleted as on a real
+# cluster (no controller runs them); the fields a real server requires are required here too.
+_LABEL_SELECTOR: Json = {
+    "type": "object",
+    "properties": {"matchLabels": _STR_MAP, "matchExpressions": {"type": "array", "items": _ANY}},
+}
+
+DEPLOYMENTS = _builtin(
+    group="apps",
+    version="v1",
+    plural="deployments",
+    kind="Deployment",
+    namespaced=True,
+    schema=_object(
+        spec={
+            "type": "object",
+            "required": ["selector", "template"],
+            "properties": {
+                "replicas": _INT,
+                "selector": _LABEL_SELECTOR,
+                "template": _ANY,
+                "strategy": _ANY,
+                "minReadySeconds": _INT,
+                "revisionHistoryLimit": _INT,
+                "paused": _BOOL,
+                "progressDeadlineSeconds": _INT,
+            },
+        },
+        status=_ANY,
+    ),
+    columns=(_NAME, _AGE),
+    short_names=("deploy",),
+    has_generation=True,
+    status_subresource=True,
+)
+
+SERVICES = _builtin(
+    group="",
+    version="v1",
+    plural="services",
+    kind="Service",
+    namespaced=True,
+    schema=_object(
+        spec={
+            "type": "object",
+            "x-kubernetes-preserve-unknown-fields": True,
+            "properties": {
+                "type": _STR,
+                "selector": _STR_MAP,
+                "ports": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["port"],
+                        "x-kubernetes-preserve-unknown-fields": True,
+                        "properties": {"name": _STR, "port": _INT, "protocol": _STR},
+                    },
+                },
+            },
+        },
+        status=_ANY,
+    ),
+    columns=(_NAME, Column(name="Type", type="string", json_path=".spec.type"), _AGE),
+    short_names=("svc",),
+    status_subresource=True,
+)
+
+PDBS = _builtin(
+    group="policy",
+    version="v1",
+    plural="poddisruptionbudgets",
+    kind="PodDisruptionBudget",
+    namespaced=True,
+    schema=_object(
+        spec={
+            "type": "object",
+            "properties": {
+                "minAvailable": {"x-kubernetes-int-or-string": True},
+                "maxUnavailable": {"x-kubernetes-int-or-string": True},
+                "selector": _LABEL_SELECTOR,
+                "unhealthyPodEvictionPolicy": _STR,
+            },
+        },
+        status=_ANY,
+    ),
+    columns=(_NAME, _AGE),
+    short_names=("pdb",),
+    has_generation=True,
+    status_subresource=True,
+)
+
+_RULES: Json = {"type": "array", "items": _ANY}
+_ROLE_REF: Json = {
+    "type": "object",
+    "required": ["apiGroup", "kind", "name"],
+    "properties": {"apiGroup": _STR, "kind": _STR, "name": _STR},
+}
+_SUBJECTS: Json = {"type": "array", "items": _ANY}
+
+
+def _rbac(plural: str, kind: str, namespaced: bool, schema: Json) -> ResourceType:
+    return _builtin(
+        group="rbac.authorization.k8s.io",
+        version="v1",
+        plural=plural,
+        kind=kind,
+        namespaced=namespaced,
+        schema=schema,
+        columns=(_NAME, _AGE),
+    )
+
+
+ROLES = _rbac("roles", "Role", True, _object(rules=_RULES))
+CLUSTER_ROLES = _rbac("clusterroles", "ClusterRole", False, _object(rules=_RULES, aggregationRule=_ANY))
+ROLE_BINDINGS = _rbac(
+    "rolebindings",
+    "RoleBinding",
+    True,
+    {**_object(roleRef=_ROLE_REF, subjects=_SUBJECTS), "required": ["roleRef"]},
+)
+CLUSTER_ROLE_BINDINGS = _rbac(
+    "clusterrolebindings",
+    "ClusterRoleBinding",
+    False,
+    {**_object(roleRef=_ROLE_REF, subjects=_SUBJECTS), "required": ["roleRef"]},
+)
+
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
     NAMESPACES,
     CONFIGMAPS,
@@ -297,6 +424,13 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     LIMIT_RANGES,
     LEASES,
     CRDS,
+    DEPLOYMENTS,
+    SERVICES,
+    PDBS,
+    ROLES,
+    CLUSTER_ROLES,
+    ROLE_BINDINGS,
+    CLUSTER_ROLE_BINDINGS,
 )
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
