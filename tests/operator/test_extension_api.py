@@ -29,7 +29,7 @@ from aso import (
 from aso.host import Registry, load_registry
 from aso.operator.arm import ArmResponse
 from aso.operator.context import ObjectContext
-from aso.operator.reconciler import Reconciler
+from aso.operator.reconciler import ComeBackNow, Reconciler
 from aso.operator.settings import Settings
 
 pytestmark = pytest.mark.timeout(30)
@@ -119,9 +119,9 @@ class FakeArm:
         self.resources.pop(arm_id.lower(), None)
 
 
-def _run(
-    extensions: Extensions, action: str = "reconcile", **fail: ArmError
-) -> tuple[FakeArm, ObjectContext]:
+def _setup(
+    extensions: Extensions, action: str = "reconcile", recorded: bool = True, **fail: ArmError
+) -> tuple[Reconciler, FakeArm, ObjectContext]:
     kind = dataclasses.replace(WIDGET, extensions=extensions)
     resource_group = next(k for k in load_registry().all_kinds() if k.kind == "ResourceGroup")
     by_group_kind = {(k.group, k.kind): k for k in (kind, resource_group)}
@@ -132,7 +132,8 @@ def _run(
     arm = FakeArm()
     arm.fail.update({k.replace("_", "/"): v for k, v in fail.items()})
     reconciler._client = lambda spec: arm  # type: ignore[method-assign,assignment,return-value]
-    annotations = {"serviceoperator.azure.com/resource-id": WIDGET_ID} if action == "delete" else {}
+    # The id as the first call records it (that call returns before any ARM request).
+    annotations = {"serviceoperator.azure.com/resource-id": WIDGET_ID} if recorded else {}
     body = {
         "apiVersion": "test.aso.dev/v1api20240101",
         "kind": "Widget",
@@ -140,8 +141,28 @@ def _run(
         "spec": {"owner": {"name": "rg"}, "location": "westus2", "size": "Small"},
     }
     ctx = ObjectContext(kind=kind, body=body, patch={}, log=logging.getLogger("test"))
+    return reconciler, arm, ctx
+
+
+def _run(
+    extensions: Extensions, action: str = "reconcile", **fail: ArmError
+) -> tuple[FakeArm, ObjectContext]:
+    reconciler, arm, ctx = _setup(extensions, action, **fail)
     asyncio.run(getattr(reconciler, action)(ctx))
     return arm, ctx
+
+
+def test_the_first_call_records_the_id_in_its_patch_and_makes_no_arm_request() -> None:
+    """One writer: the id goes out with the handler's own patch, and the call comes back at once."""
+    reconciler, arm, ctx = _setup(Extensions(), recorded=False)
+    with pytest.raises(ComeBackNow) as raised:
+        asyncio.run(reconciler.reconcile(ctx))
+    assert raised.value.delay == 0.0
+    assert raised.value.severity == "Info"
+    assert arm.calls == []
+    assert ctx.patch["metadata"]["annotations"] == {"serviceoperator.azure.com/resource-id": WIDGET_ID}
+    arm, ctx = _run(Extensions())  # the next call sees the id recorded
+    assert [m for m, _ in arm.calls] == ["GET", "PUT"]
 
 
 def test_pre_reconcile_runs_before_arm_body_and_may_use_arm() -> None:

@@ -34,7 +34,7 @@ from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
 from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, resource_path
 from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
-from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, Reconciler
+from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, ComeBackNow, Reconciler
 from aso.operator.settings import Settings
 from aso.operator.webhook_tls import WebhookCertificates
 
@@ -203,7 +203,27 @@ class Operator:
         memo: kopf.Memo,
         action: Callable[[ObjectContext], Awaitable[Any]],
     ) -> None:
-        raw = _plain(body)
+        # The copies and the conversion are made once a slot is free: thousands of handlers may
+        # wait here at a restart, and a waiting one holds nothing but kopf's body.
+        async with self.semaphore:
+            raw = _plain(body)
+            before = find_ready(raw.get("status"))
+            try:
+                await self._act(kind, raw, patch, logger, retry, action)
+                memo["next_sync"] = self._next_sync()
+            finally:
+                self._after(kind, raw, patch, before)
+
+    async def _act(
+        self,
+        kind: ResourceKind,
+        raw: dict[str, Any],
+        patch: kopf.Patch,
+        logger: Any,
+        retry: int,
+        action: Callable[[ObjectContext], Awaitable[Any]],
+    ) -> None:
+        """Run ``action`` on the object; its errors become the Ready condition and kopf's retry."""
         ctx = ObjectContext(
             kind=kind,
             body=raw,
@@ -213,15 +233,14 @@ class Operator:
             written_version=original_version(kind, raw),
             written=written_body(kind, raw),
         )
-        before = find_ready(raw.get("status"))
         result = "success"
         try:
-            async with self.semaphore:
-                await action(ctx)
-            memo["next_sync"] = self._next_sync()
+            await action(ctx)
         except AsoError as exc:
             result = "retry" if isinstance(exc, RetryableError) else "error"
             ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
+            if isinstance(exc, ComeBackNow):
+                raise kopf.TemporaryError(f"{exc.reason}: {exc.message}", delay=0) from exc
             if isinstance(exc, RetryableError):
                 raise kopf.TemporaryError(
                     f"{exc.reason}: {exc.message}",
@@ -242,7 +261,6 @@ class Operator:
             ) from exc
         finally:
             metrics.RECONCILES.labels(kind.kind, result).inc()
-            self._after(kind, raw, patch, before)
 
     def _after(
         self,

@@ -1,9 +1,9 @@
 """One object being handled: what the reconciler reads of it, and the one way it writes to it.
 
 Everything the reconciler writes to the object (annotations, status, the Ready condition) is staged
-here. Staged writes are sent with the handler's patch when the handler returns; :meth:`flush` sends
-what is staged at once (the ARM id before the first write to Azure). Either way the context's view
-of the object follows, so later steps see what was written.
+here, in the handler's patch, and written in one patch when the handler returns: there is no
+other writer of the object. A step whose write must land before it goes on (the ARM id before the
+first write to Azure) returns and is called again.
 
 :class:`Target` is where the object's resource is in ARM, resolved once per handler call and
 complete: a step that needs ARM gets a ``Target``, never a half-filled context.
@@ -20,7 +20,6 @@ from aso.kinds import ApiVersion, ResourceKind
 from aso.operator.arm import ArmClient
 from aso.operator.claims import Claimant, ClaimLookup, claimant, no_claims
 from aso.operator.conditions import find_ready, ready_condition, replace_ready
-from aso.operator.kubeapi import KubeApi, resource_path
 
 __all__ = ["ObjectContext", "Target"]
 
@@ -101,17 +100,6 @@ class ObjectContext:
         """Stage an annotation (None removes it), only if that changes it."""
         if self.annotations.get(key) != value:
             self.patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
-
-    async def flush(self, kube: KubeApi) -> None:
-        """Write the staged annotations now instead of when the handler returns."""
-        staged = (self.patch.get("metadata") or {}).pop("annotations", None)
-        if not staged:
-            return
-        kind = self.kind
-        path = resource_path(kind.group, kind.stored_version, kind.plural, self.namespace, self.name)
-        await kube.merge_patch(path, {"metadata": {"annotations": staged}})
-        annotations = {k: v for k, v in {**self.annotations, **staged}.items() if v is not None}
-        self.body = {**self.body, "metadata": {**self.metadata, "annotations": annotations}}
 
     def set_status(self, status: Mapping[str, Any]) -> None:
         self._status = dict(status)
