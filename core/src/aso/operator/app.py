@@ -15,7 +15,6 @@ import random
 import signal
 import socket
 import ssl
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -32,10 +31,11 @@ from aso.operator import metrics
 from aso.operator.claims import ClaimIndex
 from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
-from aso.operator.kubeapi import ClusterConnection, KubeApi, load_connection, resource_path
+from aso.operator.kubeapi import ClusterConnection, KubeApi, NotFound, load_connection, resource_path
 from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
 from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, ComeBackNow, Reconciler
 from aso.operator.settings import Settings
+from aso.operator.sync import ObjectLocks, SyncEntry, SyncSchedule, run_sync_loop
 from aso.operator.webhook_tls import WebhookCertificates
 
 __all__ = ["Operator", "run"]
@@ -86,6 +86,11 @@ class Operator:
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Which objects claim which ARM id, fed by the watch (one Azure resource, one object).
         self.claims = ClaimIndex()
+        #: When each object is next synced (AZURE_SYNC_PERIOD), fed by the watch; None: no sync.
+        self.schedule: SyncSchedule | None = None
+        if settings.sync_period is not None:
+            self.schedule = SyncSchedule(settings.sync_period, settings.sync_jitter)
+        self.locks = ObjectLocks()
         self._register()
 
     # -- kopf wiring ----------------------------------------------------------------------------
@@ -145,53 +150,30 @@ class Operator:
             "registry": reg,
         }
 
-        # Every watch event of the kind feeds the claims (one Azure resource, one managing object).
+        # Every watch event of the kind feeds the claims (one Azure resource, one managing object)
+        # and the sync schedule.
         def on_event(body: kopf.Body, type: str | None, **_: Any) -> None:
-            self.claims.observe(kind.kind, body, deleted=type == "DELETED")
+            deleted = type == "DELETED"
+            self.claims.observe(kind.kind, body, deleted=deleted)
+            if self.schedule is not None:
+                if deleted:
+                    self.schedule.forget(str(body.metadata.uid))
+                else:
+                    self.schedule.observe(_entry(kind, body))
 
         kopf.on.event(**where, id="claims")(on_event)
 
-        async def on_change(
-            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
-        ) -> None:
-            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.reconcile)
+        async def on_change(body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, **_: Any) -> None:
+            await self._handle(kind, body, patch, logger, retry, self.reconciler.reconcile)
 
-        async def on_delete(
-            body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, memo: kopf.Memo, **_: Any
-        ) -> None:
-            await self._handle(kind, body, patch, logger, retry, memo, self.reconciler.delete)
+        async def on_delete(body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, **_: Any) -> None:
+            await self._handle(kind, body, patch, logger, retry, self.reconciler.delete)
             self._forget(body)
 
         kopf.on.resume(**where, id="reconcile-resume")(on_change)
         kopf.on.create(**where, id="reconcile-create")(on_change)
         kopf.on.update(**where, id="reconcile-update")(on_change)
         kopf.on.delete(**where, id="delete")(on_delete)
-
-        period = self.settings.sync_period
-        if period is not None:
-
-            async def on_sync(
-                body: kopf.Body, patch: kopf.Patch, logger: Any, memo: kopf.Memo, **_: Any
-            ) -> None:
-                if body.metadata.get("deletionTimestamp"):
-                    return
-                ready = find_ready(body.get("status"))
-                if not ready or ready.get("status") != "True":
-                    return  # not settled: kopf is retrying the change handlers
-                due = memo.get("next_sync")
-                if due is None:
-                    memo["next_sync"] = self._next_sync()
-                    return
-                if time.monotonic() < due:
-                    return
-                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
-
-            kopf.timer(**where, id="sync", interval=max(0.5, period / 10))(on_sync)
-
-    def _next_sync(self) -> float:
-        period = self.settings.sync_period or 0.0
-        jitter = self.settings.sync_jitter
-        return time.monotonic() + period * random.uniform(1 - jitter, 1 + jitter)
 
     async def _handle(
         self,
@@ -200,25 +182,70 @@ class Operator:
         patch: kopf.Patch,
         logger: Any,
         retry: int,
-        memo: kopf.Memo,
         action: Callable[[ObjectContext], Awaitable[Any]],
     ) -> None:
         # The copies and the conversion are made once a slot is free: thousands of handlers may
         # wait here at a restart, and a waiting one holds nothing but kopf's body.
-        async with self.semaphore:
+        async with self.locks.hold(str(body.metadata.uid)), self.semaphore:
             raw = _plain(body)
             before = find_ready(raw.get("status"))
             try:
                 await self._act(kind, raw, patch, logger, retry, action)
-                memo["next_sync"] = self._next_sync()
+                if self.schedule is not None and action == self.reconciler.reconcile:
+                    self.schedule.reset(_entry(kind, body))
             finally:
                 self._after(kind, raw, patch, before)
+
+    async def _sync(self, entry: SyncEntry) -> None:
+        """One object's periodic sync: read fresh, reconcile as a handler would, write the staged
+        patch as kopf writes a handler's (the status to its subresource), and schedule the next."""
+        assert self.schedule is not None
+        kind = entry.kind
+        path = resource_path(kind.group, kind.stored_version, kind.plural, entry.namespace, entry.name)
+        delay: float | None = None
+        async with self.locks.hold(entry.uid), self.semaphore:
+            try:
+                raw = await self.kube.get(path)
+            except Exception as exc:  # the API server is away: try again later
+                log.warning("sync of %s/%s: cannot read it: %s", entry.namespace, entry.name, exc)
+                raw, delay = {"metadata": {"uid": entry.uid}}, self.settings.retry_max_delay
+            if raw is None or (raw.get("metadata") or {}).get("uid") != entry.uid:
+                return  # gone (the watch tells the schedule)
+            if not _settled(raw):
+                self.schedule.reset(entry)  # kopf is at work on it (retries, delete): its turn
+                return
+            patch: dict[str, Any] = {}
+            before = find_ready(raw.get("status"))
+            logger = logging.LoggerAdapter(log, {"object": f"{entry.namespace}/{entry.name}"})
+            try:
+                await self._act(kind, raw, patch, logger, 0, self.reconciler.reconcile)
+            except kopf.TemporaryError as exc:
+                delay = exc.delay
+            except kopf.PermanentError:
+                pass  # the condition says it; the next period tries again, as after a spec change
+            finally:
+                self.schedule.reset(entry, delay)
+                try:
+                    await self._write(path, patch)
+                except NotFound:
+                    return
+                except Exception as exc:
+                    log.warning("sync of %s/%s: cannot write it: %s", entry.namespace, entry.name, exc)
+                self._after(kind, raw, patch, before)
+
+    async def _write(self, path: str, patch: Mapping[str, Any]) -> None:
+        """A staged patch, sent as kopf sends a handler's: the status to the status subresource."""
+        rest = {key: value for key, value in patch.items() if key != "status"}
+        if rest:
+            await self.kube.merge_patch(path, rest)
+        if patch.get("status"):
+            await self.kube.merge_patch(f"{path}/status", {"status": patch["status"]})
 
     async def _act(
         self,
         kind: ResourceKind,
         raw: dict[str, Any],
-        patch: kopf.Patch,
+        patch: dict[str, Any],
         logger: Any,
         retry: int,
         action: Callable[[ObjectContext], Awaitable[Any]],
@@ -450,6 +477,10 @@ class Operator:
             log.info("operator ready: %d kind(s)", len(self.registry.by_group_kind))
 
         watcher = asyncio.create_task(mark_ready())
+        syncer: asyncio.Task[None] | None = None
+        if self.schedule is not None:
+            parallel = self.settings.max_concurrent_reconciles
+            syncer = asyncio.create_task(run_sync_loop(self.schedule, self._sync, parallel, stop))
         operator = asyncio.create_task(
             kopf.operator(
                 registry=self.kopf_registry,
@@ -477,6 +508,10 @@ class Operator:
             operator.result()
         finally:
             watcher.cancel()
+            if syncer is not None:
+                syncer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await syncer
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -486,6 +521,26 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+
+
+#: kopf's handler ids: while kopf keeps progress under one of them, the object is kopf's (retries).
+_HANDLER_IDS = ("reconcile-resume", "reconcile-create", "reconcile-update", "delete")
+
+
+def _entry(kind: ResourceKind, body: Mapping[str, Any]) -> SyncEntry:
+    meta = body.get("metadata") or {}
+    return SyncEntry(
+        kind, str(meta.get("namespace") or "default"), str(meta.get("name")), str(meta.get("uid"))
+    )
+
+
+def _settled(raw: Mapping[str, Any]) -> bool:
+    """Not being deleted and no kopf handler pending (kopf's progress annotations are gone)."""
+    meta = raw.get("metadata") or {}
+    if meta.get("deletionTimestamp"):
+        return False
+    annotations = meta.get("annotations") or {}
+    return not any(f"{PREFIX}/{handler}" in annotations for handler in _HANDLER_IDS)
 
 
 def _plain(value: Any) -> Any:
