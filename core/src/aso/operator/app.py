@@ -33,7 +33,14 @@ from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
 from aso.operator.kubeapi import ClusterConnection, KubeApi, NotFound, load_connection, resource_path
 from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
-from aso.operator.reconciler import FINALIZER, RESOURCE_ID_ANNOTATION, ComeBackNow, Reconciler
+from aso.operator.operations import OPERATION_ANNOTATION, OperationRunning
+from aso.operator.reconciler import (
+    FINALIZER,
+    ORIGIN_ANNOTATION,
+    RESOURCE_ID_ANNOTATION,
+    ComeBackNow,
+    Reconciler,
+)
 from aso.operator.settings import Settings
 from aso.operator.sync import ObjectLocks, SyncEntry, SyncSchedule, run_sync_loop
 from aso.operator.webhook_tls import WebhookCertificates
@@ -86,10 +93,9 @@ class Operator:
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Which objects claim which ARM id, fed by the watch (one Azure resource, one object).
         self.claims = ClaimIndex()
-        #: When each object is next synced (AZURE_SYNC_PERIOD), fed by the watch; None: no sync.
-        self.schedule: SyncSchedule | None = None
-        if settings.sync_period is not None:
-            self.schedule = SyncSchedule(settings.sync_period, settings.sync_jitter)
+        #: When each object is next synced (AZURE_SYNC_PERIOD) or polled (a running create or
+        #: update), fed by the watch and by the handlers.
+        self.schedule = SyncSchedule(settings.sync_period, settings.sync_jitter)
         self.locks = ObjectLocks()
         self._register()
 
@@ -105,7 +111,11 @@ class Operator:
             settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
                 prefix=PREFIX,
                 key="last-handled-configuration",
-                ignored_fields=[("metadata", "annotations", RESOURCE_ID_ANNOTATION)],
+                # Our own records on the object are not the user's changes.
+                ignored_fields=[
+                    ("metadata", "annotations", annotation)
+                    for annotation in (RESOURCE_ID_ANNOTATION, OPERATION_ANNOTATION, ORIGIN_ANNOTATION)
+                ],
             )
             settings.posting.enabled = False  # events are ours: one per Ready transition
             settings.peering.standalone = True
@@ -155,11 +165,10 @@ class Operator:
         def on_event(body: kopf.Body, type: str | None, **_: Any) -> None:
             deleted = type == "DELETED"
             self.claims.observe(kind.kind, body, deleted=deleted)
-            if self.schedule is not None:
-                if deleted:
-                    self.schedule.forget(str(body.metadata.uid))
-                else:
-                    self.schedule.observe(_entry(kind, body))
+            if deleted:
+                self.schedule.forget(str(body.metadata.uid))
+            else:
+                self.schedule.observe(_entry(kind, body))
 
         kopf.on.event(**where, id="claims")(on_event)
 
@@ -190,25 +199,25 @@ class Operator:
             raw = _plain(body)
             before = find_ready(raw.get("status"))
             try:
-                await self._act(kind, raw, patch, logger, retry, action)
-                if self.schedule is not None and action == self.reconciler.reconcile:
-                    self.schedule.reset(_entry(kind, body))
+                poll = await self._act(kind, raw, patch, logger, retry, action)
+                if action == self.reconciler.reconcile:
+                    # Done for kopf; the schedule comes back for the next poll or sync.
+                    self.schedule.reset(_entry(kind, body), poll)
             finally:
                 self._after(kind, raw, patch, before)
 
     async def _sync(self, entry: SyncEntry) -> None:
         """One object's periodic sync: read fresh, reconcile as a handler would, write the staged
         patch as kopf writes a handler's (the status to its subresource), and schedule the next."""
-        assert self.schedule is not None
         kind = entry.kind
         path = resource_path(kind.group, kind.stored_version, kind.plural, entry.namespace, entry.name)
-        delay: float | None = None
         async with self.locks.hold(entry.uid), self.semaphore:
             try:
                 raw = await self.kube.get(path)
             except Exception as exc:  # the API server is away: try again later
                 log.warning("sync of %s/%s: cannot read it: %s", entry.namespace, entry.name, exc)
-                raw, delay = {"metadata": {"uid": entry.uid}}, self.settings.retry_max_delay
+                self.schedule.reset(entry, self.settings.retry_max_delay)
+                return
             if raw is None or (raw.get("metadata") or {}).get("uid") != entry.uid:
                 return  # gone (the watch tells the schedule)
             if not _settled(raw):
@@ -217,21 +226,21 @@ class Operator:
             patch: dict[str, Any] = {}
             before = find_ready(raw.get("status"))
             logger = logging.LoggerAdapter(log, {"object": f"{entry.namespace}/{entry.name}"})
+            delay: float | None = None
             try:
-                await self._act(kind, raw, patch, logger, 0, self.reconciler.reconcile)
+                delay = await self._act(kind, raw, patch, logger, 0, self.reconciler.reconcile)
             except kopf.TemporaryError as exc:
                 delay = exc.delay
             except kopf.PermanentError:
                 pass  # the condition says it; the next period tries again, as after a spec change
-            finally:
-                self.schedule.reset(entry, delay)
-                try:
-                    await self._write(path, patch)
-                except NotFound:
-                    return
-                except Exception as exc:
-                    log.warning("sync of %s/%s: cannot write it: %s", entry.namespace, entry.name, exc)
-                self._after(kind, raw, patch, before)
+            self.schedule.reset(entry, delay)
+            try:
+                await self._write(path, patch)
+            except NotFound:
+                return
+            except Exception as exc:  # the next sync writes it again
+                log.warning("sync of %s/%s: cannot write it: %s", entry.namespace, entry.name, exc)
+            self._after(kind, raw, patch, before)
 
     async def _write(self, path: str, patch: Mapping[str, Any]) -> None:
         """A staged patch, sent as kopf sends a handler's: the status to the status subresource."""
@@ -249,8 +258,12 @@ class Operator:
         logger: Any,
         retry: int,
         action: Callable[[ObjectContext], Awaitable[Any]],
-    ) -> None:
-        """Run ``action`` on the object; its errors become the Ready condition and kopf's retry."""
+    ) -> float | None:
+        """Run ``action`` on the object; its errors become the Ready condition and kopf's retry.
+
+        A create or update running in Azure returns the seconds until its next poll: it is not an
+        error and not kopf's to retry (kopf's retry costs a patch, a touch and a watch event per
+        poll); the schedule polls it. A running delete stays kopf's: its finalizer waits on it."""
         ctx = ObjectContext(
             kind=kind,
             body=raw,
@@ -263,6 +276,13 @@ class Operator:
         result = "success"
         try:
             await action(ctx)
+        except OperationRunning as exc:
+            result = "retry"
+            ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
+            poll = backoff(0, exc.delay, self.settings.retry_max_delay)
+            if exc.method != "DELETE":
+                return poll
+            raise kopf.TemporaryError(f"{exc.reason}: {exc.message}", delay=poll) from exc
         except AsoError as exc:
             result = "retry" if isinstance(exc, RetryableError) else "error"
             ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
@@ -288,6 +308,7 @@ class Operator:
             ) from exc
         finally:
             metrics.RECONCILES.labels(kind.kind, result).inc()
+        return None
 
     def _after(
         self,
@@ -477,10 +498,8 @@ class Operator:
             log.info("operator ready: %d kind(s)", len(self.registry.by_group_kind))
 
         watcher = asyncio.create_task(mark_ready())
-        syncer: asyncio.Task[None] | None = None
-        if self.schedule is not None:
-            parallel = self.settings.max_concurrent_reconciles
-            syncer = asyncio.create_task(run_sync_loop(self.schedule, self._sync, parallel, stop))
+        parallel = self.settings.max_concurrent_reconciles
+        syncer = asyncio.create_task(run_sync_loop(self.schedule, self._sync, parallel, stop))
         operator = asyncio.create_task(
             kopf.operator(
                 registry=self.kopf_registry,
@@ -508,10 +527,9 @@ class Operator:
             operator.result()
         finally:
             watcher.cancel()
-            if syncer is not None:
-                syncer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await syncer
+            syncer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await syncer
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "OPERATION_ANNOTATION",
     "Operation",
     "OperationRejected",
+    "OperationRunning",
     "check_in",
     "first_poll",
     "poll_once",
@@ -31,6 +32,14 @@ TERMINAL_OK = frozenset({"succeeded"})
 TERMINAL_FAILED = frozenset({"failed", "canceled", "cancelled"})
 _DEFAULT_POLL = 5.0
 VERBS = ("Creating", "Updating", "Deleting")
+
+
+class OperationRunning(RetryableError):
+    """An operation is running in Azure: look again after ``delay`` seconds (ARM's Retry-After)."""
+
+    def __init__(self, message: str, *, method: str, reason: str, delay: float) -> None:
+        super().__init__(message, reason=reason, delay=delay, severity="Info")
+        self.method = method
 
 
 class OperationRejected(ValueError):
@@ -174,16 +183,16 @@ def first_poll(response: ArmResponse) -> float:
     return response.retry_after if response.retry_after is not None else _DEFAULT_POLL
 
 
-def waiting(operation: Operation, wait: float) -> RetryableError:
+def waiting(operation: Operation, wait: float) -> OperationRunning:
     """The condition while an operation runs: ``Reconciling`` (``Deleting``), severity Info, with
     what it does in the message; the handler returns and is called again after ``wait`` seconds."""
     verb = operation.verb or ("Deleting" if operation.method == "DELETE" else "Reconciling")
     reason = "Deleting" if operation.method == "DELETE" else "Reconciling"
-    return RetryableError(
+    return OperationRunning(
         f"{verb}: waiting for the {operation.method} of {operation.arm_id} to finish in Azure",
+        method=operation.method,
         reason=reason,
         delay=wait,
-        severity="Info",
     )
 
 

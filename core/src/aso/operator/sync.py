@@ -1,10 +1,13 @@
-"""The periodic sync (AZURE_SYNC_PERIOD): one schedule and one loop for the whole operator.
+"""The periodic sync (AZURE_SYNC_PERIOD) and the polls of running operations: one schedule and one
+loop for the whole operator.
 
 Every object is looked at again once per period (with jitter), so drift made outside is corrected
-and status follows Azure. kopf's own way (a timer per object) keeps a task per object alive for the
-operator's lifetime, about 19 KB each: 380 MB over 20,000 objects after a restart. Here an object
-costs one entry in a heap until it is due; the loop then hands it to the operator, which reads the
-object fresh and reconciles it as a handler would.
+and status follows Azure; an object whose create or update runs in Azure is looked at again when
+ARM's Retry-After says, one short call per poll that writes nothing until something changed.
+kopf's own way (a timer per object) keeps a task per object alive for the operator's lifetime,
+about 19 KB each: 380 MB over 20,000 objects after a restart. Here an object costs one entry in a
+heap until it is due; the loop then hands it to the operator, which reads the object fresh and
+reconciles it as a handler would.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ class SyncSchedule:
     """When each watched object is next due. Entries are replaced, not removed, in the heap (a
     stale heap entry is skipped when it comes up), so every operation is O(log n)."""
 
-    def __init__(self, period: float, jitter: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, period: float | None, jitter: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.period = period
         self.jitter = jitter
         self.clock = clock
@@ -47,17 +52,20 @@ class SyncSchedule:
     def __len__(self) -> int:
         return len(self._due)
 
-    def _next(self) -> float:
-        return self.clock() + self.period * random.uniform(1 - self.jitter, 1 + self.jitter)
-
     def observe(self, entry: SyncEntry) -> None:
         """An object seen by the watch: due one period from now, unless it is scheduled already."""
         if entry.uid not in self._due:
             self.reset(entry)
 
     def reset(self, entry: SyncEntry, delay: float | None = None) -> None:
-        """Due one period from now (or after ``delay`` seconds): it was just reconciled."""
-        due = self.clock() + delay if delay is not None else self._next()
+        """Due after ``delay`` seconds (a running operation's next poll), or else one period from
+        now (it was just reconciled); with no period (no sync), only a delay schedules it."""
+        if delay is None:
+            if self.period is None:
+                self._due.pop(entry.uid, None)
+                return
+            delay = self.period * random.uniform(1 - self.jitter, 1 + self.jitter)
+        due = self.clock() + delay
         self._due[entry.uid] = (due, entry)
         heapq.heappush(self._heap, (due, entry.uid))
         if len(self._heap) > 2 * len(self._due) + 64:
