@@ -1,6 +1,6 @@
 """kopf's index gate alone: how long until every object's worker may run its handlers.
 
-    python tests/bench/bench_kopf_index_gate.py [--n 250 500 1000]
+    python tests/bench/bench_kopf_index_gate.py [--gate-n 250 500 1000]
 
 With any ``@kopf.index`` (aso's claims index), kopf runs no handler of any object before every
 object is indexed. It keeps one toggle per object in a ``ToggleSet`` under one
@@ -40,10 +40,10 @@ async def gate(n: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[250, 500, 1000], help="object counts")
-    args = parser.parse_args()
+    parser.add_argument("--gate-n", type=int, nargs="+", default=[250, 500, 1000], help="object counts")
+    args, _ = parser.parse_known_args()  # nox -s bench passes every script the same arguments
     print("kopf index gate (kopf's ToggleSet alone, objects one loop turn apart)")
-    for n in args.n:
+    for n in args.gate_n:
         print(f"  {n:6d} objects: {asyncio.run(gate(n)):7.2f} s until every worker passed", flush=True)
 
 

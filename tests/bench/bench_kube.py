@@ -235,7 +235,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--watchers", type=int, default=100)
     parser.add_argument("--changes", type=int, default=200)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # nox -s bench passes every script the same arguments
     main(
         [int(s) for s in args.sizes.split(",")], args.requests, args.concurrency, args.watchers, args.changes
     )
