@@ -21,7 +21,6 @@ from aso.conversion import (
     ConversionError,
     conversion_app,
     convert,
-    hub_body,
     original_version,
     review,
     written_body,
@@ -136,16 +135,6 @@ def test_object_stored_by_an_earlier_release_keeps_its_annotated_version(registr
     stored = convert(registry, legacy, "test.aso.dev/v1api20240101storage")
     assert stored["spec"]["originalVersion"] == "v1api20250101"
     assert ORIGINAL_VERSION_ANNOTATION not in stored["metadata"]["annotations"]
-
-
-def test_hub_body_is_what_the_reconciler_maps(registry: Registry) -> None:
-    kind = registry.kind("test.aso.dev", "Widget")
-    assert kind is not None
-    stored = convert(registry, _widget_v2(), "test.aso.dev/v1api20240101storage")
-    hub = hub_body(kind, stored)
-    assert hub["apiVersion"] == "test.aso.dev/v1api20240101"
-    assert hub["spec"] == {"owner": {"name": "rg"}, "location": "westus", "size": "Large"}
-    assert original_version(kind, stored) == "v1api20250101"
 
 
 def test_written_body_has_the_shape_of_the_version_written(registry: Registry) -> None:

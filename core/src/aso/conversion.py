@@ -35,7 +35,6 @@ __all__ = [
     "conversion_app",
     "convert",
     "convert_object",
-    "hub_body",
     "original_version",
     "review",
     "written_body",
@@ -271,15 +270,8 @@ def written_body(kind: ResourceKind, obj: Mapping[str, Any]) -> dict[str, Any]:
     """The stored object in the shape of the version it was last written in
     (:func:`original_version`): the spec that version's schema maps to ARM with that version's
     api-version, as ASO v2 converts to the original version before it builds the ARM body. Differs
-    from :func:`hub_body` only for versions with converters (renamed fields)."""
+    from the hub's shape only for versions with converters (renamed fields)."""
     return convert_object(kind, obj, original_version(kind, obj))
-
-
-def hub_body(kind: ResourceKind, obj: Mapping[str, Any]) -> dict[str, Any]:
-    """The object the operator watches (at the storage version) as the hub version has it: the
-    spec and status the reconciler maps to ARM, without ``originalVersion`` and ``$propertyBag``.
-    Read :func:`original_version` from ``obj`` itself; this view no longer says it."""
-    return convert_object(kind, obj, kind.storage_version)
 
 
 def review(registry: Registry, request_body: Any) -> dict[str, Any]:
