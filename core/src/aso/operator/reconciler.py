@@ -131,7 +131,7 @@ class Reconciler:
                 # Written with this call's patch, before the first write to Azure (the next call
                 # makes it): a delete from then on deletes what may exist.
                 ctx.annotate(RESOURCE_ID_ANNOTATION, target.arm_id)
-                raise ComeBackNow(f"recording the resource id {target.arm_id} before the first write")
+                raise ComeBackNow(f"Reconciling: recording the resource id {target.arm_id} first")
             operation = self._recorded_operation(ctx, target, "PUT")
             if operation is not None:
                 await self._follow(ctx, target, operation)
