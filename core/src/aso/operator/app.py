@@ -176,15 +176,27 @@ class Operator:
                 if body.metadata.get("deletionTimestamp"):
                     return
                 ready = find_ready(body.get("status"))
-                if not ready or ready.get("status") != "True":
-                    return  # not settled: kopf is retrying the change handlers
-                due = memo.get("next_sync")
-                if due is None:
-                    memo["next_sync"] = self._next_sync()
-                    return
-                if time.monotonic() < due:
-                    return
-                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
+                # A sync whose correction is still under way (a long PUT it started) is followed by
+                # the following ticks: no change handler is retrying for it.
+                following = bool(memo.get("sync_following"))
+                if not following:
+                    if not ready or ready.get("status") != "True":
+                        return  # not settled: kopf is retrying the change handlers
+                    due = memo.get("next_sync")
+                    if due is None:
+                        memo["next_sync"] = self._next_sync()
+                        return
+                    if time.monotonic() < due:
+                        return
+                memo["sync_following"] = True
+                try:
+                    await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
+                except kopf.TemporaryError:
+                    raise
+                except BaseException:
+                    memo["sync_following"] = False
+                    raise
+                memo["sync_following"] = False
 
             kopf.timer(**where, id="sync", interval=max(0.5, period / 10))(on_sync)
 
