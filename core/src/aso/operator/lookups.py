@@ -166,7 +166,7 @@ class Resolver:
         found = await self.lookups.secret(self.namespace, name)
         value = ((found or {}).get("data") or {}).get(key)
         if value is None:
-            what = f" has no key {key!r}" if found is not None else " not found"
+            what = f" has no key {key!r}" if found is not None else f" not found (key {key!r} wanted)"
             raise RetryableError(
                 f"spec.{field}: Secret {self.namespace}/{name}{what}", reason="SecretNotFound"
             )
@@ -185,7 +185,7 @@ class Resolver:
         found = await self.lookups.kube.get(path)
         value = ((found or {}).get("data") or {}).get(key)
         if value is None:
-            what = f" has no key {key!r}" if found is not None else " not found"
+            what = f" has no key {key!r}" if found is not None else f" not found (key {key!r} wanted)"
             raise RetryableError(
                 f"spec.{field}: ConfigMap {self.namespace}/{name}{what}", reason="ConfigMapNotFound"
             )
