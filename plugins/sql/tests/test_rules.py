@@ -285,6 +285,7 @@ def test_errors_are_clear_and_recover(
     message = missing["status"]["conditions"][0]["message"]
     assert "late-config" in message, message
     assert "sidFromConfig" in message, message
+    assert "'sid'" in message, message
     create_config_map(k8s, "late-config", {"other": "x"})
     no_key = wait_for(
         lambda: (
