@@ -322,6 +322,26 @@ def test_errors_are_clear_and_recover(
     patch(k8s, "Server", "aso-tls-sql", {"minimalTlsVersion": "1.2"}, version=V1)
     wait_ready(k8s, which("Server", V1), "aso-tls-sql", timeout=60)
 
+    # A child of a server aso does not manage, by spec.owner.armId.
+    group_id = f"/subscriptions/{arm.subscription_id}/resourceGroups/aso-sample-rg"
+    outside_id = f"{group_id}/providers/Microsoft.Sql/servers/aso-outside-sql"
+    arm.resource_client().resources.begin_create_or_update_by_id(
+        outside_id,
+        {
+            "location": "westus2",
+            "properties": {"administratorLogin": "a", "administratorLoginPassword": "P4ss-word!"},
+        },
+        api_version="2021-11-01",
+    ).result()
+    outside_rule = child(
+        "ServersFirewallRule", "outside-fw", "unused", startIpAddress="2.2.2.2", endIpAddress="2.2.2.3"
+    )
+    outside_rule["spec"]["owner"] = {"armId": outside_id}
+    apply(k8s, outside_rule)
+    ruled = wait_ready(k8s, which("ServersFirewallRule", V2), "outside-fw", timeout=60)
+    assert ruled["status"]["id"] == outside_id + "/firewallRules/outside-fw"
+    assert arm_body(arm, outside_id + "/firewallRules/outside-fw")["properties"]["endIpAddress"] == "2.2.2.3"
+
     # Server names are unique across Azure: the same name in another group is refused.
     create(
         k8s,
