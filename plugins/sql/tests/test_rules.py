@@ -342,6 +342,28 @@ def test_errors_are_clear_and_recover(
     assert ruled["status"]["id"] == outside_id + "/firewallRules/outside-fw"
     assert arm_body(arm, outside_id + "/firewallRules/outside-fw")["properties"]["endIpAddress"] == "2.2.2.3"
 
+    # A SKU ARM does not know: its code, nothing written; the right SKU recovers the database.
+    apply(k8s, child("ServersDatabase", "gold-db", "aso-late-sql", location="westus2", sku={"name": "Gold"}))
+    gold = wait_ready(
+        k8s, which("ServersDatabase", V2), "gold-db", status="False", reason="InvalidSku", timeout=60
+    )
+    assert gold["status"]["conditions"][0]["severity"] == "Error"
+    assert "Gold" in gold["status"]["conditions"][0]["message"]
+    patch(k8s, "ServersDatabase", "gold-db", {"sku": {"name": "GP_S_Gen5_2", "tier": "GeneralPurpose"}})
+    wait_ready(k8s, which("ServersDatabase", V2), "gold-db", timeout=60)
+
+    # A region ARM does not serve.
+    apply(k8s, server("aso-mars-sql", location="marsnorth"))
+    mars = wait_ready(
+        k8s,
+        which("Server", V1),
+        "aso-mars-sql",
+        status="False",
+        reason="LocationNotAvailableForResourceType",
+        timeout=60,
+    )
+    assert mars["status"]["conditions"][0]["severity"] == "Error"
+
     # Server names are unique across Azure: the same name in another group is refused.
     create(
         k8s,
