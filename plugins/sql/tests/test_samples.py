@@ -6,10 +6,22 @@ resource group ``aso-sample-rg``), so each directory gets its own emulator state
 
 from __future__ import annotations
 
+import pathlib
+from typing import Any
+
 import pytest
+import yaml
 from conftest import ORDER, SAMPLES, apply_strict, create_sample_prerequisites, load, which
 
-from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, wait_ready
+from aso.testing import (
+    ArmEmulatorHandle,
+    KubeApi,
+    OperatorProcess,
+    create,
+    create_secret,
+    wait_for,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -33,3 +45,34 @@ def test_samples_of_a_directory_become_ready(
         arm_id = str(obj["status"]["id"])
         print(f"sample sql/{directory}/{path.name}: Ready ({arm_id.split('/providers/')[1]})")
         assert arm_emulator.control.get_resource(arm_id) is not None
+
+
+def _readme_documents() -> list[dict[str, Any]]:
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    return [doc for doc in yaml.safe_load_all(block) if doc]
+
+
+def test_readme_example_becomes_ready_with_its_export(
+    arm_emulator: ArmEmulatorHandle, kube_api: KubeApi, running_operator: OperatorProcess
+) -> None:
+    documents = _readme_documents()
+    assert [d["kind"] for d in documents][:3] == ["Secret", "ConfigMap", "ResourceGroup"]
+    for doc in documents:
+        if doc["kind"] == "Secret":
+            create_secret(kube_api, doc["metadata"]["name"], "default", doc["stringData"])
+        elif doc["kind"] == "ConfigMap":
+            kube_api.core.create_namespaced_config_map("default", doc)
+        elif doc["kind"] == "ResourceGroup":
+            create(kube_api, doc, plural="resourcegroups")
+        else:
+            apply_strict(kube_api, doc)
+    for doc in documents:
+        if doc["apiVersion"].startswith("sql.azure.com/"):
+            version = doc["apiVersion"].split("/")[1]
+            wait_ready(kube_api, which(doc["kind"], version), doc["metadata"]["name"], timeout=90)
+            print(f"README example {doc['kind']} {doc['metadata']['name']}: Ready")
+    exported = wait_for(
+        lambda: kube_api.core.read_namespaced_config_map("sql-endpoints", "default").data, timeout=30
+    )
+    assert exported == {"host": "contoso-sql-0001.database.windows.net"}
