@@ -152,6 +152,14 @@ def test_secret_export_no_drift_rotation_and_sku_update(
         "azureADOnlyAuthentication": True
     }
 
+    # The server's and the database's creates were long-running operations, polled to their end.
+    operations = {(o["resource_id"].lower(), o["kind"]): o for o in arm.control.operations()}
+    for arm_id in (server_id, db["status"]["id"]):
+        created = operations[(arm_id.lower(), "put")]
+        assert created["status"] == "Succeeded"
+        assert created["polls_needed"] >= 2
+        assert created["polls_seen"] >= created["polls_needed"]
+
     # Export: the ConfigMap the user named holds the server's host name.
     exported = wait_for(lambda: k8s.core.read_namespaced_config_map("sql-out", "default").data, timeout=30)
     assert exported == {"fqdn": "aso-rules-sql.database.windows.net"}
