@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import CONFIG_MAPS, create_config_map, create_sample_prerequisites, which
+from sql_testkit import CONFIG_MAPS, create_config_map, create_sample_prerequisites, which
 
 from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, get, wait_for, wait_ready
 

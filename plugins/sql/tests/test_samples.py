@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ORDER, SAMPLES, apply_strict, create_sample_prerequisites, load, which
+from sql_testkit import ORDER, SAMPLES, apply_strict, create_sample_prerequisites, load, which
 
 from aso.testing import (
     ArmEmulatorHandle,

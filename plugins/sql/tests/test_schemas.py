@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from conftest import PLURALS
+from sql_testkit import PLURALS
 
 from aso_sql.plugin import KINDS
 

@@ -9,8 +9,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from conftest import PLURALS
 from kubernetes.client import ApiException
+from sql_testkit import PLURALS
 
 from aso.testing import KubeApi, OperatorProcess, wait_for
 
