@@ -454,3 +454,43 @@ def test_claim_index_follows_watch_events() -> None:
     assert [c.uid for c in index.lookup(rg)] == ["b"]
     index.observe("ResourceGroup", obj("b", "2026-01-02T00:00:00Z", rg), deleted=True)
     assert index.lookup(rg) == []
+
+
+class _SecretLookups:
+    """The one Lookups call a Resolver makes for a Secret: the object, or None when missing."""
+
+    def __init__(self, secrets: Mapping[str, Mapping[str, Any]]) -> None:
+        self.secrets = secrets
+
+    async def secret(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        return self.secrets.get(name)
+
+
+def test_resolver_fingerprints_secrets_by_name_and_version_never_value() -> None:
+    import base64
+
+    from aso.operator.lookups import Resolver
+
+    value = base64.b64encode(b"hunter2-password").decode()
+    lookups = _SecretLookups(
+        {
+            "b-secret": {"metadata": {"resourceVersion": "41"}, "data": {"password": value}},
+            "a-secret": {"metadata": {"resourceVersion": "7"}, "data": {"key": value}},
+        }
+    )
+    resolver = Resolver(lookups, "ns")  # type: ignore[arg-type]
+    assert resolver.secrets_fingerprint() is None
+    assert (
+        asyncio.run(resolver.secret("b-secret", "password", "administratorLoginPassword"))
+        == "hunter2-password"
+    )
+    asyncio.run(resolver.secret("a-secret", "key", "other"))
+    fingerprint = resolver.secrets_fingerprint()
+    assert fingerprint == "a-secret=7,b-secret=41"
+    assert "hunter2" not in fingerprint
+    assert value not in fingerprint
+    with pytest.raises(RetryableError) as missing:
+        asyncio.run(resolver.secret("gone", "password", "administratorLoginPassword"))
+    assert missing.value.reason == "SecretNotFound"
+    assert "'password'" in missing.value.message
+    assert resolver.secrets_fingerprint() == "a-secret=7,b-secret=41"

@@ -38,6 +38,7 @@ from aso.operator.reconciler import (
     FINALIZER,
     ORIGIN_ANNOTATION,
     RESOURCE_ID_ANNOTATION,
+    SECRETS_ANNOTATION,
     ComeBackNow,
     Reconciler,
 )
@@ -115,7 +116,12 @@ class Operator:
                 # Our own records on the object are not the user's changes.
                 ignored_fields=[
                     ("metadata", "annotations", annotation)
-                    for annotation in (RESOURCE_ID_ANNOTATION, OPERATION_ANNOTATION, ORIGIN_ANNOTATION)
+                    for annotation in (
+                        RESOURCE_ID_ANNOTATION,
+                        OPERATION_ANNOTATION,
+                        ORIGIN_ANNOTATION,
+                        SECRETS_ANNOTATION,
+                    )
                 ],
             )
             settings.posting.enabled = False  # events are ours: one per Ready transition

@@ -158,23 +158,34 @@ class Resolver:
     def __init__(self, lookups: Lookups, namespace: str) -> None:
         self.lookups = lookups
         self.namespace = namespace
+        #: Secret name -> resourceVersion of every Secret read: write-only values never come back
+        #: from ARM, so a change of one is seen as a change of its Secret's resourceVersion.
+        self.secret_versions: dict[str, str] = {}
 
     async def secret(self, name: str, key: str, field: str) -> str:
         found = await self.lookups.secret(self.namespace, name)
         value = ((found or {}).get("data") or {}).get(key)
         if value is None:
-            what = f" has no key {key!r}" if found is not None else " not found"
+            what = f" has no key {key!r}" if found is not None else f" not found (key {key!r} wanted)"
             raise RetryableError(
                 f"spec.{field}: Secret {self.namespace}/{name}{what}", reason="SecretNotFound"
             )
+        self.secret_versions[name] = str(((found or {}).get("metadata") or {}).get("resourceVersion", ""))
         return base64.b64decode(value).decode()
+
+    def secrets_fingerprint(self) -> str | None:
+        """``name=resourceVersion`` of the Secrets read, sorted (None when none was read); names and
+        versions only, never a value."""
+        if not self.secret_versions:
+            return None
+        return ",".join(f"{name}={version}" for name, version in sorted(self.secret_versions.items()))
 
     async def config(self, name: str, key: str, field: str) -> str:
         path = resource_path("", "v1", "configmaps", self.namespace, name)
         found = await self.lookups.kube.get(path)
         value = ((found or {}).get("data") or {}).get(key)
         if value is None:
-            what = f" has no key {key!r}" if found is not None else " not found"
+            what = f" has no key {key!r}" if found is not None else f" not found (key {key!r} wanted)"
             raise RetryableError(
                 f"spec.{field}: ConfigMap {self.namespace}/{name}{what}", reason="ConfigMapNotFound"
             )

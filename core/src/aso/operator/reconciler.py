@@ -54,6 +54,7 @@ __all__ = [
     "ORIGIN_ANNOTATION",
     "POLICY_ANNOTATION",
     "RESOURCE_ID_ANNOTATION",
+    "SECRETS_ANNOTATION",
     "ComeBackNow",
     "Reconciler",
     "classify",
@@ -62,6 +63,10 @@ __all__ = [
 FINALIZER = "serviceoperator.azure.com/finalizer"
 #: ``created`` when aso created the Azure resource, ``adopted`` when it existed before.
 ORIGIN_ANNOTATION = "aso.dev/origin"
+#: The Secrets (``name=resourceVersion``) whose values the last accepted PUT carried. Write-only
+#: values (passwords) are never returned by a GET, so a new value is noticed by its Secret's new
+#: resourceVersion and sent at the next sync, as ASO v2 re-sends on a change of the Secret.
+SECRETS_ANNOTATION = "aso.dev/secrets"
 
 _RETRYABLE_CODES = frozenset(
     {
@@ -183,6 +188,8 @@ class Reconciler:
         if current is not None:
             _check_location(body, current)
             drift = mapping.differences(body, current, frozenset(write_only))
+            if write_only and ctx.annotations.get(SECRETS_ANNOTATION) != resolver.secrets_fingerprint():
+                drift.append(f"{', '.join(sorted(write_only))} (write-only: a referenced Secret changed)")
             state = str((current.get("properties") or {}).get("provisioningState") or "").lower()
             if state in TERMINAL_FAILED:
                 drift.append(f"properties.provisioningState ({state}: the last operation failed)")
@@ -196,6 +203,8 @@ class Reconciler:
             ctx.annotate(ORIGIN_ANNOTATION, "created")
         verb = "Updating" if current is not None else "Creating"
         response, operation = await start(target.arm, "PUT", target.arm_id, api_version, body, verb=verb)
+        # Accepted: the write-only values of these Secrets are on their way (undone if it fails).
+        ctx.annotate(SECRETS_ANNOTATION, resolver.secrets_fingerprint() if write_only else None)
         if operation is not None:
             ctx.annotate(OPERATION_ANNOTATION, operation.to_annotation())
             raise waiting(operation, first_poll(response))
@@ -220,10 +229,14 @@ class Reconciler:
             await check_in(target.arm, operation)
         except PermanentError:
             ctx.annotate(OPERATION_ANNOTATION, None)
+            if operation.method == "PUT":
+                ctx.annotate(SECRETS_ANNOTATION, None)  # not known to have been applied
             raise
         except ArmError as exc:
             if exc.status == 200 or exc.code == "ProvisioningFailed":
                 ctx.annotate(OPERATION_ANNOTATION, None)  # it is over; the next try starts anew
+                if operation.method == "PUT":
+                    ctx.annotate(SECRETS_ANNOTATION, None)  # not known to have been applied
             raise
         ctx.annotate(OPERATION_ANNOTATION, None)
         if operation.method == "DELETE":

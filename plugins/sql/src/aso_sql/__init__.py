@@ -1,0 +1,1 @@
+"""aso plugin: Server (sql.azure.com)."""
