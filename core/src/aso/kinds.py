@@ -286,8 +286,10 @@ class ResourceKind:
                 found.append(
                     f"name_rule.pattern {self.name_rule.pattern!r}: not a regular expression ({exc})"
                 )
-        export_names = [e.name for e in self.exports]
-        if len(set(export_names)) != len(export_names):
+        # One name may be both a secret and a config map (an endpoint users want either way).
+        export_keys = [(e.name, e.secret) for e in self.exports]
+        if len(set(export_keys)) != len(export_keys):
+            export_names = [e.name for e in self.exports]
             found.append(f"exports: duplicate names in {export_names}")
         child_depth = self.arm_type.count("/") - 1
         if isinstance(self.owner, Scope) and child_depth > 0 and self.owner is not Scope.EXTENSION:
