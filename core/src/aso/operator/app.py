@@ -176,15 +176,24 @@ class Operator:
                 if body.metadata.get("deletionTimestamp"):
                     return
                 ready = find_ready(body.get("status"))
-                if not ready or ready.get("status") != "True":
+                following = memo.get("sync_following", False)
+                if not following and (not ready or ready.get("status") != "True"):
                     return  # not settled: kopf is retrying the change handlers
                 due = memo.get("next_sync")
                 if due is None:
                     memo["next_sync"] = self._next_sync()
                     return
-                if time.monotonic() < due:
+                if not following and time.monotonic() < due:
                     return
-                await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
+                try:
+                    await self._handle(kind, body, patch, logger, 0, memo, self.reconciler.reconcile)
+                except kopf.TemporaryError:
+                    # This sync found drift and started an update that runs on in Azure (or met
+                    # a passing error): no change handler is retrying, so this timer follows it
+                    # (kopf retries the timer after the error's delay) until it settles.
+                    memo["sync_following"] = True
+                    raise
+                memo["sync_following"] = False
 
             kopf.timer(**where, id="sync", interval=max(0.5, period / 10))(on_sync)
 
