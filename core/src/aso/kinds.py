@@ -202,6 +202,9 @@ class ResourceKind:
     #: applies only ARM's general rule.
     name_rule: NameRule | None = None
     exports: tuple[Export, ...] = ()
+    #: ARM paths the service takes on PUT and never returns on GET (Cosmos DB databases and
+    #: containers: ``properties.options``, ``location``, ``tags``): sent, never compared for drift.
+    write_only: tuple[str, ...] = ()
     #: Optional reconcile-time customisation; ``None`` means the generic behaviour throughout.
     extensions: Extensions | None = None
     #: Free text for ``aso plugins`` and docs.

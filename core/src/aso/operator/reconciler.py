@@ -172,7 +172,7 @@ class Reconciler:
         current = await target.arm.get(target.arm_id, api_version)
         if current is not None:
             _check_location(body, current)
-            drift = mapping.differences(body, current, frozenset(write_only))
+            drift = mapping.differences(body, current, frozenset(write_only) | frozenset(ctx.kind.write_only))
             state = str((current.get("properties") or {}).get("provisioningState") or "").lower()
             if state in TERMINAL_FAILED:
                 drift.append(f"properties.provisioningState ({state}: the last operation failed)")
