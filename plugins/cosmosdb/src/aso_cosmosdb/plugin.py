@@ -46,6 +46,13 @@ ACCOUNT_EXPORTS = (
 )
 
 
+#: Cosmos DB answers a database or container (and a throughput setting) with ``properties.resource``
+#: only: the ``options`` (throughput at creation), ``location`` and ``tags`` sent are not returned
+#: (Test_CosmosDB_SQLDatabase_CRUD). They are sent and never taken for drift; throughput changes go
+#: through the throughput setting kinds, as in Azure.
+CHILD_WRITE_ONLY = ("properties.options", "location", "tags")
+
+
 def _child(
     kind: str, plural: str, arm_type: str, owner: str, description: str, azure_name: str | None = None
 ) -> ResourceKind:
@@ -59,6 +66,7 @@ def _child(
         storage_version=HUB,
         schema_package=SCHEMAS,
         azure_name=azure_name,
+        write_only=CHILD_WRITE_ONLY,
         description=description,
     )
 
