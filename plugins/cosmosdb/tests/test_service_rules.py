@@ -9,6 +9,7 @@ import base64
 import json
 import ssl
 import urllib.request
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -280,6 +281,16 @@ def test_throughput_rules_end_as_clear_errors_and_recover(
     arm_emulator: ArmEmulatorHandle, kube_api: KubeApi, running_operator: OperatorProcess
 ) -> None:
     owner = {"armId": _group(arm_emulator, "rg-serverless")}
+    # An account create is long: several polls; the handler returns between them and is called
+    # again after ARM's Retry-After (the test emulator answers 0, so the operator's floor, 0.5 s).
+    arm_emulator.control.set_lro(
+        ACCOUNTS,
+        "PUT",
+        mode="async",
+        create_status=200,
+        headers=["Azure-AsyncOperation", "Location"],
+        polls=4,
+    )
     _apply(
         kube_api,
         "databaseaccounts",
@@ -295,6 +306,17 @@ def test_throughput_rules_end_as_clear_errors_and_recover(
     )
     account = _ready(kube_api, "databaseaccounts", "nothroughput")
     account_id = account["status"]["id"]
+    (create_op,) = [
+        o
+        for o in arm_emulator.control.operations()
+        if o["kind"] == "put" and o["resource_id"].lower() == account_id.lower()
+    ]
+    assert create_op["status"] == "Succeeded"
+    assert create_op["polls_seen"] >= 4
+    took = datetime.fromisoformat(create_op["end_time"].replace("Z", "+00:00")) - datetime.fromisoformat(
+        create_op["start_time"].replace("Z", "+00:00")
+    )
+    assert took.total_seconds() >= 1.5  # four polls, each from a later call of the handler
 
     # Serverless: a database sent with throughput, and a throughput setting, are refused by ARM.
     _apply(
