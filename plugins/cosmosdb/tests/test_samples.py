@@ -1,9 +1,10 @@
 """Every ASO v2 documentdb sample, applied unchanged to the local sandbox, reaches Ready.
 
 The sample files of one folder (an account and its children) are applied together with
-``kubectl apply --validate=strict -f FILE``, in the namespace they name, and each is awaited; then the account object is deleted, which must take every
-database and container with it, in Azure and in Kubernetes, before the next folder is applied
-(the folders reuse names). One line per sample is printed.
+``kubectl apply --validate=strict -f FILE``, in the namespace they name, and each is awaited;
+then the account object is deleted, which must take every database and container with it, in
+Azure and in Kubernetes, before the next folder is applied (the folders reuse names). One line
+per sample is printed.
 """
 
 from __future__ import annotations

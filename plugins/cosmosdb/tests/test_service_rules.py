@@ -404,3 +404,33 @@ def test_throughput_rules_end_as_clear_errors_and_recover(
         _azure(arm_emulator, f"{account_id.replace('/nothroughput', '/provisioned')}/sqlDatabases/tiny")
         is not None
     )
+
+
+def test_a_name_or_region_arm_refuses_ends_as_its_error_and_a_fixed_region_recovers(
+    arm_emulator: ArmEmulatorHandle, kube_api: KubeApi, running_operator: OperatorProcess
+) -> None:
+    owner = {"armId": _group(arm_emulator, "rg-bad-input")}
+    account = {
+        "owner": owner,
+        "databaseAccountOfferType": "Standard",
+        "locations": [{"locationName": "westus2"}],
+    }
+    # 45 characters: within ASO's CRD rule (50), over Azure's (44).
+    long_name = "a" * 45
+    _apply(
+        kube_api, "databaseaccounts", "toolong", {**account, "azureName": long_name, "location": "westus2"}
+    )
+    _apply(kube_api, "databaseaccounts", "nowhere", {**account, "location": "atlantis"})
+    for name, reason in (
+        ("toolong", "InvalidResourceName"),
+        ("nowhere", "LocationNotAvailableForResourceType"),
+    ):
+        refused = _ready(kube_api, "databaseaccounts", name, status="False", reason=reason)
+        condition = next(c for c in refused["status"]["conditions"] if c["type"] == "Ready")
+        assert condition["severity"] == "Error", condition
+        assert condition["message"], condition
+    assert arm_emulator.control.resources(ACCOUNTS) == []
+
+    _patch_spec(kube_api, "databaseaccounts", "nowhere", {"location": "westus2"})
+    _ready(kube_api, "databaseaccounts", "nowhere")
+    assert [r["id"].rsplit("/", 1)[-1] for r in arm_emulator.control.resources(ACCOUNTS)] == ["nowhere"]
