@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, wait_for, wait_ready
+from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, get, wait_for, wait_ready
 from aso_cosmosdb.plugin import KINDS
 
 pytestmark = pytest.mark.timeout(600)
 
+GROUP = "documentdb.azure.com"
 PLUGIN = pathlib.Path(__file__).resolve().parents[1]
 README = PLUGIN / "README.md"
 
@@ -64,6 +65,22 @@ def test_the_readme_example_becomes_ready_with_its_exports(
     assert keys["endpoint"] == "https://shop-cosmos.documents.azure.com:443/"
     info = kube_api.core.read_namespaced_config_map("shop-cosmos-info", "default").data
     assert info == {"endpoint": "https://shop-cosmos.documents.azure.com:443/"}
+
+    # Deleting a container object deletes the container in Azure; its database stays.
+    container = get(kube_api, (GROUP, "v1api20240815", "sqldatabasecontainers"), "order-lines")
+    assert container is not None
+    container_id = container["status"]["id"]
+    assert arm_emulator.control.get_resource(container_id) is not None
+    kube_api.custom.delete_namespaced_custom_object(
+        GROUP, "v1api20240815", "default", "sqldatabasecontainers", "order-lines"
+    )
+    wait_for(
+        lambda: get(kube_api, (GROUP, "v1api20240815", "sqldatabasecontainers"), "order-lines") is None,
+        timeout=60,
+        what="the container object gone",
+    )
+    assert arm_emulator.control.get_resource(container_id) is None
+    assert arm_emulator.control.get_resource(container_id.rsplit("/containers/", 1)[0]) is not None
 
 
 def test_committed_schemas_are_what_the_pinned_sdk_releases_generate() -> None:
