@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, get, wait_for, wait_ready
+from aso_cosmosdb.plugin import KINDS as PLUGIN_KINDS
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -22,24 +23,9 @@ GROUP = "documentdb.azure.com"
 V1 = "v1api20231115"
 V2 = "v1api20240815"
 ACCOUNTS = "Microsoft.DocumentDB/databaseAccounts"
-TYPES = {
-    "databaseaccounts": ACCOUNTS,
-    "sqldatabases": f"{ACCOUNTS}/sqlDatabases",
-    "sqldatabasethroughputsettings": f"{ACCOUNTS}/sqlDatabases/throughputSettings",
-    "sqldatabasecontainers": f"{ACCOUNTS}/sqlDatabases/containers",
-    "sqldatabasecontainerthroughputsettings": f"{ACCOUNTS}/sqlDatabases/containers/throughputSettings",
-    "mongodbdatabases": f"{ACCOUNTS}/mongodbDatabases",
-    "mongodbdatabasecollections": f"{ACCOUNTS}/mongodbDatabases/collections",
-}
-KINDS = {
-    "databaseaccounts": "DatabaseAccount",
-    "sqldatabases": "SqlDatabase",
-    "sqldatabasethroughputsettings": "SqlDatabaseThroughputSetting",
-    "sqldatabasecontainers": "SqlDatabaseContainer",
-    "sqldatabasecontainerthroughputsettings": "SqlDatabaseContainerThroughputSetting",
-    "mongodbdatabases": "MongodbDatabase",
-    "mongodbdatabasecollections": "MongodbDatabaseCollection",
-}
+#: plural -> ARM type and plural -> kind, of every kind the plugin serves.
+TYPES = {kind.plural: kind.arm_type for kind in PLUGIN_KINDS}
+KINDS = {kind.plural: kind.kind for kind in PLUGIN_KINDS}
 
 
 def _obj(plural: str, name: str, spec: dict[str, Any], version: str = V2) -> dict[str, Any]:
@@ -194,11 +180,25 @@ def test_every_kind_shapes_exports_no_write_without_change_and_drift(
         "carts",
         {
             "owner": {"name": "shop"},
+            "options": {"throughput": 400},
             "resource": {"id": "carts", "indexes": [{"key": {"keys": ["_id"]}, "options": {"unique": True}}]},
         },
     )
+    _apply(
+        kube_api,
+        "mongodbdatabasethroughputsettings",
+        "shop-throughput",
+        {"owner": {"name": "shop"}, "resource": {"autoscaleSettings": {"maxThroughput": 5000}}},
+        version=V1,
+    )
+    _apply(
+        kube_api,
+        "mongodbdatabasecollectionthroughputsettings",
+        "carts-throughput",
+        {"owner": {"name": "carts"}, "resource": {"throughput": 600}},
+    )
     ready = {
-        name: _ready(kube_api, plural, name, V1 if name in ("mongoacct", "lines") else V2)
+        name: _ready(kube_api, plural, name, V1 if name in ("mongoacct", "lines", "shop-throughput") else V2)
         for plural, name in [
             ("databaseaccounts", "sqlacct"),
             ("databaseaccounts", "mongoacct"),
@@ -208,6 +208,8 @@ def test_every_kind_shapes_exports_no_write_without_change_and_drift(
             ("sqldatabasecontainerthroughputsettings", "lines-throughput"),
             ("mongodbdatabases", "shop"),
             ("mongodbdatabasecollections", "carts"),
+            ("mongodbdatabasethroughputsettings", "shop-throughput"),
+            ("mongodbdatabasecollectionthroughputsettings", "carts-throughput"),
         ]
     }
     sql_id = ready["sqlacct"]["status"]["id"]

@@ -1,5 +1,5 @@
-"""Cosmos DB (``documentdb.azure.com``): database accounts, SQL databases and containers with their
-throughput settings, MongoDB databases and collections, as ASO v2 serves them."""
+"""Cosmos DB (``documentdb.azure.com``): database accounts, SQL databases and containers, MongoDB
+databases and collections, and the throughput settings of each, as ASO v2 serves them."""
 
 from __future__ import annotations
 
@@ -129,6 +129,23 @@ MONGODB_DATABASE_COLLECTION = _child(
     "A collection of a Cosmos DB MongoDB database.",
 )
 
+MONGODB_DATABASE_THROUGHPUT_SETTING = _child(
+    "MongodbDatabaseThroughputSetting",
+    "mongodbdatabasethroughputsettings",
+    f"{ACCOUNTS}/mongodbDatabases/throughputSettings",
+    "MongodbDatabase",
+    "The throughput (manual or autoscale) of a Cosmos DB MongoDB database: the singleton 'default'.",
+    azure_name="default",
+)
+MONGODB_DATABASE_COLLECTION_THROUGHPUT_SETTING = _child(
+    "MongodbDatabaseCollectionThroughputSetting",
+    "mongodbdatabasecollectionthroughputsettings",
+    f"{ACCOUNTS}/mongodbDatabases/collections/throughputSettings",
+    "MongodbDatabaseCollection",
+    "The throughput (manual or autoscale) of a Cosmos DB MongoDB collection: the singleton 'default'.",
+    azure_name="default",
+)
+
 KINDS = (
     DATABASE_ACCOUNT,
     SQL_DATABASE,
@@ -137,6 +154,8 @@ KINDS = (
     SQL_DATABASE_CONTAINER_THROUGHPUT_SETTING,
     MONGODB_DATABASE,
     MONGODB_DATABASE_COLLECTION,
+    MONGODB_DATABASE_THROUGHPUT_SETTING,
+    MONGODB_DATABASE_COLLECTION_THROUGHPUT_SETTING,
 )
 
 
