@@ -10,7 +10,7 @@ import requests
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso import ArmLro, ArmProfile, hookimpl
+from aso import ArmLro, ArmProfile, ArmRefusal, hookimpl
 from aso.sandbox.arm.profiles import ProfileRegistry, plugin_profiles
 from aso.testing.arm import ArmEmulatorHandle
 
@@ -250,3 +250,61 @@ def test_profiles_given_to_an_emulator(arm_emulator_factory: Any) -> None:
     assert raw.session.get(made.headers["Location"], timeout=10).status_code == 200
     got = raw.call("GET", f"{rg}/providers/Contoso.Widgets/gadgets/x", "2024-01-01").json()
     assert got["properties"] == {"serial": "x-0001"}
+
+
+def test_refusals_by_body_and_by_ancestor(arm_emulator_factory: Any) -> None:
+    """A combination the provider refuses: values of the body alone, or with an ancestor's state
+    (a list on the path matches when any item holds the value); a refused write changes nothing."""
+    arm = arm_emulator_factory(
+        profiles=[
+            {"type": "Contoso.Widgets/gadgets"},
+            {
+                "type": "Contoso.Widgets/gadgets/parts",
+                "refusals": [
+                    {
+                        "present": ["properties.size", "properties.autoSize"],
+                        "code": "BothSizes",
+                        "message": "{name}: one of",
+                    },
+                    {
+                        "present": ["properties.size"],
+                        "ancestor": "Contoso.Widgets/gadgets",
+                        "ancestor_has": {"properties.features.name": "fixed"},
+                        "code": "FixedGadget",
+                        "message": "{path} is not supported on {name}",
+                    },
+                ],
+            },
+        ]
+    )
+    raw = Raw(arm)
+    rg = arm.resource_client().resource_groups.create_or_update("g", {"location": "westus2"}).id
+    plain, fixed = (
+        f"{rg}/providers/Contoso.Widgets/gadgets/plain",
+        f"{rg}/providers/Contoso.Widgets/gadgets/fixed",
+    )
+    assert raw.call("PUT", plain, "2024-01-01", {"properties": {"features": [{"name": "Other"}]}}).ok
+    assert raw.call(
+        "PUT", fixed, "2024-01-01", {"properties": {"features": [{"name": "x"}, {"name": "FIXED"}]}}
+    ).ok
+    both = raw.call(
+        "PUT", f"{plain}/parts/p", "2024-01-01", {"properties": {"size": 1, "autoSize": {"max": 2}}}
+    )
+    assert (both.status_code, both.json()["error"]["code"]) == (400, "BothSizes")
+    assert raw.call("PUT", f"{plain}/parts/p", "2024-01-01", {"properties": {"size": 1}}).ok
+    refused = raw.call("PUT", f"{fixed}/parts/p", "2024-01-01", {"properties": {"size": 1}})
+    assert (refused.status_code, refused.json()["error"]) == (
+        400,
+        {"code": "FixedGadget", "message": "properties.size is not supported on p"},
+    )
+    assert raw.call("GET", f"{fixed}/parts/p", "2024-01-01").status_code == 404
+    assert raw.call("PUT", f"{fixed}/parts/p", "2024-01-01", {"properties": {"color": "red"}}).ok
+    patched = raw.call("PATCH", f"{fixed}/parts/p", "2024-01-01", {"properties": {"size": 2}})
+    assert patched.status_code == 400
+
+
+def test_refusal_problems_name_the_field() -> None:
+    assert ArmProfile(type="A.B/c", refusals=(ArmRefusal(ancestor="A.B/c"),)).problems() == [
+        "refusals[0].ancestor/ancestor_has: give both or neither"
+    ]
+    assert ArmRefusal().problems() == ["present/ancestor: give a property path or an ancestor type"]

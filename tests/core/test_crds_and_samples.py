@@ -61,7 +61,7 @@ def test_every_crd_is_structural_and_aso_shaped(registry: Registry) -> None:
                 assert "$ref" not in node, path
             props = schema["properties"]
             assert "conditions" in props["status"]["properties"]
-            # A singleton child (azure_name fixed by the kind, e.g. administrators/ActiveDirectory) has none.
+            # A singleton child (throughputSettings/default) has a fixed name and no spec.azureName.
             assert ("azureName" in props["spec"]["properties"]) == (kind.azure_name is None)
         # Every kind has storage versions, so every kind converts through the webhook, as in ASO.
         client = spec["conversion"]["webhook"]["clientConfig"]["service"]
@@ -89,6 +89,14 @@ def test_owner_shape_follows_scope(registry: Registry) -> None:
     }
 
 
+#: ASO samples no API server accepts as written: the field it refuses. documentdb's MongoDB account
+#: of v1api20240815 writes `serverVersion: 7.0`, a YAML number; the property is a string enum in
+#: ASO's CRD as in ours (kubectl sends 7, refused).
+REFUSED_SAMPLES = {
+    "documentdb/mongodb/v1api20240815/v1api20240815_databaseaccount.yaml": "spec.apiProperties.serverVersion",
+}
+
+
 def test_every_aso_sample_of_a_served_kind_validates(registry: Registry, conformance: pathlib.Path) -> None:
     checked: list[str] = []
     for path in _samples(conformance):
@@ -97,7 +105,13 @@ def test_every_aso_sample_of_a_served_kind_validates(registry: Registry, conform
             kind = registry.kind(group, doc["kind"])
             if kind is None or all(v.name != version for v in kind.versions):
                 continue
-            assert validation_errors(kind, doc) == [], path
+            refused = REFUSED_SAMPLES.get(path.relative_to(conformance / "aso-samples").as_posix())
+            errors = validation_errors(kind, doc)
+            if refused is not None:
+                assert errors, path
+                assert all(e.startswith(f"{refused}:") for e in errors), (path, errors)
+                continue
+            assert errors == [], path
             checked.append(f"{path.name}")
     # ResourceGroup v1api20200601 is served; every plugin added later widens this list.
     assert "v1api20200601_resourcegroup.yaml" in checked

@@ -84,6 +84,37 @@ def test_update_no_drift_sync_and_drift_correction(
     assert arm_emulator.control.counts().get("PUT", "microsoft.resources/resourcegroups") == 1
 
 
+def test_a_sync_that_starts_a_long_update_follows_it_to_ready(
+    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
+) -> None:
+    """Drift found by a sync on a type whose updates are long-running: the update the sync
+    started is followed to its end (no change handler is retrying it) and the object is Ready."""
+    aso_operator.env["AZURE_SYNC_PERIOD"] = "2s"
+    aso_operator.start()
+    create(k8s, resource_group("rg-long"))
+    wait_ready_state(k8s, RG, "rg-long")
+    create(k8s, widget("w-long", owner="rg-long", size="Large"))
+    arm_id = wait_ready_state(k8s, WIDGET, "w-long")["status"]["id"]
+    arm_emulator.control.reset_counts()
+
+    arm_emulator.control.drift(arm_id, {"properties": {"size": "Small"}})
+    wait_for(
+        lambda: ((_arm_body(arm_emulator, arm_id) or {}).get("properties") or {}).get("size") == "Large", 30
+    )
+    settled = wait_for(
+        lambda: (
+            (o := get(k8s, WIDGET, "w-long"))
+            and ready(o).get("status") == "True"
+            and (o["status"].get("size") or "") == "Large"
+            and o
+        ),
+        timeout=30,
+        what="the widget Ready again after the update its sync started",
+    )
+    assert ready(settled)["reason"] == "Succeeded"
+    assert _puts(arm_emulator, "microsoft.asotest/widgets") == 1
+
+
 def test_skip_policy_reads_only_and_detach_leaves_azure_alone(
     k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
 ) -> None:

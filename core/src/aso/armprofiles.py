@@ -28,6 +28,7 @@ __all__ = [
     "ArmNameRule",
     "ArmOverride",
     "ArmProfile",
+    "ArmRefusal",
     "ArmValueRule",
     "ArmVariant",
     "ArmVersion",
@@ -152,6 +153,65 @@ class ArmValueRule:
             except re.error as exc:
                 found.append(f"pattern {self.pattern!r}: not a regular expression: {exc}")
         return found
+
+
+def values_at(body: Any, path: str) -> list[Any]:
+    """Every value at a dotted path; a list on the way is looked into item by item
+    (``properties.capabilities.name`` is the name of each capability)."""
+    found: list[Any] = [body]
+    for part in path.split("."):
+        step: list[Any] = []
+        for current in found:
+            items = current if isinstance(current, list) else [current]
+            step += [item[part] for item in items if isinstance(item, Mapping) and part in item]
+        found = step
+    flat: list[Any] = []
+    for value in found:
+        flat += value if isinstance(value, list) else [value]
+    return [v for v in flat if v is not None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmRefusal:
+    """A combination of values the provider refuses on PUT and PATCH, with its own error.
+
+    It applies when every dotted path of ``present`` has a value in the request body and, when
+    ``ancestor`` (an ARM type, e.g. ``Microsoft.DocumentDB/databaseAccounts``) is given, the stored
+    ancestor of that type holds every value of ``ancestor_has`` (path -> value; a path through a
+    list matches when any item holds it; strings compare without case). Cosmos DB: a serverless
+    account (``properties.capabilities.name: EnableServerless``) has no throughput, so a database
+    sent with ``properties.options.throughput`` is refused with 400 ``BadRequest``. ``message``
+    may use ``{name}`` and ``{path}`` (the first of ``present``).
+    """
+
+    present: tuple[str, ...] = ()
+    ancestor: str | None = None
+    ancestor_has: Mapping[str, Any] = field(default_factory=dict)
+    status: int = 400
+    code: str = "BadRequest"
+    message: str = "The request is not supported for this resource."
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.present and self.ancestor is None:
+            found.append("present/ancestor: give a property path or an ancestor type")
+        if (self.ancestor is None) != (not self.ancestor_has):
+            found.append("ancestor/ancestor_has: give both or neither")
+        if self.ancestor is not None and not _ARM_TYPE.match(self.ancestor):
+            found.append(f"ancestor {self.ancestor!r}: must look like 'Microsoft.Provider/type[/child]'")
+        return found
+
+    def matches_body(self, body: Mapping[str, Any]) -> bool:
+        return all(values_at(body, path) for path in self.present)
+
+    def matches_ancestor(self, ancestor: Mapping[str, Any]) -> bool:
+        def fold(v: Any) -> Any:
+            return v.lower() if isinstance(v, str) else v
+
+        return all(
+            fold(expected) in {fold(v) for v in values_at(ancestor, path)}
+            for path, expected in self.ancestor_has.items()
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,6 +383,8 @@ class ArmProfile:
     name_rule: ArmNameRule | None = None
     #: Documented value ranges of the body, checked on PUT and PATCH.
     values: tuple[ArmValueRule, ...] = ()
+    #: Combinations the provider refuses on PUT and PATCH (with an ancestor's state, or not).
+    refusals: tuple[ArmRefusal, ...] = ()
     #: Names unique across all of Azure: ``(code, status, message template)``.
     globally_unique: tuple[str, int, str] | None = None
     #: Properties that cannot change: path -> ``(status, code, message)``.
@@ -373,6 +435,8 @@ class ArmProfile:
             found += [f"after_delete.{p}" for p in self.after_delete.problems()]
         for i, rule in enumerate(self.values):
             found += [f"values[{i}].{p}" for p in rule.problems()]
+        for i, refusal in enumerate(self.refusals):
+            found += [f"refusals[{i}].{p}" for p in refusal.problems()]
         for i, version in enumerate(self.versions):
             found += [f"versions[{i}].{p}" for p in version.problems()]
         for i, variant in enumerate(self.variants):

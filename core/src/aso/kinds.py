@@ -202,6 +202,9 @@ class ResourceKind:
     #: applies only ARM's general rule.
     name_rule: NameRule | None = None
     exports: tuple[Export, ...] = ()
+    #: ARM paths the service takes on PUT and never returns on GET (Cosmos DB databases and
+    #: containers: ``properties.options``, ``location``, ``tags``): sent, never compared for drift.
+    write_only: tuple[str, ...] = ()
     #: Optional reconcile-time customisation; ``None`` means the generic behaviour throughout.
     extensions: Extensions | None = None
     #: Free text for ``aso plugins`` and docs.
@@ -286,8 +289,10 @@ class ResourceKind:
                 found.append(
                     f"name_rule.pattern {self.name_rule.pattern!r}: not a regular expression ({exc})"
                 )
-        export_names = [e.name for e in self.exports]
-        if len(set(export_names)) != len(export_names):
+        # One name may be both a secret and a config map (an endpoint users want either way).
+        export_keys = [(e.name, e.secret) for e in self.exports]
+        if len(set(export_keys)) != len(export_keys):
+            export_names = [e.name for e in self.exports]
             found.append(f"exports: duplicate names in {export_names}")
         child_depth = self.arm_type.count("/") - 1
         if isinstance(self.owner, Scope) and child_depth > 0 and self.owner is not Scope.EXTENSION:

@@ -193,6 +193,17 @@ def test_differences_follow_arm_normalisation_seen_in_recordings() -> None:
     assert differences({"properties": {"a": 1}}, {"properties": {}}) == ["properties.a"]
     assert differences({"properties": {"pw": "x"}}, {"properties": {}}, frozenset({"properties.pw"})) == []
     assert differences({"p": [1, 2]}, {"p": [1]}) == ["p"]
+    # A kind's write-only paths (Cosmos DB children: options, location) are sent, never compared.
+    child = {"location": "eastus", "properties": {"options": {"throughput": 400}, "resource": {"id": "db"}}}
+    got = {"properties": {"resource": {"id": "db", "_rid": "x"}}}
+    assert differences(child, got) == ["location", "properties.options"]
+    assert differences(child, got, frozenset({"location", "properties.options"})) == []
+    regions = {"properties": {"locations": [{"locationName": "westus2"}]}}
+    answered = {"properties": {"locations": [{"locationName": "West US 2", "id": "a-westus2"}]}}
+    assert differences(regions, answered) == []
+    assert differences(regions, {"properties": {"locations": [{"locationName": "East US"}]}}) == [
+        "properties.locations[0].locationName"
+    ]
 
 
 def test_settings_from_env_and_errors_name_the_variable() -> None:

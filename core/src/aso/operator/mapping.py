@@ -210,7 +210,9 @@ def status_from_arm(status_schema: Mapping[str, Any], resource: Mapping[str, Any
 def _normalise(path: str, value: Any) -> Any:
     if isinstance(value, str):
         last = path.rsplit(".", 1)[-1]
-        if last == "location":
+        # Regions: `location`, and `locationName` in lists of regions (Cosmos DB accounts'
+        # locations); ARM answers either with the display name ("West US 2" for westus2).
+        if last in ("location", "locationName"):
             return value.replace(" ", "").lower()
         if _VERSIONISH.match(value):
             parts = [int(p) for p in value.split(".")]

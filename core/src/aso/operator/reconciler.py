@@ -187,7 +187,7 @@ class Reconciler:
         current = await target.arm.get(target.arm_id, api_version)
         if current is not None:
             _check_location(body, current)
-            drift = mapping.differences(body, current, frozenset(write_only))
+            drift = mapping.differences(body, current, frozenset(write_only) | frozenset(ctx.kind.write_only))
             if write_only and ctx.annotations.get(SECRETS_ANNOTATION) != resolver.secrets_fingerprint():
                 drift.append(f"{', '.join(sorted(write_only))} (write-only: a referenced Secret changed)")
             state = str((current.get("properties") or {}).get("provisioningState") or "").lower()

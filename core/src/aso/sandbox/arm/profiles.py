@@ -41,6 +41,7 @@ from aso.armprofiles import (
     ArmLro,
     ArmNameRule,
     ArmProfile,
+    ArmRefusal,
     ArmValueRule,
     ArmVariant,
     ArmVersion,
@@ -207,6 +208,7 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
             "variants",
             "busy",
             "values",
+            "refusals",
             "not_found",
         }
     )
@@ -257,6 +259,17 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
     if d.get("values"):
         kwargs["values"] = tuple(
             ArmValueRule(**{**v, "allowed": tuple(v.get("allowed") or ())}) for v in d["values"]
+        )
+    if d.get("refusals"):
+        kwargs["refusals"] = tuple(
+            ArmRefusal(
+                **{
+                    **r,
+                    "present": tuple(r.get("present") or ()),
+                    "ancestor_has": dict(r.get("ancestor_has") or {}),
+                }
+            )
+            for r in d["refusals"]
         )
     if d.get("busy"):
         kwargs["busy"] = ArmBusy(**d["busy"])

@@ -48,6 +48,33 @@ def check_values(profile: Profile, body: dict[str, Any], name: str) -> None:
             )
 
 
+def check_refusals(store: Store, profile: Profile, p: ArmPath, body: dict[str, Any], name: str) -> None:
+    """The combinations the provider refuses (``refusals``), some with an ancestor's state."""
+    for refusal in profile.refusals:
+        if not refusal.matches_body(body):
+            continue
+        if refusal.ancestor is not None:
+            ancestor = _ancestor(store, p, refusal.ancestor)
+            if ancestor is None or not refusal.matches_ancestor(ancestor.body):
+                continue
+        path = refusal.present[0] if refusal.present else ""
+        raise ArmError(refusal.status, refusal.code, refusal.message.format(name=name, path=path))
+
+
+def _ancestor(store: Store, p: ArmPath, arm_type: str) -> StoredResource | None:
+    """The stored ancestor of ``p`` whose type is ``arm_type`` (compared without case)."""
+    namespace, _, rest = arm_type.partition("/")
+    wanted = tuple(t.lower() for t in rest.split("/"))
+    if (p.namespace or "").lower() != namespace.lower() or len(wanted) >= len(p.types):
+        return None
+    if tuple(t.lower() for t in p.types[: len(wanted)]) != wanted:
+        return None
+    parts = [p.scope_id, "providers", p.namespace or namespace]
+    for type_, name in zip(p.types[: len(wanted)], p.names[: len(wanted)], strict=True):
+        parts += [type_, name]
+    return store.get("/".join(parts))
+
+
 def refuse_if_busy(
     operations: Operations,
     existing: StoredResource | None,

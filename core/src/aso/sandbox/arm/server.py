@@ -671,6 +671,7 @@ class ArmEmulator:
                 ):
                     raise ArmError(status, code, message.format(name=name))
         rules.check_values(profile, body_in, name)
+        rules.check_refusals(self.store, profile, p, body_in, name)
         rules.refuse_if_busy(self.operations, existing, profile, "PUT", body_in)
         sent = clone(body_in)
         request_body, hidden = strip_request(body_in, profile)
@@ -778,7 +779,9 @@ class ArmEmulator:
             if rg:
                 raise errors.resource_group_not_found(p.resource_group or "")
             raise errors.resource_not_found(self._describe(p), p.resource_group)
-        rules.check_values(profile, body_in, p.names[-1] if p.names else p.resource_group or "")
+        name = p.names[-1] if p.names else p.resource_group or ""
+        rules.check_values(profile, body_in, name)
+        rules.check_refusals(self.store, profile, p, body_in, name)
         rules.refuse_if_busy(self.operations, existing, profile, "PATCH")
         request_body, hidden = strip_request(body_in, profile)
         for path, (status, code, message) in profile.immutable.items():

@@ -1,0 +1,1 @@
+"""aso plugin: DatabaseAccount (documentdb.azure.com)."""
