@@ -28,7 +28,7 @@ def test_throttle_shape(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
     import requests
 
     token = arm_emulator.credential().get_token("https://management.azure.com/.default").token
-    arm_emulator.control.throttle("resourcegroups", retry_after=7)
+    arm_emulator.control.throttle("resourcegroups", retry_after=7, count=2)
     resp = requests.get(
         f"{arm_emulator.endpoint}{rg}?api-version=2020-06-01",
         headers={"Authorization": f"Bearer {token}"},
@@ -38,6 +38,8 @@ def test_throttle_shape(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
     assert resp.status_code == 429
     assert resp.headers["Retry-After"] == "7"
     assert resp.json()["error"]["code"] == "SubscriptionRequestsThrottled"
+    # The control API says how often each rule fired (a test asks "was it retried?").
+    assert [rule["hits"] for rule in arm_emulator.control.faults()] == [1]
 
 
 def test_server_errors_surface_after_retries(

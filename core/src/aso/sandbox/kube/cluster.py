@@ -365,7 +365,7 @@ class Cluster:
         if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is not None:
             raise errors.already_exists(rt.group, rt.plural, meta["name"])
         self._commit(rt, stored)
-        return await self._answer(rt, stored, version.name, obj)
+        return await self._answer(rt, stored, version.name)
 
     def _track(
         self,
@@ -390,8 +390,8 @@ class Cluster:
             stamp=now(),
         )
 
-    async def _answer(self, rt: ResourceType, stored: Json, version: str, shaped: Json) -> Json:
-        """The stored object in the request version; reuses ``shaped`` when no conversion is needed."""
+    async def _answer(self, rt: ResourceType, stored: Json, version: str) -> Json:
+        """The stored object in the request version (through the webhook when the CRD converts)."""
         if stored.get("apiVersion") == rt.api_version(version):
             return stored
         if rt.conversion.strategy != "Webhook":
@@ -595,9 +595,9 @@ class Cluster:
         if self._finalized(rt, stored):
             event = self._remove(rt, meta.get("namespace", ""), meta["name"])
             assert event is not None
-            return await self._answer(rt, event.obj, version.name, new)
+            return await self._answer(rt, event.obj, version.name)
         self._commit(rt, stored)
-        return await self._answer(rt, stored, version.name, new)
+        return await self._answer(rt, stored, version.name)
 
     def _track_write(
         self,

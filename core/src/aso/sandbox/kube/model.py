@@ -46,8 +46,6 @@ class Version:
     columns: tuple[Column, ...] = ()
     status_subresource: bool = False
     scale: ScaleSpec | None = None
-    deprecated: bool = False
-    deprecation_warning: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,14 +104,6 @@ class ResourceType:
     @property
     def served_versions(self) -> list[Version]:
         return [v for v in self.versions if v.served]
-
-    @property
-    def preferred_version(self) -> str:
-        """The version discovery prefers: the storage version if served, else the first served one."""
-        storage = self.storage_version
-        if any(v.name == storage and v.served for v in self.versions):
-            return storage
-        return self.served_versions[0].name
 
     @property
     def resource_name(self) -> str:
@@ -228,8 +218,6 @@ def from_crd(crd: Json) -> ResourceType:
                 columns=_columns(v.get("additionalPrinterColumns") or top_columns),
                 status_subresource="status" in subresources,
                 scale=scale,
-                deprecated=bool(v.get("deprecated")),
-                deprecation_warning=v.get("deprecationWarning"),
             )
         )
     conv = spec.get("conversion") or {}

@@ -82,10 +82,6 @@ class Store:
     def get(self, key: TypeKey, namespace: str, name: str) -> Json | None:
         return self._objects.get(key, {}).get(namespace, {}).get(name)
 
-    def get_by_uid(self, uid: str) -> Json | None:
-        where = self.by_uid.get(uid)
-        return self.get(*where) if where else None
-
     def iter(self, key: TypeKey, namespace: str | None = None) -> Iterator[Json]:
         """Objects in storage order: by namespace, then name (as etcd keys sort)."""
         spaces = self._objects.get(key, {})
