@@ -48,6 +48,14 @@ def _list_keys(arm: ArmEmulatorHandle, arm_id: str) -> dict[str, Any]:
         return result
 
 
+def _reconciles(operator: OperatorProcess, kind: str) -> float:
+    """Handler calls for ``kind`` so far (``aso_reconciles_total``, every result)."""
+    prefix = f'aso_reconciles_total{{kind="{kind}",'
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in operator.metrics().splitlines() if line.startswith(prefix)
+    )
+
+
 def _patch(
     k8s: KubeApi, which: tuple[str, str, str], name: str, body: dict[str, Any], ns: str = "default"
 ) -> None:
@@ -73,10 +81,12 @@ def test_update_no_drift_sync_and_drift_correction(
 
     # A sync with nothing changed reads Azure and writes nothing.
     arm_emulator.control.reset_counts()
-    time.sleep(5)
-    counts = arm_emulator.control.counts()
-    assert counts.get("GET", "microsoft.resources/resourcegroups") >= 1
-    assert counts.get("PUT", "microsoft.resources/resourcegroups") == 0
+    wait_for(
+        lambda: arm_emulator.control.counts().get("GET", "microsoft.resources/resourcegroups") >= 2,
+        timeout=30,
+        what="two syncs (one GET each)",
+    )
+    assert arm_emulator.control.counts().get("PUT", "microsoft.resources/resourcegroups") == 0
 
     # Drift made out of band is put right at the next sync.
     arm_emulator.control.drift(arm_id, {"tags": {"env": "hacked"}})
@@ -171,7 +181,8 @@ def test_owner_created_after_child_and_exports(
     # resource group is managed by one object).
     create(k8s, resource_group("rg-late", namespace="elsewhere", azureName="rg-late-elsewhere"))
     wait_ready_state(k8s, RG, "rg-late", namespace="elsewhere")
-    time.sleep(3)
+    tries = _reconciles(aso_operator, "Widget")
+    wait_for(lambda: _reconciles(aso_operator, "Widget") > tries, timeout=60, what="another try of w1")
     assert ready(get(k8s, WIDGET, "w1"))["reason"] == "WaitingForOwner"
 
     create(k8s, resource_group("rg-late"))
@@ -298,8 +309,12 @@ def test_failed_operation_reports_arm_error(
     assert "The size 'Small' is not offered in westus2." in condition["message"]
     assert "[Widget default/w-fail]" in aso_operator.log()  # log lines name the object
     puts = _puts(arm_emulator, "microsoft.asotest/widgets")
-    time.sleep(3)
-    assert _puts(arm_emulator, "microsoft.asotest/widgets") == puts  # waits for a spec change
+    tries = _reconciles(aso_operator, "Widget")
+    # Later work is done (a barrier object), and w1 was not tried again: it waits for a spec change.
+    create(k8s, resource_group("rg-fail-barrier"))
+    wait_ready_state(k8s, RG, "rg-fail-barrier")
+    assert _reconciles(aso_operator, "Widget") == tries
+    assert _puts(arm_emulator, "microsoft.asotest/widgets") == puts
 
     _patch(k8s, WIDGET, "w-fail", {"spec": {"size": "Large"}})
     wait_ready_state(k8s, WIDGET, "w-fail", timeout=40)

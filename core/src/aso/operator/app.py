@@ -565,12 +565,16 @@ def _entry(kind: ResourceKind, body: Mapping[str, Any]) -> SyncEntry:
 
 
 def _settled(raw: Mapping[str, Any]) -> bool:
-    """Not being deleted and no kopf handler pending (kopf's progress annotations are gone)."""
+    """Not being deleted, no kopf handler pending (kopf's progress annotations are gone), and not
+    in an error the user must fix (severity Error: tried again after a spec change, not by a sync)."""
     meta = raw.get("metadata") or {}
     if meta.get("deletionTimestamp"):
         return False
     annotations = meta.get("annotations") or {}
-    return not any(f"{PREFIX}/{handler}" in annotations for handler in _HANDLER_IDS)
+    if any(f"{PREFIX}/{handler}" in annotations for handler in _HANDLER_IDS):
+        return False
+    ready = find_ready(raw.get("status")) or {}
+    return not (ready.get("status") == "False" and ready.get("severity") == "Error")
 
 
 def _plain(value: Any) -> Any:
