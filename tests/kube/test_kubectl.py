@@ -3,7 +3,6 @@ explain, label, create. Outside CI a missing kubectl skips these; under ``CI=tru
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -127,7 +126,8 @@ def test_get_watch_streams_changes(kubectl: Kubectl, kube_api: KubeApi) -> None:
         header = watcher.stdout.readline().split()
         assert header == ["NAME", "READY", "SEVERITY", "REASON"]
         assert watcher.stdout.readline().split() == ["w1"]
-        time.sleep(0.5)
+        # kubectl watches from its list's resourceVersion: the change below reaches it, however
+        # late its watch connects.
         _ready(kube_api, "w1", reason="Provisioned")
         assert watcher.stdout.readline().split() == ["w1", "True", "Provisioned"]
         kubectl.apply(widget("w2"))
@@ -150,7 +150,6 @@ def test_delete_waits_for_finalizers(kubectl: Kubectl, kube_api: KubeApi) -> Non
         ),
         what="deletionTimestamp",
     )
-    time.sleep(0.5)
     assert deleting.poll() is None  # still waiting for the finalizer
     custom.patch_namespaced_custom_object(
         GROUP, "v1", "default", PLURAL, "held", {"metadata": {"finalizers": None}}

@@ -75,11 +75,14 @@ def test_live_watch_with_the_python_client_and_label_selector_transitions(
     custom: Any, kube_api: KubeApi
 ) -> None:
     seen: list[tuple[str, str]] = []
-    started = threading.Event()
+    # Watching from the list's resourceVersion: every change after it is delivered, however late
+    # the watch connects (no wait for it to connect).
+    since = custom.list_namespaced_custom_object(GROUP, "v1", "default", PLURAL)["metadata"][
+        "resourceVersion"
+    ]
 
     def run() -> None:
         w = watch.Watch()
-        started.set()
         for event in w.stream(
             custom.list_namespaced_custom_object,
             GROUP,
@@ -87,6 +90,7 @@ def test_live_watch_with_the_python_client_and_label_selector_transitions(
             "default",
             PLURAL,
             label_selector="team=a",
+            resource_version=since,
             timeout_seconds=5,
         ):
             seen.append((event["type"], event["object"]["metadata"]["name"]))
@@ -95,10 +99,6 @@ def test_live_watch_with_the_python_client_and_label_selector_transitions(
 
     thread = threading.Thread(target=run)
     thread.start()
-    started.wait()
-    import time
-
-    time.sleep(0.3)
     body = widget("w1")
     body["metadata"]["labels"] = {"team": "a"}
     custom.create_namespaced_custom_object(GROUP, "v1", "default", PLURAL, body)
