@@ -252,10 +252,9 @@ def _list(url: str) -> list[dict[str, Any]]:
 
 
 def _is_ready(obj: dict[str, Any]) -> bool:
-    for condition in (obj.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return bool(condition.get("status") == "True")
-    return False
+    from aso.operator.conditions import find_ready
+
+    return (find_ready(obj.get("status")) or {}).get("status") == "True"
 
 
 def wait_all_ready(url: str, prefix: str, n: int, timeout: float, alive: Callable[[], None]) -> float:

@@ -16,7 +16,7 @@ from aso.kinds import GENERAL_NAME_RULE, NameRule
 from aso.operator.arm import RateLimiter
 from aso.operator.armid import child_id, id_problem, resource_type_of, subscription_of, url_path
 from aso.operator.claims import ClaimIndex
-from aso.operator.conditions import ready_condition
+from aso.operator.conditions import build_ready
 from aso.operator.mapping import arm_body, differences, status_from_arm
 from aso.operator.operations import Operation, OperationRejected
 from aso.operator.reconciler import classify
@@ -313,17 +313,17 @@ def test_arm_ids() -> None:
     assert resource_type_of("https://h/subscriptions/s/operationresults/x?api-version=1") == "operations"
 
 
-def test_ready_condition_keeps_transition_time_while_state_holds() -> None:
-    first = ready_condition(
+def test_build_ready_keeps_transition_time_while_state_holds() -> None:
+    first = build_ready(
         ready=False, severity="Warning", reason="WaitingForOwner", message="a", generation=1, previous=None
     )
     first["lastTransitionTime"] = "2001-02-03T04:05:06Z"
-    same = ready_condition(
+    same = build_ready(
         ready=False, severity="Warning", reason="WaitingForOwner", message="b", generation=2, previous=first
     )
     assert same["lastTransitionTime"] == "2001-02-03T04:05:06Z"
     assert same["observedGeneration"] == 2
-    done = ready_condition(
+    done = build_ready(
         ready=True, severity="", reason="Succeeded", message="", generation=2, previous=same
     )
     assert done["lastTransitionTime"] != "2001-02-03T04:05:06Z"

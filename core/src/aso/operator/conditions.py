@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["find_ready", "ready_condition"]
+__all__ = ["build_ready", "find_ready", "replace_ready"]
 
 
 def _now() -> str:
@@ -14,13 +14,14 @@ def _now() -> str:
 
 
 def find_ready(status: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The Ready condition in ``status.conditions`` (a copy), or None: the one lookup of it."""
     for condition in (status or {}).get("conditions") or []:
         if isinstance(condition, Mapping) and condition.get("type") == "Ready":
             return dict(condition)
     return None
 
 
-def ready_condition(
+def build_ready(
     *,
     ready: bool,
     severity: str,

@@ -19,7 +19,7 @@ from typing import Any
 from aso.kinds import ApiVersion, ResourceKind
 from aso.operator.arm import ArmClient
 from aso.operator.claims import Claimant, ClaimLookup, claimant, no_claims
-from aso.operator.conditions import find_ready, ready_condition, replace_ready
+from aso.operator.conditions import build_ready, find_ready, replace_ready
 
 __all__ = ["ObjectContext", "Target"]
 
@@ -107,7 +107,7 @@ class ObjectContext:
     def set_ready(self, *, ready: bool, severity: str, reason: str, message: str) -> dict[str, Any]:
         """Stage the Ready condition (and any status set before) when they change."""
         previous = find_ready(self.status)
-        condition = ready_condition(
+        condition = build_ready(
             ready=ready,
             severity=severity,
             reason=reason,

@@ -27,6 +27,7 @@ import kubernetes
 import pytest
 
 from aso.kinds import ResourceKind
+from aso.operator.conditions import find_ready
 from aso.sandbox.kube import KubeApiServerThread
 from aso.sandbox.kube.server import CrdSource
 
@@ -182,11 +183,9 @@ def get(k8s: Any, which: Which, name: str, namespace: str | None = "default") ->
 
 
 def ready_condition(obj: Json | None) -> Json:
-    """The ``Ready`` condition of an object's ``status.conditions`` (``{}`` when there is none)."""
-    for condition in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return dict(condition)
-    return {}
+    """The ``Ready`` condition of an object's ``status.conditions`` (``{}`` when there is none), as
+    the operator finds it."""
+    return find_ready((obj or {}).get("status")) or {}
 
 
 def is_ready(obj: Json | None) -> bool:
