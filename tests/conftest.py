@@ -73,33 +73,22 @@ def conversion_only(conversion_webhook: Any, registry: Registry) -> Any:
     """aso's conversion webhook alone (no operator) where the test's operator would serve it, for
     tests that only write objects: every write at a served version converts. Do not start
     ``aso_operator`` in the same test (it would serve the same port)."""
-    import asyncio
     import ssl
-    import threading
 
     from aiohttp import web
 
+    from aso.common import LoopThread
     from aso.conversion import conversion_app
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(conversion_webhook.cert), str(conversion_webhook.key))
-    loop = asyncio.new_event_loop()
     runner = web.AppRunner(conversion_app(registry))
-    started = threading.Event()
 
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", conversion_webhook.port, ssl_context=context)
-        loop.run_until_complete(site.start())
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
+    async def setup() -> None:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", conversion_webhook.port, ssl_context=context).start()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert started.wait(10)
+    thread = LoopThread("conversion-webhook", setup, runner.cleanup)
+    thread.start(10)
     yield conversion_webhook
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    thread.stop(10)

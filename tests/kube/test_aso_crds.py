@@ -4,9 +4,7 @@ by aso's conversion webhook (every write at a served version goes to the storage
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import trustme
 import yaml
 from aiohttp import web
 
+from aso.common import LoopThread
 from aso.conversion import conversion_app
 from aso.host import load_registry
 from aso.sandbox.kube import load_crd_documents
@@ -37,25 +36,16 @@ def webhook() -> Iterator[tuple[str, bytes]]:
     ca = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    loop = asyncio.new_event_loop()
     runner = web.AppRunner(conversion_app(load_registry()))
-    started = threading.Event()
 
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start())
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
+    async def setup() -> None:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert started.wait(10)
+    thread = LoopThread("conversion-webhook", setup, runner.cleanup)
+    thread.start(10)
     yield f"https://127.0.0.1:{runner.addresses[0][1]}/convert", ca.cert_pem.bytes()
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    thread.stop(10)
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import ssl
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +12,7 @@ import trustme
 from aiohttp import web
 from kubernetes.client.exceptions import ApiException
 
+from aso.common import LoopThread
 from aso.testing.kube import KubeApi
 
 from .conftest import GROUP, PLURAL, raw, widget, widget_crd
@@ -38,8 +37,8 @@ class Webhook:
         self.requests: list[dict[str, Any]] = []
         self.fail = False
         self.url = ""
-        self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
+        self._thread: LoopThread | None = None
 
     async def convert(self, request: web.Request) -> web.Response:
         review = await request.json()
@@ -77,30 +76,21 @@ class Webhook:
     def start(self) -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ca.issue_cert("127.0.0.1").configure_cert(context)
-        started = threading.Event()
+        app = web.Application()
+        app.router.add_post("/convert", self.convert)
+        runner = self._runner = web.AppRunner(app)
 
-        def run() -> None:
-            asyncio.set_event_loop(self._loop)
-            app = web.Application()
-            app.router.add_post("/convert", self.convert)
-            self._runner = web.AppRunner(app)
-            self._loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context)
-            self._loop.run_until_complete(site.start())
-            port = self._runner.addresses[0][1]
-            self.url = f"https://127.0.0.1:{port}/convert"
-            started.set()
-            self._loop.run_forever()
-            self._loop.run_until_complete(self._runner.cleanup())
-            self._loop.close()
+        async def setup() -> None:
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
+            self.url = f"https://127.0.0.1:{runner.addresses[0][1]}/convert"
 
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        started.wait(10)
+        self._thread = LoopThread("conversion-webhook", setup, runner.cleanup)
+        self._thread.start(10)
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        if self._thread is not None:
+            self._thread.stop(10)
 
     def crd(self) -> dict[str, Any]:
         ca_bundle = base64.b64encode(self.ca.cert_pem.bytes()).decode()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aso.common import utc_now
+
 __all__ = ["build_ready", "find_ready", "replace_ready"]
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def find_ready(status: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -39,7 +36,7 @@ def build_ready(
         "reason": reason,
         "message": message,
         "observedGeneration": generation,
-        "lastTransitionTime": _now(),
+        "lastTransitionTime": utc_now(),
     }
     if generation is None:
         del condition["observedGeneration"]

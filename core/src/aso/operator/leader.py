@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from aso.common import utc_now
 from aso.operator.kubeapi import KubeApi, KubeApiError, resource_path
 
 __all__ = ["LeaderElector", "LeadershipLost", "LeaseConfig"]
@@ -44,10 +44,6 @@ class LeaseConfig:
     retry_period: float = 2.0
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class LeaderElector:
     """Acquire, renew and release one Lease; ``is_leader`` says whether this process holds it."""
 
@@ -65,7 +61,7 @@ class LeaderElector:
             "holderIdentity": self.config.identity,
             "leaseDurationSeconds": max(1, round(self.config.lease_duration)),
             "acquireTime": acquire_time,
-            "renewTime": _now(),
+            "renewTime": utc_now(6),
             "leaseTransitions": transitions,
         }
 
@@ -83,7 +79,7 @@ class LeaderElector:
                 "apiVersion": "coordination.k8s.io/v1",
                 "kind": "Lease",
                 "metadata": {"name": self.config.name, "namespace": self.config.namespace},
-                "spec": self._spec(0, _now()),
+                "spec": self._spec(0, utc_now(6)),
             }
             try:
                 created = await self.kube.request("POST", self._path, body)
@@ -103,10 +99,10 @@ class LeaderElector:
             if time.monotonic() < self._observed[1] + duration:
                 return False  # held by someone else and not expired (as this process sees it)
         transitions = int(spec.get("leaseTransitions") or 0)
-        acquire_time = spec.get("acquireTime") if mine else _now()
+        acquire_time = spec.get("acquireTime") if mine else utc_now(6)
         updated = {
             **lease,
-            "spec": self._spec(transitions if mine else transitions + 1, str(acquire_time or _now())),
+            "spec": self._spec(transitions if mine else transitions + 1, str(acquire_time or utc_now(6))),
         }
         try:
             result = await self.kube.request("PUT", f"{self._path}/{self.config.name}", updated)
@@ -172,7 +168,7 @@ class LeaderElector:
             if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.config.identity:
                 return
             spec = dict(lease.get("spec") or {})
-            spec.update(holderIdentity="", leaseDurationSeconds=1, renewTime=_now())
+            spec.update(holderIdentity="", leaseDurationSeconds=1, renewTime=utc_now(6))
             await self.kube.request("PUT", f"{self._path}/{self.config.name}", {**lease, "spec": spec})
             log.info("released lease %s/%s", self.config.namespace, self.config.name)
         except Exception as exc:  # it expires on its own

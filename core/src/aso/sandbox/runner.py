@@ -31,7 +31,6 @@ import logging
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -40,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from aso.common import free_port
 from aso.sandbox.arm import ArmEmulator, EmulatorConfig
 from aso.sandbox.kube import KubeApiServer
 from aso.sandbox.supervisor import OPERATOR_LOG, PID_FILE, OperatorSupervisor
@@ -142,13 +142,6 @@ def webhook_tls(dir: Path) -> tuple[Path, Path, bytes]:
     return cert_path, key_path, ca.cert_pem.bytes()
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def start_kube(
     dir: Path, state: Path | None, crds: list[dict[str, Any]], *, host: str = "127.0.0.1", port: int = 0
 ) -> tuple[KubeApiServer, Path]:
@@ -214,7 +207,7 @@ async def run_sandbox(
         log.info("ARM emulator at %s", arm.endpoint)
         # Step 2: TLS for the conversion webhook and the CRDs of the installed plugins pointing at it.
         cert, key, ca_pem = webhook_tls(dir)
-        webhook_port = _free_port(host)
+        webhook_port = free_port(host)
         crds = installed_crds(dir, f"https://{host}:{webhook_port}/convert", ca_pem)
         # Step 3: the Kubernetes API server.
         kube, kubeconfig = await start_kube(dir, state, crds, host=host, port=kube_port)
@@ -224,7 +217,7 @@ async def run_sandbox(
         # Step 4: the operator (reconciler and conversion webhook), restarted whenever it exits.
         supervisor: OperatorSupervisor | None = None
         if operator:
-            health_port = _free_port(host)
+            health_port = free_port(host)
             operator_env = {
                 **env,
                 "AZURE_SYNC_PERIOD": sync_period,

@@ -12,7 +12,6 @@ it as a separate process instead (``python -m aso.sandbox.arm``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shlex
@@ -20,7 +19,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -31,6 +29,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+from aso.common import LoopThread
 
 ARM_SCOPE = "https://management.azure.com/.default"
 T = TypeVar("T")
@@ -388,36 +388,19 @@ class EmulatorThread:
         self.emulator = ArmEmulator(
             EmulatorConfig(state_dir=state_dir, retry_after=retry_after, profiles=profiles)
         )
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="arm-emulator", daemon=True)
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self.emulator.start())
-        except BaseException as exc:  # reported to the starting thread
-            self._error = exc
-            self._started.set()
-            return
-        self._started.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(self.emulator.stop())
-        self._loop.close()
+        self._thread = LoopThread("arm-emulator", self.emulator.start, self.emulator.stop)
 
     def start(self) -> ArmEmulatorHandle:
-        self._thread.start()
-        self._started.wait(60)
-        if self._error is not None:
-            raise RuntimeError("ARM emulator failed to start") from self._error
+        try:
+            self._thread.start(60)
+        except Exception as exc:
+            raise RuntimeError("ARM emulator failed to start") from exc
         emu = self.emulator
         control = ArmControlClient(emu.endpoint, emu.ca_path)
         return _handle_from_info(control.info(), control)
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(30)
+        self._thread.stop(30)
         self.emulator.state.cleanup()
 
 

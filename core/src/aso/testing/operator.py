@@ -8,7 +8,6 @@ entry point in a ``*.dist-info`` directory on the subprocess's ``PYTHONPATH``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from aso.common import free_port
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import (
     ConversionWebhook,
@@ -43,13 +43,6 @@ __all__ = [
     "ready",
     "wait_ready_state",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

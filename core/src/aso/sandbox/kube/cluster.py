@@ -17,8 +17,9 @@ import secrets
 import string
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from aso.common import utc_now
 
 from . import apply, builtin, errors, schema
 from .conversion import Converter
@@ -36,10 +37,6 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Retry(Exception):
@@ -106,7 +103,7 @@ class Cluster:
             "metadata": {
                 "name": name,
                 "uid": str(uuid.uuid4()),
-                "creationTimestamp": now(),
+                "creationTimestamp": utc_now(),
                 "labels": {"kubernetes.io/metadata.name": name},
             },
             "spec": {"finalizers": ["kubernetes"]},
@@ -267,7 +264,7 @@ class Cluster:
             }
             # Conditions keep their transition time across updates: they never change here.
             previous = {c.get("type"): c for c in ((old or {}).get("status") or {}).get("conditions") or []}
-            stamp = previous.get("Established", {}).get("lastTransitionTime") or now()
+            stamp = previous.get("Established", {}).get("lastTransitionTime") or utc_now()
             obj["status"] = {
                 "conditions": [
                     {
@@ -346,7 +343,7 @@ class Cluster:
         meta.pop("selfLink", None)
         self._prepare_kind(rt, obj, None)
         meta["uid"] = str(uuid.uuid4())
-        meta["creationTimestamp"] = now()
+        meta["creationTimestamp"] = utc_now()
         if rt.has_generation:
             meta["generation"] = 1
         if not applied:
@@ -387,7 +384,7 @@ class Cluster:
             api_version=rt.api_version(version.name),
             subresource=subresource,
             status_split=version.status_subresource,
-            stamp=now(),
+            stamp=utc_now(),
         )
 
     async def _answer(self, rt: ResourceType, stored: Json, version: str) -> Json:
@@ -668,7 +665,7 @@ class Cluster:
                 subresource=subresource,
                 status_split=version.status_subresource,
                 force=opts.force,
-                stamp=now(),
+                stamp=utc_now(),
             )
             if current is None or current_v is None:
                 result["metadata"].pop("resourceVersion", None)
@@ -776,7 +773,7 @@ class Cluster:
         if finalizers:
             umeta["finalizers"] = finalizers
         if not umeta.get("deletionTimestamp"):
-            umeta["deletionTimestamp"] = now()
+            umeta["deletionTimestamp"] = utc_now()
             umeta["deletionGracePeriodSeconds"] = 0
             if rt.has_generation and umeta.get("generation"):
                 umeta["generation"] = int(umeta["generation"]) + 1
@@ -805,7 +802,7 @@ class Cluster:
         umeta = updated["metadata"]
         if finalizers:
             umeta["finalizers"] = finalizers
-        umeta.setdefault("deletionTimestamp", now())
+        umeta.setdefault("deletionTimestamp", utc_now())
         umeta.setdefault("deletionGracePeriodSeconds", 0)
         self._commit(rt, updated)
 

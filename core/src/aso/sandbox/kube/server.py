@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import socket
-import threading
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any, TypeVar
 
 import yaml
 from aiohttp import web
+
+from aso.common import LoopThread
 
 from . import builtin, discovery, errors, metaonly, openapi, protobuf, scale, tables
 from .cluster import Cluster, WriteOptions
@@ -853,46 +854,20 @@ class KubeApiServerThread:
 
     def __init__(self, **options: Any) -> None:
         self.server = KubeApiServer(**options)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: LoopThread | None = None
 
     @property
     def url(self) -> str:
         return self.server.url
 
     def start(self, timeout: float = 30.0) -> None:
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self.server.start())
-            except BaseException as exc:
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-                loop.run_until_complete(self.server.stop())
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="kube-api-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout):
-            raise TimeoutError("the Kubernetes API server did not start")
-        if failure:
-            raise failure[0]
+        self._thread = LoopThread("kube-api-server", self.server.start, self.server.stop)
+        self._thread.start(timeout)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         """Run a coroutine on the server's loop (e.g. ``server.install_crds(...)``) and wait for it."""
-        assert self._loop is not None, "the server is not running"
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        assert self._thread is not None, "the server is not running"
+        return self._thread.call(coro, timeout)
 
     def install_crds(self, sources: Iterable[CrdSource]) -> list[str]:
         return self.call(self.server.install_crds(list(sources)))
@@ -901,12 +876,9 @@ class KubeApiServerThread:
         return self.server.write_kubeconfig(path, namespace=namespace)
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout)
-        self._loop = None
-        self._thread = None
+        if self._thread is not None:
+            self._thread.stop(timeout)
+            self._thread = None
 
     def __enter__(self) -> KubeApiServerThread:
         self.start()

@@ -1,0 +1,88 @@
+"""Small helpers every room of aso-core uses (the operator, the backends, the test kit): one of
+each, here because those rooms may not import each other. Nothing here knows aso's kinds."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import socket
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["LoopThread", "free_port", "utc_now"]
+
+T = TypeVar("T")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now (the OS's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def utc_now(digits: int = 0) -> str:
+    """Now in UTC as RFC 3339 with ``digits`` of the second's fraction (0, 3 or 6) and a ``Z``:
+    Kubernetes' timestamps have 0, its MicroTime 6, ARM's 3 or more."""
+    text = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return (text[: 20 + digits] if digits else text[:19]) + "Z"
+
+
+class LoopThread:
+    """An asyncio loop of its own in a daemon thread: ``start`` runs ``setup`` there and waits (its
+    exception is raised in the caller), ``call`` runs a coroutine there, ``stop`` runs ``teardown``
+    and ends the thread. For servers that tests and the sandbox run beside synchronous code."""
+
+    def __init__(
+        self,
+        name: str,
+        setup: Callable[[], Awaitable[Any]],
+        teardown: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.name = name
+        self._setup = setup
+        self._teardown = teardown
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = threading.Event()
+        self._failure: BaseException | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._setup())
+        except BaseException as exc:  # raised in the starting thread
+            self._failure = exc
+            self._started.set()
+            self.loop.close()
+            return
+        self._started.set()
+        try:
+            self.loop.run_forever()
+            if self._teardown is not None:
+                self.loop.run_until_complete(self._teardown())
+        finally:
+            self.loop.close()
+
+    def start(self, timeout: float = 60.0) -> None:
+        self._thread.start()
+        if not self._started.wait(timeout):
+            raise TimeoutError(f"{self.name} did not start within {timeout} s")
+        if self._failure is not None:
+            raise self._failure
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and self._failure is None
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run ``coro`` on this thread's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if not self._thread.is_alive():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)
