@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aso.common import get_path
 from aso.discovery import call_hook, discover
 from aso.validation import field_problems
 
@@ -324,9 +325,7 @@ class ArmVariant(ArmOverride):
 
     def applies(self, body: Mapping[str, Any]) -> bool:
         for path, expected in self.when.items():
-            current: Any = body
-            for part in path.split("."):
-                current = current.get(part) if isinstance(current, Mapping) else None
+            current = get_path(body, path)
             if isinstance(expected, str) and isinstance(current, str):
                 if expected.lower() != current.lower():
                     return False

@@ -7,10 +7,10 @@ import asyncio
 import datetime
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["LoopThread", "free_port", "utc_now"]
+__all__ = ["LoopThread", "free_port", "get_path", "set_path", "utc_now"]
 
 T = TypeVar("T")
 
@@ -21,6 +21,31 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def get_path(obj: Any, path: str, default: Any = None) -> Any:
+    """The value at a dotted path (``properties.keys[0].value``: a list index as ``[i]`` or ``.i``),
+    or ``default`` when a step is missing."""
+    node = obj
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
+            return default
+    return node
+
+
+def set_path(obj: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path of maps, making (or replacing with) maps on the way."""
+    *parents, last = path.split(".")
+    for part in parents:
+        child = obj.get(part)
+        if not isinstance(child, dict):
+            child = obj[part] = {}
+        obj = child
+    obj[last] = value
 
 
 def utc_now(digits: int = 0) -> str:

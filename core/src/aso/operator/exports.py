@@ -7,6 +7,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
+from aso.common import get_path
 from aso.errors import PermanentError, RetryableError
 from aso.kinds import Export
 from aso.operator.context import ObjectContext, Target
@@ -56,23 +57,10 @@ async def _values(target: Target, resource: Mapping[str, Any], exports: list[Exp
             if key not in responses:
                 responses[key] = await target.arm.post(target.arm_id, item.action, version)
             source = responses[key]
-        value = dig(source, item.path)
+        value = get_path(source, item.path)
         if value is not None:
             out[item.name] = str(value)
     return out
-
-
-def dig(source: Any, path: str) -> Any:
-    """The value at a dotted path (``keys[0].value``); None when any step is missing."""
-    node = source
-    for part in path.replace("]", "").replace("[", ".").split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, Mapping) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
 
 
 async def _write(kube: KubeApi, ctx: ObjectContext, secret: bool, name: str, data: Mapping[str, str]) -> None:

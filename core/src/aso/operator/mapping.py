@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from aso.common import get_path, set_path
+
 __all__ = ["OPERATOR_FIELDS", "Resolver", "arm_body", "differences", "status_from_arm"]
 
 #: Top-level spec fields that are the operator's, never sent to ARM.
@@ -28,23 +30,6 @@ class Resolver(Protocol):
     async def config(self, name: str, key: str, field: str) -> str: ...
 
     async def reference(self, ref: Mapping[str, Any], field: str) -> str: ...
-
-
-def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    node = target
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[last] = value
-
-
-def _get_path(source: Mapping[str, Any], path: str) -> Any:
-    node: Any = source
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
 
 
 async def _to_arm(
@@ -110,7 +95,7 @@ async def _object_to_arm(
             continue
         await _convert_child(out, child, key, item, field, arm_path, resolver, secrets)
     for key, item in deferred_config:
-        if _get_path(out, props[key].get("x-aso-arm", key)) is _MISSING:
+        if get_path(out, props[key].get("x-aso-arm", key), _MISSING) is _MISSING:
             # a value given directly wins over its ...FromConfig twin
             await _convert_child(out, props[key], key, item, field, arm_path, resolver, secrets)
     return out
@@ -129,7 +114,7 @@ async def _convert_child(
     relative = child.get("x-aso-arm", key)
     child_field = f"{field}.{key}" if field else key
     child_arm = f"{arm_path}.{relative}" if arm_path else relative
-    _set_path(out, relative, await _to_arm(child, item, child_field, child_arm, resolver, secrets))
+    set_path(out, relative, await _to_arm(child, item, child_field, child_arm, resolver, secrets))
 
 
 async def arm_body(
@@ -177,7 +162,7 @@ def _from_arm(node: Mapping[str, Any], value: Any) -> Any:
     if isinstance(value, Mapping) and "properties" in node:
         out: dict[str, Any] = {}
         for key, child in node["properties"].items():
-            raw = _get_path(value, child.get("x-aso-arm", key))
+            raw = get_path(value, child.get("x-aso-arm", key), _MISSING)
             if raw is _MISSING or raw is None:
                 continue
             converted = _from_arm(child, raw)

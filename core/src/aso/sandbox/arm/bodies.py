@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aso.common import get_path, set_path
+
 from .profiles import REGION_DISPLAY_NAMES, Profile, region_key
 
 # Fields no client can set: the server owns them.
@@ -67,24 +69,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             out[k] = merge_patch(out.get(k), v)
     return out
-
-
-def get_path(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
-
-
-def set_path(obj: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        nxt = obj.get(part)
-        if not isinstance(nxt, dict):
-            nxt = obj[part] = {}
-        obj = nxt
-    obj[parts[-1]] = value
 
 
 def pop_path(obj: Any, path: str) -> Any:

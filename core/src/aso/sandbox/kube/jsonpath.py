@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from aso.common import get_path
+
 _TOKEN = re.compile(
     r"""\.([A-Za-z0-9_-]+)|\[(\d+|\*)\]|\[\?\(@\.([A-Za-z0-9_.-]+)\s*(==|!=)\s*['"]([^'"]*)['"]\)\]|\['([^']+)'\]"""
 )
@@ -34,14 +36,6 @@ def _parse(path: str) -> tuple[tuple[str, ...], ...]:
     return tuple(steps)
 
 
-def _dig(value: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def evaluate(obj: Any, path: str) -> list[Any]:
     """All values the path selects (empty when nothing matches)."""
     current = [obj]
@@ -62,7 +56,7 @@ def evaluate(obj: Any, path: str) -> list[Any]:
             elif isinstance(value, list):
                 _, field, op, expected = step
                 for item in value:
-                    actual = _dig(item, field)
+                    actual = get_path(item, field)
                     if (str(actual) == expected) == (op == "=="):
                         found.append(item)
         current = found
