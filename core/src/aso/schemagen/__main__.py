@@ -3,40 +3,48 @@ environment (which must hold the pinned SDK). ``aso schemas`` runs it in a throw
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+import click
 
 from aso.schemagen.config import CONFIG_FILE
 from aso.schemagen.convert import SchemaGenError
 from aso.schemagen.generate import generate_plugin
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m aso.schemagen",
-        description="Generate <package>/schemas/*.json of each plugin from its schemagen.yaml "
-        "and the pinned Azure SDK model classes.",
-    )
-    parser.add_argument("plugin_dirs", nargs="+", type=Path, metavar="PLUGIN_DIR")
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
-    parser.add_argument("--sdk", default=None, help="only the versions pinned to this name==version")
-    args = parser.parse_args(argv)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("plugin_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="write nothing; exit 1 if a file is stale")
+@click.option("--sdk", default=None, help="only the versions pinned to this name==version")
+def generate(plugin_dirs: tuple[Path, ...], check: bool, sdk: str | None) -> int:
+    """Generate <package>/schemas/*.json of each plugin from its schemagen.yaml and the pinned
+    Azure SDK model classes."""
     stale = False
-    for plugin_dir in args.plugin_dirs:
+    for plugin_dir in plugin_dirs:
         if not (plugin_dir / CONFIG_FILE).is_file():
             # nox passes every plugin; one whose schemas are not generated has nothing to do.
-            print(f"skipped {plugin_dir}: no {CONFIG_FILE}")
+            click.echo(f"skipped {plugin_dir}: no {CONFIG_FILE}")
             continue
         try:
-            changed = generate_plugin(plugin_dir, check=args.check, sdk=args.sdk)
+            changed = generate_plugin(plugin_dir, check=check, sdk=sdk)
         except SchemaGenError as error:
-            print(f"schemagen: {plugin_dir}: {error}", file=sys.stderr)
+            click.echo(f"schemagen: {plugin_dir}: {error}", err=True)
             return 2
         for path in changed:
-            print(f"{'stale' if args.check else 'wrote'} {path}")
+            click.echo(f"{'stale' if check else 'wrote'} {path}")
         stale = stale or bool(changed)
-    return 1 if args.check and stale else 0
+    return 1 if check and stale else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 done, 1 stale (with --check), 2 an error (bad arguments included)."""
+    try:
+        code = generate.main(args=argv, prog_name="python -m aso.schemagen", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    return int(code or 0)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@ Writes ``DIR/sandbox.env`` and ``DIR/ready`` like ``aso sandbox`` and runs until
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
 from pathlib import Path
+
+import click
 
 from aso.sandbox.runner import clear_ready, mark_ready, prepare_dirs, start_arm, wait_for_stop, write_env
 
@@ -26,25 +27,32 @@ async def _main(dir: Path, state: Path | None, port: int, retry_after: int | Non
         await emu.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m aso.sandbox.arm", description=__doc__)
-    parser.add_argument("--dir", type=Path, required=True, help="where to write sandbox.env and ready")
-    parser.add_argument("--state", type=Path, default=None, help="keep store, CA, key and port here")
-    parser.add_argument(
-        "--port", type=int, default=0, help="port to listen on (default: free, or the saved one)"
-    )
-    parser.add_argument(
-        "--retry-after",
-        type=int,
-        default=1,
-        help="Retry-After seconds for every operation (-1: the profiles' own values)",
-    )
-    args = parser.parse_args(argv)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="where to write sandbox.env and ready",
+)
+@click.option(
+    "--state", type=click.Path(path_type=Path), default=None, help="keep store, CA, key and port here"
+)
+@click.option("--port", type=int, default=0, help="port to listen on (default: free, or the saved one)")
+@click.option(
+    "--retry-after",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Retry-After seconds for every operation (-1: the profiles' own values)",
+)
+def main(directory: Path, state: Path | None, port: int, retry_after: int) -> None:
+    """Run the ARM emulator on its own (python -m aso.sandbox.arm): writes DIR/sandbox.env and
+    DIR/ready like `aso sandbox` and runs until SIGINT/SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    retry_after = None if args.retry_after < 0 else args.retry_after
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(args.dir, args.state, args.port, retry_after))
+        asyncio.run(_main(directory, state, port, None if retry_after < 0 else retry_after))
 
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="python -m aso.sandbox.arm")
