@@ -1,0 +1,1 @@
+"""aso plugin: Azure Storage (storage.azure.com): accounts, blob and queue services, containers, queues, management policies."""
