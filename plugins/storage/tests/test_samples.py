@@ -94,6 +94,7 @@ def test_samples_apply_unchanged_and_become_ready(
         apply_strict(kube_api, doc)
     for name, doc in zip([RESOURCE_GROUP, *SETS[sample_set]], docs, strict=True):
         group, version = doc["apiVersion"].split("/")
-        obj = wait_ready(kube_api, (group, version, PLURALS[doc["kind"]]), doc["metadata"]["name"], timeout=60)
+        which = (group, version, PLURALS[doc["kind"]])
+        obj = wait_ready(kube_api, which, doc["metadata"]["name"], timeout=60)
         print(f"{name}: Ready ({obj['status']['id']})")
         assert arm_emulator.control.get_resource(obj["status"]["id"]) is not None

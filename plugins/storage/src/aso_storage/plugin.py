@@ -55,8 +55,8 @@ _ENDPOINTS = ("blob", "queue", "table", "file", "web", "dfs")
 #: ASO's exports of an account: both keys from listKeys (Secrets only), and each primary endpoint
 #: to a Secret or a ConfigMap.
 ACCOUNT_EXPORTS = (
-    Export(name="key1", secret=True, action="listKeys", path="keys[0].value", description="The first access key."),
-    Export(name="key2", secret=True, action="listKeys", path="keys[1].value", description="The second access key."),
+    Export(name="key1", secret=True, action="listKeys", path="keys[0].value", description="The first key."),
+    Export(name="key2", secret=True, action="listKeys", path="keys[1].value", description="The second key."),
     *(
         Export(
             name=f"{service}Endpoint",
