@@ -200,9 +200,25 @@ def test_deleting_the_account_removes_everything_in_it_and_every_object(
     tree = create_tree(kube_api, "del")
     for which, name in tree:
         wait_ready(kube_api, which, name, timeout=60)
-    assert (
-        len(arm_emulator.control.resources("Microsoft.Storage/storageAccounts/blobServices/containers")) == 1
+    containers = "Microsoft.Storage/storageAccounts/blobServices/containers"
+    assert len(arm_emulator.control.resources(containers)) == 1
+
+    # A blob service has no DELETE in ARM: its object goes (and its container with it, in Azure
+    # too), the service stays with its account.
+    kube_api.custom.delete_namespaced_custom_object(
+        *BLOB_SERVICES[:2], "default", BLOB_SERVICES[2], "del-blobs"
     )
+
+    def service_objects_gone() -> bool:
+        return (
+            get(kube_api, BLOB_SERVICES, "del-blobs") is None
+            and get(kube_api, CONTAINERS, "del-container") is None
+        )
+
+    wait_for(service_objects_gone, timeout=30, what="the blob service and container objects deleted")
+    assert arm_emulator.control.resources(containers) == []
+    assert len(arm_emulator.control.resources("Microsoft.Storage/storageAccounts/blobServices")) == 1
+    assert arm_emulator.control.counts().get("DELETE", ARM_TYPES[BLOB_SERVICES]) == 0
 
     kube_api.custom.delete_namespaced_custom_object(*ACCOUNTS[:2], "default", ACCOUNTS[2], "delacct")
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aso import ApiVersion, Export, NameRule, OwnerKind, ResourceKind, Scope, hookimpl
+from aso import (
+    ApiVersion,
+    Export,
+    Extensions,
+    NameRule,
+    Next,
+    OwnerKind,
+    ReconcileContext,
+    ResourceKind,
+    Scope,
+    hookimpl,
+)
 
 GROUP = "storage.azure.com"
 PACKAGE = "aso_storage"
@@ -69,6 +80,16 @@ ACCOUNT_EXPORTS = (
     ),
 )
 
+
+async def leave_in_azure(ctx: ReconcileContext, next: Next[None]) -> None:
+    """Deleting the object of a blob or queue service sends no DELETE: ARM has none for these
+    singletons (they live and go with their account), so, as in ASO, only the object goes."""
+    ctx.log.info("%s has no DELETE in ARM; it stays until its account is deleted", ctx.arm_id)
+
+
+#: The account's service settings: read and written, never deleted on their own.
+SERVICE_SETTINGS = Extensions(delete=leave_in_azure)
+
 STORAGE_ACCOUNT = ResourceKind(
     group=GROUP,
     kind="StorageAccount",
@@ -93,6 +114,7 @@ BLOB_SERVICE = ResourceKind(
     storage_version=HUB,
     schema_package=PACKAGE,
     azure_name="default",
+    extensions=SERVICE_SETTINGS,
     description="The blob service settings of an account (the singleton 'default').",
 )
 
@@ -119,6 +141,7 @@ QUEUE_SERVICE = ResourceKind(
     storage_version=HUB,
     schema_package=PACKAGE,
     azure_name="default",
+    extensions=SERVICE_SETTINGS,
     description="The queue service settings of an account (the singleton 'default').",
 )
 
