@@ -159,7 +159,11 @@ def test_exports_rotation_no_write_without_a_change_and_drift(
     }
     assert secret_value(kube_api, "endpoints-secret", "blob") == "https://expacct.blob.core.windows.net/"
     status = get(kube_api, ACCOUNTS, "expacct")["status"]  # type: ignore[index]
-    assert keys[0]["value"] not in json.dumps(status)
+    events = [e.message or "" for e in kube_api.core.list_namespaced_event("default").items]
+    for key in keys:
+        assert key["value"] not in json.dumps(status)
+        assert key["value"] not in aso_operator.log()
+        assert not [m for m in events if key["value"] in m]
 
     # Azure rotates key1: the Secret follows at the next sync.
     rotated = post(arm_emulator, account_id, "regenerateKey", {"keyName": "key1"})["keys"][0]["value"]
