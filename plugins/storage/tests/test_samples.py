@@ -86,7 +86,11 @@ def test_the_sets_cover_every_storage_sample() -> None:
 
 @pytest.mark.parametrize("sample_set", sorted(SETS))
 def test_samples_apply_unchanged_and_become_ready(
-    sample_set: str, arm_emulator: ArmEmulatorHandle, kube_api: KubeApi, running_operator: OperatorProcess
+    sample_set: str,
+    arm_emulator: ArmEmulatorHandle,
+    kube_api: KubeApi,
+    running_operator: OperatorProcess,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     docs = [yaml.safe_load((SAMPLES / RESOURCE_GROUP).read_text())]
     docs += [yaml.safe_load((SAMPLES / "storage" / name).read_text()) for name in SETS[sample_set]]
@@ -96,5 +100,6 @@ def test_samples_apply_unchanged_and_become_ready(
         group, version = doc["apiVersion"].split("/")
         which = (group, version, PLURALS[doc["kind"]])
         obj = wait_ready(kube_api, which, doc["metadata"]["name"], timeout=60)
-        print(f"{name}: Ready ({obj['status']['id']})")
+        with capsys.disabled():
+            print(f"\n[storage sample] {name}: Ready ({obj['status']['id']})", end="")
         assert arm_emulator.control.get_resource(obj["status"]["id"]) is not None
