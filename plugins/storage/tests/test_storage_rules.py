@@ -146,9 +146,24 @@ def test_exports_rotation_no_write_without_a_change_and_drift(
         },
         "configMaps": {f"{e}Endpoint": {"name": "endpoints", "key": e} for e in ENDPOINTS},
     }
-    tree = create_tree(kube_api, "exp", {"operatorSpec": exports, "minimumTlsVersion": "TLS1_2"})
+    # Inputs from a ConfigMap and ARM references are resolved before they are sent.
+    kube_api.core.create_namespaced_config_map(
+        "default", {"metadata": {"name": "office"}, "data": {"range": "203.0.113.0/24"}}
+    )
+    network_group = f"/subscriptions/{arm_emulator.subscription_id}/resourceGroups/net"
+    subnet = f"{network_group}/providers/Microsoft.Network/virtualNetworks/vn/subnets/s1"
+    network = {
+        "defaultAction": "Deny",
+        "ipRules": [{"action": "Allow", "valueFromConfig": {"name": "office", "key": "range"}}],
+        "virtualNetworkRules": [{"action": "Allow", "reference": {"armId": subnet}}],
+    }
+    spec = {"operatorSpec": exports, "minimumTlsVersion": "TLS1_2", "networkAcls": network}
+    tree = create_tree(kube_api, "exp", spec)
     ids = {which: wait_ready(kube_api, which, name, timeout=60)["status"]["id"] for which, name in tree}
     account_id = ids[ACCOUNTS]
+    acls = arm_body(arm_emulator, account_id)["properties"]["networkAcls"]
+    assert acls["ipRules"] == [{"action": "Allow", "value": "203.0.113.0/24"}]
+    assert acls["virtualNetworkRules"] == [{"action": "Allow", "id": subnet}]
 
     keys = post(arm_emulator, account_id, "listKeys")["keys"]
     assert secret_value(kube_api, "keys", "key1") == keys[0]["value"]
