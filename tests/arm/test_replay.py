@@ -36,6 +36,12 @@ KNOWN_DIFFERENCES: dict[str, dict[int, str]] = {
         9: "Recorded in 2022: queue services then reported no logging settings; today's answer "
         "(Test_Storage_StorageAccount_20230101_CRUD) has them.",
     },
+    "Test_Storage_Samples_CreationAndDeletion": dict.fromkeys(
+        (5, 16),
+        "Recorded in 2022: new accounts then left allowBlobPublicAccess, allowCrossTenantReplication "
+        "and minimumTlsVersion unset, as in Test_Storage_StorageAccount_CRUD #5; the emulator answers "
+        "with today's defaults.",
+    ),
     "Test_Storage_StorageAccount_20220901_CRUD": {
         5: "Recorded in 2023 at 2022-09-01, before Azure's secure defaults for new accounts: the account "
         "then had no allowCrossTenantReplication (and allowed public blob access over TLS 1.0). The "

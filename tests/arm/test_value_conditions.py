@@ -104,3 +104,9 @@ def test_conditions_are_profile_data_checked_at_load(arm_emulator_factory: Any) 
     assert refused.json()["error"]["code"] == "InvalidValuesForRequestParameters"
     made = raw.call("PUT", f"{gadgets}/b", "2024-01-01", {"properties": {"tier": "premium", "size": "large"}})
     assert made.status_code in (200, 201)
+
+
+def test_a_legacy_blob_account_has_blob_and_table_endpoints_only(raw: Raw, rg: str) -> None:
+    assert _account(raw, rg, "legacyblob0001", "BlobStorage", "Standard_RAGRS").status_code == 202
+    got = raw.call("GET", f"{rg}/providers/Microsoft.Storage/storageAccounts/legacyblob0001", STORAGE).json()
+    assert sorted(got["properties"]["primaryEndpoints"]) == ["blob", "dfs", "table"]
