@@ -301,6 +301,18 @@ def test_clear_errors_that_a_fixed_spec_recovers_from(
     assert condition["severity"] == "Error"
     assert condition["message"].endswith("Queue is not supported for the account.")
 
+    # An endpoint a legacy blob account does not have.
+    exports = {"configMaps": {"queueEndpoint": {"name": "legacy", "key": "queue"}}}
+    legacy = account("errlegacy", owner, kind="BlobStorage", accessTier="Hot", operatorSpec=exports)
+    create(kube_api, legacy, plural=ACCOUNTS[2])
+    condition = ready_condition(
+        wait_ready(kube_api, ACCOUNTS, "errlegacy", status="False", reason="ExportUnavailable", timeout=60)
+    )
+    assert condition["severity"] == "Error"
+    assert condition["message"].startswith(
+        "spec.operatorSpec.configMaps.queueEndpoint: a BlobStorage account"
+    )
+
     # Nothing was deleted, in our subscription or theirs.
     assert arm_emulator.control.counts().get("DELETE", ARM_TYPES[ACCOUNTS]) == 0
     assert arm_emulator.control.get_resource(taken_id) is not None
@@ -310,13 +322,18 @@ def test_clear_errors_that_a_fixed_spec_recovers_from(
     patch(kube_api, ACCOUNTS, "errblockblob", {"sku": {"name": "Premium_LRS"}})
     patch(kube_api, ACCOUNTS, "errtaken", {"azureName": "errtakenfixed"})
     patch(kube_api, QUEUE_SERVICES, "err-queues", {"owner": {"name": "errtaken"}})
+    blob_only = {"configMaps": {"queueEndpoint": None, "blobEndpoint": {"name": "legacy", "key": "blob"}}}
+    patch(kube_api, ACCOUNTS, "errlegacy", {"operatorSpec": blob_only})
     for which, name in [
         (ACCOUNTS, "bad-name"),
         (ACCOUNTS, "errblockblob"),
         (ACCOUNTS, "errtaken"),
         (QUEUE_SERVICES, "err-queues"),
+        (ACCOUNTS, "errlegacy"),
     ]:
         wait_ready(kube_api, which, name, timeout=60)
+    legacy_config = kube_api.core.read_namespaced_config_map("legacy", "default").data
+    assert legacy_config == {"blob": "https://errlegacy.blob.core.windows.net/"}
     assert get(kube_api, ACCOUNTS, "bad-name")["status"]["id"].endswith("/errgoodname")  # type: ignore[index]
 
 

@@ -12,6 +12,7 @@ from aso import (
     NameRule,
     Next,
     OwnerKind,
+    PermanentError,
     ReconcileContext,
     ResourceKind,
     Scope,
@@ -87,6 +88,24 @@ async def leave_in_azure(ctx: ReconcileContext, next: Next[None]) -> None:
     ctx.log.info("%s has no DELETE in ARM; it stays until its account is deleted", ctx.arm_id)
 
 
+async def endpoints_the_account_has(ctx: ReconcileContext, next: Next[dict[str, str]]) -> dict[str, str]:
+    """An endpoint export the account cannot have (a BlobStorage account has no queue, file or web
+    endpoint) is a clear error naming the field, not a wait for a value that never comes."""
+    values = await next()
+    spec = ctx.body.get("spec") or {}
+    operator_spec = spec.get("operatorSpec") or {}
+    for section in ("secrets", "configMaps"):
+        for name in operator_spec.get(section) or {}:
+            if name.endswith("Endpoint") and name not in values:
+                service = name.removesuffix("Endpoint")
+                raise PermanentError(
+                    f"spec.operatorSpec.{section}.{name}: a {spec.get('kind', 'storage')} account has "
+                    f"no {service} endpoint; export only the endpoints its status.primaryEndpoints lists",
+                    reason="ExportUnavailable",
+                )
+    return values
+
+
 #: The account's service settings: read and written, never deleted on their own.
 SERVICE_SETTINGS = Extensions(delete=leave_in_azure)
 
@@ -101,6 +120,7 @@ STORAGE_ACCOUNT = ResourceKind(
     schema_package=PACKAGE,
     name_rule=ACCOUNT_NAME,
     exports=ACCOUNT_EXPORTS,
+    extensions=Extensions(export_values=endpoints_the_account_has),
     description="An Azure Storage account: blob, queue, table and file services under one name.",
 )
 
