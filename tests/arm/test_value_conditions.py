@@ -110,3 +110,14 @@ def test_a_legacy_blob_account_has_blob_and_table_endpoints_only(raw: Raw, rg: s
     assert _account(raw, rg, "legacyblob0001", "BlobStorage", "Standard_RAGRS").status_code == 202
     got = raw.call("GET", f"{rg}/providers/Microsoft.Storage/storageAccounts/legacyblob0001", STORAGE).json()
     assert sorted(got["properties"]["primaryEndpoints"]) == ["blob", "dfs", "table"]
+
+
+def test_a_different_write_while_the_account_is_created_gets_storages_conflict(raw: Raw, rg: str) -> None:
+    assert _account(raw, rg, "busyacct0001", "StorageV2", "Standard_LRS").status_code == 202
+    busy = _account(raw, rg, "busyacct0001", "StorageV2", "Standard_GRS")
+    assert busy.status_code == 409
+    assert busy.json()["error"] == {
+        "code": "StorageAccountOperationInProgress",
+        "message": "An operation is currently performing on this storage account that requires "
+        "exclusive access.",
+    }
