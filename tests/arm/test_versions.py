@@ -146,7 +146,7 @@ def test_a_write_while_the_previous_operation_runs_is_refused(raw: Raw, rg: str)
     assert raw.call("DELETE", rid, "2023-08-01").status_code == 202
 
 
-def test_busy_storage_account_answers_another_operation_in_progress(
+def test_busy_storage_account_answers_storages_operation_in_progress(
     raw: Raw, rg: str, arm_emulator: ArmEmulatorHandle
 ) -> None:
     api = "2023-01-01"
@@ -157,7 +157,7 @@ def test_busy_storage_account_answers_another_operation_in_progress(
     body = {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}
     assert raw.call("PUT", rid, api, body).status_code == 202
     busy = raw.call("PUT", rid, api, {**body, "tags": {"x": "y"}})
-    assert (busy.status_code, busy.json()["error"]["code"]) == (409, "AnotherOperationInProgress")
+    assert (busy.status_code, busy.json()["error"]["code"]) == (409, "StorageAccountOperationInProgress")
 
 
 def test_children_of_a_missing_parent(raw: Raw, rg: str) -> None:

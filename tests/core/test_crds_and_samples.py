@@ -61,7 +61,8 @@ def test_every_crd_is_structural_and_aso_shaped(registry: Registry) -> None:
                 assert "$ref" not in node, path
             props = schema["properties"]
             assert "conditions" in props["status"]["properties"]
-            # A singleton child (throughputSettings/default) has a fixed name and no spec.azureName.
+            # Singletons (blobServices/default, throughputSettings/default) have a fixed name and no
+            # spec.azureName, as in ASO.
             assert ("azureName" in props["spec"]["properties"]) == (kind.azure_name is None)
         # Every kind has storage versions, so every kind converts through the webhook, as in ASO.
         client = spec["conversion"]["webhook"]["clientConfig"]["service"]

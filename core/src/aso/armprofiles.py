@@ -117,6 +117,11 @@ class ArmValueRule:
     ``pattern`` (the whole text) are checked when the property is present; a value outside them
     is refused with ``status`` ``code`` (``message`` may use ``{path}``, ``{name}`` and
     ``{value}``).
+
+    ``when`` limits the rule to bodies whose value at each of its paths is one of the listed ones
+    (a combination the provider refuses, e.g. a storage ``kind`` that takes only premium SKUs).
+    ``of_parent`` reads ``path`` and ``when`` from the stored parent resource instead of the
+    request: a child the parent's settings do not support (no queues on a premium account).
     """
 
     path: str
@@ -127,6 +132,19 @@ class ArmValueRule:
     status: int = 400
     code: str = "InvalidValuesForRequestParameters"
     message: str = "Values for request parameters are invalid: {path}. The value '{value}' is not allowed."
+    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    of_parent: bool = False
+
+    def applies(self, body: Mapping[str, Any]) -> bool:
+        """Whether ``body`` meets every ``when`` condition (always, without conditions)."""
+        for path, values in self.when.items():
+            node: Any = body
+            for part in path.split("."):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            folded = {v.lower() if isinstance(v, str) else v for v in values}
+            if (node.lower() if isinstance(node, str) else node) not in folded:
+                return False
+        return True
 
     def accepts(self, value: Any) -> bool:
         if self.allowed:
@@ -148,6 +166,12 @@ class ArmValueRule:
         found = []
         if not self.path:
             found.append("path: must name a property")
+        if not isinstance(self.when, Mapping):
+            found.append("when: expected a mapping of property paths to allowed values")
+        else:
+            for path, values in self.when.items():
+                if not isinstance(values, tuple) or not values:
+                    found.append(f"when[{path!r}]: expected a non-empty tuple of values")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)

@@ -289,11 +289,13 @@ class ResourceKind:
                 found.append(
                     f"name_rule.pattern {self.name_rule.pattern!r}: not a regular expression ({exc})"
                 )
-        # One name may be both a secret and a config map (an endpoint users want either way).
-        export_keys = [(e.name, e.secret) for e in self.exports]
+        # A name may be exported once as a Secret and once as a ConfigMap (ASO's storage accounts
+        # export blobEndpoint both ways); twice to the same destination is a mistake.
+        export_keys = [("secrets" if e.secret else "configMaps", e.name) for e in self.exports]
         if len(set(export_keys)) != len(export_keys):
-            export_names = [e.name for e in self.exports]
-            found.append(f"exports: duplicate names in {export_names}")
+            repeated = {key for key in export_keys if export_keys.count(key) > 1}
+            dupes = sorted(f"{where}.{name}" for where, name in repeated)
+            found.append(f"exports: duplicate names in {dupes}")
         child_depth = self.arm_type.count("/") - 1
         if isinstance(self.owner, Scope) and child_depth > 0 and self.owner is not Scope.EXTENSION:
             found.append(f"owner: {self.arm_type} is a child type; owner must be the OwnerKind of its parent")

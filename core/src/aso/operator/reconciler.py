@@ -155,7 +155,7 @@ class Reconciler:
             _same_subscription(parent_id, spec)
         arm_id = build_id(ctx.kind, parent_id or f"/subscriptions/{spec.subscription_id}", ctx.azure_name)
         known = ctx.annotations.get(RESOURCE_ID_ANNOTATION)
-        if known and known.lower() != arm_id.lower():
+        if known and known.lower() != arm_id.lower() and not await self._never_created(ctx, known, spec):
             raise PermanentError(
                 f"spec.azureName/spec.owner: the resource is {known}; it cannot move to {arm_id} "
                 "(azureName and owner are immutable; delete and recreate the object instead)",
@@ -172,6 +172,17 @@ class Reconciler:
             api_version=ctx.api_version,
             owner=owner,
         )
+
+    async def _never_created(self, ctx: ObjectContext, known: str, spec: CredentialSpec) -> bool:
+        """ASO's rule: azureName and owner may change until the resource has been created. True
+        when the object never reached Azure at ``known``: no status id, no operation under way
+        and nothing there (its PUT was refused, e.g. a storage name taken elsewhere)."""
+        if ctx.status.get("id") or ctx.annotations.get(OPERATION_ANNOTATION):
+            return False
+        if await self._client(spec).get(known, ctx.api_version.arm_api_version) is not None:
+            return False
+        ctx.log.info("%s was never created in Azure; the object now names %s", known, ctx.azure_name)
+        return True
 
     async def _put_if_different(self, ctx: ObjectContext, target: Target) -> None:
         await run_extension(ctx, target, "pre_reconcile", _nothing)

@@ -258,7 +258,14 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
         kwargs["not_found"] = (d["not_found"]["code"], d["not_found"]["message"])
     if d.get("values"):
         kwargs["values"] = tuple(
-            ArmValueRule(**{**v, "allowed": tuple(v.get("allowed") or ())}) for v in d["values"]
+            ArmValueRule(
+                **{
+                    **v,
+                    "allowed": tuple(v.get("allowed") or ()),
+                    "when": {k: tuple(w) for k, w in (v.get("when") or {}).items()},
+                }
+            )
+            for v in d["values"]
         )
     if d.get("refusals"):
         kwargs["refusals"] = tuple(

@@ -38,10 +38,16 @@ def declared_type(store: Store, p: ArmPath) -> str:
     return p.full_type
 
 
-def check_values(profile: Profile, body: dict[str, Any], name: str) -> None:
-    """The profile's documented value ranges (400 with the provider's code)."""
+def check_values(
+    profile: Profile, body: dict[str, Any], name: str, parent: dict[str, Any] | None = None
+) -> None:
+    """The profile's documented value ranges (400 with the provider's code); rules ``of_parent``
+    read the stored parent's body (skipped when there is none)."""
     for rule in profile.values:
-        value = get_path(body, rule.path)
+        source = parent if rule.of_parent else body
+        if source is None or not rule.applies(source):
+            continue
+        value = get_path(source, rule.path)
         if value is not None and not rule.accepts(value):
             raise ArmError(
                 rule.status, rule.code, rule.message.format(path=rule.path, name=name, value=value)

@@ -670,7 +670,8 @@ class ArmEmulator:
                     or other.id.rsplit("/", 1)[-1].lower() == name.lower()
                 ):
                     raise ArmError(status, code, message.format(name=name))
-        rules.check_values(profile, body_in, name)
+        parent = self.store.get(p.parent_id) if len(p.names) > 1 else None
+        rules.check_values(profile, body_in, name, parent.body if parent is not None else None)
         rules.check_refusals(self.store, profile, p, body_in, name)
         rules.refuse_if_busy(self.operations, existing, profile, "PUT", body_in)
         sent = clone(body_in)
