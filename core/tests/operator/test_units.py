@@ -323,9 +323,7 @@ def test_build_ready_keeps_transition_time_while_state_holds() -> None:
     )
     assert same["lastTransitionTime"] == "2001-02-03T04:05:06Z"
     assert same["observedGeneration"] == 2
-    done = build_ready(
-        ready=True, severity="", reason="Succeeded", message="", generation=2, previous=same
-    )
+    done = build_ready(ready=True, severity="", reason="Succeeded", message="", generation=2, previous=same)
     assert done["lastTransitionTime"] != "2001-02-03T04:05:06Z"
     assert "severity" not in done
 
