@@ -138,6 +138,15 @@ def test_invalid_kind_is_skipped_naming_the_field() -> None:
     assert "arm_type 'nope'" in reason
 
 
+def test_an_export_name_may_go_to_the_secret_and_the_configmap_but_not_twice_to_one() -> None:
+    from aso import Export
+
+    both = (Export(name="host", secret=True, path="p"), Export(name="host", secret=False, path="p"))
+    assert _kind(exports=both).problems() == []
+    twice = (Export(name="host", secret=True, path="p"), Export(name="host", secret=True, path="q"))
+    assert _kind(exports=twice).problems() == ["exports: duplicate names in ['host', 'host']"]
+
+
 def test_wrong_return_type_is_reported() -> None:
     @hookimpl
     def aso_register_kinds() -> Sequence[object]:

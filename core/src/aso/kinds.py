@@ -286,9 +286,10 @@ class ResourceKind:
                 found.append(
                     f"name_rule.pattern {self.name_rule.pattern!r}: not a regular expression ({exc})"
                 )
-        export_names = [e.name for e in self.exports]
-        if len(set(export_names)) != len(export_names):
-            found.append(f"exports: duplicate names in {export_names}")
+        # One name may be exported both to the Secret and to the ConfigMap (a host name or port).
+        export_keys = [(e.name, e.secret) for e in self.exports]
+        if len(set(export_keys)) != len(export_keys):
+            found.append(f"exports: duplicate names in {[e.name for e in self.exports]}")
         child_depth = self.arm_type.count("/") - 1
         if isinstance(self.owner, Scope) and child_depth > 0 and self.owner is not Scope.EXTENSION:
             found.append(f"owner: {self.arm_type} is a child type; owner must be the OwnerKind of its parent")
