@@ -1,0 +1,121 @@
+"""Azure Cache for Redis (``cache.azure.com``): caches, their firewall rules, patch schedules and
+geo-replication links, with ASO v2's kinds, versions and YAML.
+
+Every kind serves the same five versions; the hub is ``v20241101``, whose storage version
+(``v20241101storage``) is the one ASO v2 stores. No property is renamed between the versions, so no
+converter is needed: what an older version lacks (``updateChannel``, ``zonalAllocationPolicy``,
+``disableAccessKeyAuthentication``, ...) rides in the property bag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aso import ApiVersion, Export, NameRule, OwnerKind, ResourceKind, Scope, hookimpl
+
+GROUP = "cache.azure.com"
+
+#: (Kubernetes version, ARM api-version), oldest first; every kind serves all of them.
+VERSIONS: tuple[ApiVersion, ...] = (
+    ApiVersion(name="v1api20201201", arm_api_version="2020-12-01"),
+    ApiVersion(name="v1api20230401", arm_api_version="2023-04-01"),
+    ApiVersion(name="v1api20230801", arm_api_version="2023-08-01"),
+    ApiVersion(name="v20230801", arm_api_version="2023-08-01"),
+    ApiVersion(name="v20241101", arm_api_version="2024-11-01"),
+)
+#: ASO v2 stores ``v20241101storage`` for every kind of the group.
+HUB = "v20241101"
+
+#: Azure's rule for cache names (``cacheName``): 1-63 letters, digits and single hyphens, starting
+#: and ending with a letter or digit. The CRD pattern is RE2 (no look-ahead), so the "no double
+#: hyphen" part is spelled as groups of letters/digits joined by single hyphens.
+CACHE_NAME_RULE = NameRule(
+    min_length=1,
+    max_length=63,
+    pattern=r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*",
+    description="1-63 letters, digits and single hyphens, starting and ending with a letter or digit",
+)
+
+#: Values written to the Secret (and, for the endpoint, the ConfigMap) the user names in
+#: ``spec.operatorSpec``. The keys come from ``listKeys`` and are read again at every sync, so a
+#: key regenerated outside aso is exported again.
+REDIS_EXPORTS: tuple[Export, ...] = (
+    Export(name="primaryKey", secret=True, action="listKeys", path="primaryKey", description="Access key 1"),
+    Export(name="secondaryKey", secret=True, action="listKeys", path="secondaryKey", description="Access key 2"),
+    Export(name="hostName", secret=True, path="properties.hostName", description="Cache host name"),
+    Export(name="port", secret=True, path="properties.port", description="Non-TLS port"),
+    Export(name="sslPort", secret=True, path="properties.sslPort", description="TLS port"),
+    Export(name="hostName", secret=False, path="properties.hostName", description="Cache host name"),
+    Export(name="port", secret=False, path="properties.port", description="Non-TLS port"),
+    Export(name="sslPort", secret=False, path="properties.sslPort", description="TLS port"),
+)
+
+REDIS = ResourceKind(
+    group=GROUP,
+    kind="Redis",
+    plural="redis",
+    arm_type="Microsoft.Cache/redis",
+    owner=Scope.RESOURCE_GROUP,
+    versions=VERSIONS,
+    storage_version=HUB,
+    schema_package="aso_redis",
+    name_rule=CACHE_NAME_RULE,
+    exports=REDIS_EXPORTS,
+    description="An Azure Cache for Redis instance.",
+)
+
+_CACHE = OwnerKind(group=GROUP, kind="Redis")
+
+REDIS_FIREWALL_RULE = ResourceKind(
+    group=GROUP,
+    kind="RedisFirewallRule",
+    plural="redisfirewallrules",
+    arm_type="Microsoft.Cache/redis/firewallRules",
+    owner=_CACHE,
+    versions=VERSIONS,
+    storage_version=HUB,
+    schema_package="aso_redis",
+    # Azure: letters, digits and underscores (the ruleName parameter).
+    name_rule=NameRule(
+        min_length=1,
+        max_length=256,
+        pattern=r"[A-Za-z0-9_]+",
+        description="letters, digits and '_'",
+    ),
+    description="A range of client IP addresses allowed to connect to a cache.",
+)
+
+REDIS_PATCH_SCHEDULE = ResourceKind(
+    group=GROUP,
+    kind="RedisPatchSchedule",
+    plural="redispatchschedules",
+    arm_type="Microsoft.Cache/redis/patchSchedules",
+    owner=_CACHE,
+    versions=VERSIONS,
+    storage_version=HUB,
+    schema_package="aso_redis",
+    # A cache has one schedule, always called "default".
+    azure_name="default",
+    description="The weekly windows in which Azure may patch a cache.",
+)
+
+REDIS_LINKED_SERVER = ResourceKind(
+    group=GROUP,
+    kind="RedisLinkedServer",
+    plural="redislinkedservers",
+    arm_type="Microsoft.Cache/redis/linkedServers",
+    owner=_CACHE,
+    versions=VERSIONS,
+    storage_version=HUB,
+    schema_package="aso_redis",
+    # The link is named after the linked (secondary) cache.
+    name_rule=CACHE_NAME_RULE,
+    description="A geo-replication link from a primary cache to a secondary cache.",
+)
+
+KINDS: tuple[ResourceKind, ...] = (REDIS, REDIS_FIREWALL_RULE, REDIS_PATCH_SCHEDULE, REDIS_LINKED_SERVER)
+
+
+@hookimpl
+def aso_register_kinds() -> Sequence[ResourceKind]:
+    return list(KINDS)
