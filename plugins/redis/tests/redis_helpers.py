@@ -33,7 +33,9 @@ def which(obj: Json) -> tuple[str, str, str]:
     return (group, version, PLURALS[obj["kind"]])
 
 
-def resource_group(k8s: KubeApi, namespace: str, name: str = "aso-sample-rg", location: str = "westus2") -> None:
+def resource_group(
+    k8s: KubeApi, namespace: str, name: str = "aso-sample-rg", location: str = "westus2"
+) -> None:
     """The ResourceGroup the samples own (``aso-sample-rg``); its Azure name is unique per namespace."""
     ensure_namespace(k8s, namespace)
     body = {
@@ -78,7 +80,8 @@ def redis(name: str, namespace: str, version: str = "v20241101", **spec: Any) ->
 
 
 def wait_object_ready(k8s: KubeApi, obj: Json, timeout: float = 60) -> Json:
-    return wait_ready(k8s, which(obj), obj["metadata"]["name"], namespace=obj["metadata"]["namespace"], timeout=timeout)
+    metadata = obj["metadata"]
+    return wait_ready(k8s, which(obj), metadata["name"], namespace=metadata["namespace"], timeout=timeout)
 
 
 def arm_get(arm: ArmEmulatorHandle, arm_id: str) -> Json | None:

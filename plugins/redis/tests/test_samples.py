@@ -53,7 +53,8 @@ def test_every_sample_applies_unchanged_and_becomes_ready(
         # The object written last under a name is the one that must be Ready (two patch-schedule
         # samples of v1api/ share a name: the second is an update of the first).
         assert ready["status"]["id"]
-        results.append(f"{path.relative_to(SAMPLES_DIR)}: Ready ({which(obj)[1]}, {time.monotonic() - started:.1f}s)")
+        seconds = time.monotonic() - started
+        results.append(f"{path.relative_to(SAMPLES_DIR)}: Ready ({which(obj)[1]}, {seconds:.1f}s)")
     print("\n" + "\n".join(results))
     caches = arm_emulator.control.resources("Microsoft.Cache/redis")
     assert len(caches) == len([o for _, o in applied if o["kind"] == "Redis"])
@@ -63,4 +64,5 @@ def test_every_sample_applies_unchanged_and_becomes_ready(
     schedules = arm_emulator.control.resources("Microsoft.Cache/redis/patchSchedules")
     assert {s["id"].rsplit("/", 1)[-1] for s in schedules} == {"default"}
     rules = arm_emulator.control.resources("Microsoft.Cache/redis/firewallRules")
-    assert all(r["body"]["properties"]["startIP"] == "1.2.3.4" for r in rules) and rules
+    assert rules
+    assert all(r["body"]["properties"]["startIP"] == "1.2.3.4" for r in rules)

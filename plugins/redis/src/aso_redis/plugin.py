@@ -40,8 +40,8 @@ CACHE_NAME_RULE = NameRule(
 #: ``spec.operatorSpec``. The keys come from ``listKeys`` and are read again at every sync, so a
 #: key regenerated outside aso is exported again.
 REDIS_EXPORTS: tuple[Export, ...] = (
-    Export(name="primaryKey", secret=True, action="listKeys", path="primaryKey", description="Access key 1"),
-    Export(name="secondaryKey", secret=True, action="listKeys", path="secondaryKey", description="Access key 2"),
+    Export(name="primaryKey", secret=True, action="listKeys", path="primaryKey", description="Key 1"),
+    Export(name="secondaryKey", secret=True, action="listKeys", path="secondaryKey", description="Key 2"),
     Export(name="hostName", secret=True, path="properties.hostName", description="Cache host name"),
     Export(name="port", secret=True, path="properties.port", description="Non-TLS port"),
     Export(name="sslPort", secret=True, path="properties.sslPort", description="TLS port"),
