@@ -134,6 +134,8 @@ class ArmEmulator:
         self.tls = self.state.tls()
         self.identity = Identity(self.state.signing_key())
         self.profiles: ProfileRegistry = default_registry(self.config.profiles)
+        # Types without a profile already named in the log (once each); reset() clears it too.
+        self._generic_logged: set[str] = set()
         self.store = Store()
         self.faults = Faults()
         self.operations = Operations(self._operation_completed)
@@ -259,8 +261,7 @@ class ArmEmulator:
         self.faults.clear()
         self.faults.reset_counts()
         self.profiles = default_registry(self.config.profiles)
-        # Types without a profile already named in the log (once each).
-        self._generic_logged: set[str] = set()
+        self._generic_logged = set()
         # Principals added at run time stay; the default one comes back if a test removed it.
         self._install_default_principals()
 
@@ -546,6 +547,8 @@ class ArmEmulator:
             running = self.operations.get(existing.operation_id)
             if running is not None and running.kind == "follow-up":
                 self.operations.poll(running)
+        if method in ("PUT", "PATCH", "DELETE") and p.is_resource and len(p.names) > 1:
+            rules.refuse_if_parent_busy(self.store, self.operations, self.profiles.get, p)
         if method == "PUT":
             body = await self._read_json(request)
             check_tags(body, full_type)
