@@ -87,12 +87,14 @@ def test_versions_exports_rotation_and_sync(
     assert new_ready["status"]["zonalAllocationPolicy"] == "NoZones"
     assert new_ready["status"]["replicasPerPrimary"] == 2
     assert new_ready["status"]["disableAccessKeyAuthentication"] is False
-    assert "accessKeys" not in old_ready["status"] and "accessKeys" not in new_ready["status"]
+    assert "accessKeys" not in old_ready["status"]
+    assert "accessKeys" not in new_ready["status"]
 
     # Read and written through v1api20201201, the 2024-11-01 fields survive (property bag).
     as_old = get(kube_api, (GROUP, "v1api20201201", "redis"), "new", NS)
     assert as_old is not None
-    assert "zonalAllocationPolicy" not in as_old["spec"] and "updateChannel" not in as_old["spec"]
+    assert "zonalAllocationPolicy" not in as_old["spec"]
+    assert "updateChannel" not in as_old["spec"]
     kube_api.custom.patch_namespaced_custom_object(
         GROUP, "v1api20201201", NS, "redis", "new", {"spec": {"tags": {"team": "cache"}}}
     )
@@ -158,8 +160,12 @@ def test_versions_exports_rotation_and_sync(
 
     # Drift made outside is corrected at the next sync.
     control.drift(old_id, {"properties": {"sku": {"capacity": 3}}})
+
+    def capacity() -> Any:
+        return ((control.get_resource(old_id) or {}).get("properties") or {}).get("sku", {}).get("capacity")
+
     wait_for(
-        lambda: (control.get_resource(old_id) or {}).get("properties", {}).get("sku", {}).get("capacity") == 1,
+        lambda: capacity() == 1,
         timeout=40,
         what="the drift corrected",
     )
