@@ -844,6 +844,14 @@ class ArmEmulator:
                 raise ArmError(status, code, message.format(name=existing.body.get("name", "")))
         rules.refuse_if_busy(self.operations, existing, profile, "DELETE")
         spec = profile.delete
+        running = self.operations.get(existing.operation_id) if existing.operation_id else None
+        if running is not None and not running.done and running.kind == "delete" and spec.is_async:
+            # Deleting again joins the running delete: the client asking again is a poll of it (the
+            # emulator has no clock), answered as the operation stands.
+            self.operations.poll(running)
+            if self.store.get(existing.id) is None:
+                return web.Response(status=204)
+            return self._accepted(running, spec, spec.status if spec.status != 200 else 202, None)
         failure = self.faults.take_failure("DELETE", p.full_type)
         if not spec.is_async:
             if failure is not None:
