@@ -9,9 +9,23 @@ converter is needed: what an older version lacks (``updateChannel``, ``zonalAllo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from aso import ApiVersion, Export, NameRule, OwnerKind, ResourceKind, Scope, hookimpl
+from aso import (
+    ApiVersion,
+    ArmErrorInfo,
+    Classification,
+    Export,
+    Extensions,
+    NameRule,
+    Next,
+    OwnerKind,
+    ReconcileContext,
+    ResourceKind,
+    RetryableError,
+    Scope,
+    hookimpl,
+)
 
 GROUP = "cache.azure.com"
 
@@ -50,6 +64,38 @@ REDIS_EXPORTS: tuple[Export, ...] = (
     Export(name="sslPort", secret=False, path="properties.sslPort", description="TLS port"),
 )
 
+
+def linked_caches_heal(error: ArmErrorInfo, next: Callable[[], Classification]) -> Classification:
+    """Azure refuses to delete a cache that is linked (geo-replication), or still unlinking, with
+    400 BadRequest. That heals once the link is deleted (the user deletes the RedisLinkedServer,
+    often together with the caches): retry, as a Warning that says what holds the cache."""
+    if error.status == 400 and error.code == "BadRequest" and "linked server" in error.message.lower():
+        return Classification(retry=True, severity="Warning", reason="LinkedServersExist", delay=5.0)
+    return next()
+
+
+async def delete_links_first(ctx: ReconcileContext, next: Next[None]) -> None:
+    """Azure refuses to delete a cache that still has linked servers; they are its children, so a
+    delete of the cache deletes them first (as Azure deletes any other child with its parent),
+    and comes back for the cache once they are gone."""
+    api_version = ctx.api_version.arm_api_version
+    links = await ctx.arm.get(f"{ctx.arm_id}/linkedServers", api_version)
+    ids = [
+        str(item["id"])
+        for item in (links or {}).get("value") or []
+        if isinstance(item, dict) and item.get("id")
+    ]
+    if ids:
+        for link_id in ids:
+            await ctx.arm.delete(link_id, api_version)
+        raise RetryableError(
+            f"deleting the linked servers of the cache first: {', '.join(ids)}",
+            reason="DeletingLinkedServers",
+            delay=5.0,
+        )
+    await next()
+
+
 REDIS = ResourceKind(
     group=GROUP,
     kind="Redis",
@@ -61,6 +107,7 @@ REDIS = ResourceKind(
     schema_package="aso_redis",
     name_rule=CACHE_NAME_RULE,
     exports=REDIS_EXPORTS,
+    extensions=Extensions(classify_error=linked_caches_heal, delete=delete_links_first),
     description="An Azure Cache for Redis instance.",
 )
 
