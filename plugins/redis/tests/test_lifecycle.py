@@ -134,7 +134,8 @@ def test_errors_owners_links_and_deletes(
         what="the caches and their link deleted",
     )
     names = {c["id"].rsplit("/", 1)[-1] for c in control.resources("Microsoft.Cache/redis")}
-    assert "primary" not in names and "secondary" not in names
+    assert "primary" not in names
+    assert "secondary" not in names
     assert control.resources("Microsoft.Cache/redis/linkedServers") == []
 
     # Deleting the group with everything in it leaves no cache and no object behind.
