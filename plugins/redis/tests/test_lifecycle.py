@@ -138,13 +138,24 @@ def test_errors_owners_links_and_deletes(
     assert "secondary" not in names
     assert control.resources("Microsoft.Cache/redis/linkedServers") == []
 
-    # Deleting the group with everything in it leaves no cache and no object behind.
-    everything = [big, nowhere, bad_name, rule, redis("late", NS), schedule]
+    # Deleting the cache "late" alone: its firewall rule object goes with it (ownerReferences),
+    # and Azure deletes the rule with the cache.
+    late = redis("late", NS)
+    kube_api.custom.delete_namespaced_custom_object(*which(late)[:2], NS, "redis", "late")
+    wait_for(
+        lambda: (
+            get(kube_api, which(late), "late", NS) is None and get(kube_api, which(rule), "early", NS) is None
+        ),
+        timeout=60,
+        what="the cache and its firewall rule object gone",
+    )
+    assert control.resources("Microsoft.Cache/redis/firewallRules") == []
+
+    # Deleting the group object alone: every object it owns, directly or not, goes with it and
+    # nothing is left in Azure. (The schedule of the cache made outside aso names its owner by ARM
+    # id: it is no dependent of the group object, and is deleted by itself afterwards.)
+    everything = [big, nowhere, bad_name]
     kube_api.custom.delete_namespaced_custom_object(*RG[:2], NS, RG[2], "aso-sample-rg")
-    for obj in everything:
-        kube_api.custom.delete_namespaced_custom_object(
-            *which(obj)[:2], NS, which(obj)[2], obj["metadata"]["name"]
-        )
     wait_for(
         lambda: (
             all(get(kube_api, which(o), o["metadata"]["name"], NS) is None for o in everything)
@@ -155,3 +166,11 @@ def test_errors_owners_links_and_deletes(
     )
     assert control.get_resource(rg_id) is None
     assert control.resources("Microsoft.Cache/redis") == []
+    kube_api.custom.delete_namespaced_custom_object(
+        *which(schedule)[:2], NS, which(schedule)[2], "outside-patches"
+    )
+    wait_for(
+        lambda: get(kube_api, which(schedule), "outside-patches", NS) is None,
+        timeout=30,
+        what="schedule gone",
+    )
