@@ -10,6 +10,7 @@ converter is needed: what an older version lacks (``updateChannel``, ``zonalAllo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from aso import (
     ApiVersion,
@@ -96,6 +97,20 @@ async def delete_links_first(ctx: ReconcileContext, next: Next[None]) -> None:
     await next()
 
 
+async def latest_is_what_azure_chose(ctx: ReconcileContext, next: Next[dict[str, Any]]) -> dict[str, Any]:
+    """``redisVersion: latest`` picks a version when the cache is created; Azure answers that
+    version from then on. For an existing cache the body says the version Azure answers, so that
+    "latest" is no drift (and an update never asks for an upgrade the user did not write)."""
+    body = await next()
+    properties = body.get("properties")
+    if isinstance(properties, dict) and str(properties.get("redisVersion", "")).lower() == "latest":
+        current = await ctx.arm.get(ctx.arm_id, ctx.api_version.arm_api_version)
+        answered = ((current or {}).get("properties") or {}).get("redisVersion")
+        if isinstance(answered, str) and answered:
+            properties["redisVersion"] = answered
+    return body
+
+
 REDIS = ResourceKind(
     group=GROUP,
     kind="Redis",
@@ -107,7 +122,9 @@ REDIS = ResourceKind(
     schema_package="aso_redis",
     name_rule=CACHE_NAME_RULE,
     exports=REDIS_EXPORTS,
-    extensions=Extensions(classify_error=linked_caches_heal, delete=delete_links_first),
+    extensions=Extensions(
+        arm_body=latest_is_what_azure_chose, classify_error=linked_caches_heal, delete=delete_links_first
+    ),
     description="An Azure Cache for Redis instance.",
 )
 
