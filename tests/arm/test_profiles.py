@@ -109,8 +109,11 @@ def test_redis_normalisation_and_keys(
     assert created.status_code == 201
     assert created.json()["properties"]["provisioningState"] == "Creating"
     # A create takes several reads (each GET is a poll of the creation).
-    reads = [raw.call("GET", rid, REDIS).json() for _ in range(4)]
+    answers = [raw.call("GET", rid, REDIS) for _ in range(4)]
+    reads = [a.json() for a in answers]
     assert [r["properties"]["provisioningState"] for r in reads] == ["Creating"] * 3 + ["Succeeded"]
+    # While it is creating, each read says when to read again (the test emulator: at once).
+    assert [a.headers.get("Retry-After") for a in answers] == ["0", "0", "0", None]
     cache = reads[-1]
     assert cache["location"] == "West US 2"
     assert cache["type"] == "Microsoft.Cache/Redis"

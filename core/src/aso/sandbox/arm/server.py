@@ -522,12 +522,16 @@ class ArmEmulator:
             log.info("ARM type %s has no profile: generic ARM behaviour (synchronous, echo)", full_type)
         if method in ("GET", "HEAD"):
             res = self._require(p, "read")
+            retry: dict[str, str] | None = None
             if res is not None and res.operation_id:
                 op = self.operations.get(res.operation_id)
                 if op is not None:
-                    # Without operation URLs, clients poll the resource: each GET is a poll.
+                    # Without operation URLs, clients poll the resource: each GET is a poll, and
+                    # says when to read again while the operation runs.
                     if op.poll_on_get:
                         self.operations.poll(op)
+                        if not op.done:
+                            retry = {"Retry-After": format_retry_after(op.retry_after)}
                     else:
                         self.operations.check(op)
                 res = self.store.get(p.id)
@@ -539,7 +543,7 @@ class ArmEmulator:
                 raise rules.not_found(p, profile, self._describe(p))
             if method == "HEAD":
                 return web.Response(status=204)
-            return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)))
+            return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)), retry)
         existing = self.store.get(p.id)
         if existing is not None and existing.operation_id:
             # Work the provider does on its own (unlinking) advances with every request a
