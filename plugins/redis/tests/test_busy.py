@@ -28,7 +28,17 @@ def _rule(end_ip: str) -> Json:
 def test_writes_to_a_busy_cache_and_its_children_are_retried(
     kube_api: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
 ) -> None:
-    # The profile's cache: 4 reads for a create or an update; polled every second.
+    # A cache create or update takes 8 reads here (the test emulator says to read again at once,
+    # so the operator reads every half second).
+    arm_emulator.control.set_lro(
+        "Microsoft.Cache/redis",
+        "PUT",
+        mode="async",
+        polls=8,
+        headers=[],
+        create_status=201,
+        update_status=200,
+    )
     aso_operator.env["ASO_RETRY_MAX_DELAY"] = "1"
     aso_operator.start()
     resource_group(kube_api, NS)
