@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from aso import ApiVersion, Export, ResourceKind, Scope, hookimpl
+from aso import ApiVersion, ResourceKind, Scope, hookimpl
 from aso.host import load_registry
 
 _SCHEMA = {
@@ -136,15 +136,6 @@ def test_invalid_kind_is_skipped_naming_the_field() -> None:
     (reason,) = [s.reason for s in registry.skipped if s.name == "sloppy"]
     assert "storage_version 'v2'" in reason
     assert "arm_type 'nope'" in reason
-
-
-def test_an_export_name_may_be_both_a_secret_and_a_config_map() -> None:
-    endpoint = Export(name="endpoint", secret=True, path="properties.endpoint")
-    as_config = Export(name="endpoint", secret=False, path="properties.endpoint")
-    assert _kind(exports=(endpoint, as_config)).problems() == []
-    assert _kind(exports=(endpoint, endpoint)).problems() == [
-        "exports: duplicate names in ['endpoint', 'endpoint']"
-    ]
 
 
 def test_wrong_return_type_is_reported() -> None:

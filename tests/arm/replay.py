@@ -224,6 +224,21 @@ class Replayer:
                 return "Succeeded" if resp.status_code < 400 else "Failed"
         return "InProgress"
 
+    def _follow_resource(self, resp: requests.Response) -> str:
+        """ARM's "201 + provisioningState" pattern (no operation URLs): read the resource until
+        it leaves its transient state, as a client does (Redis creates take several reads)."""
+        if resp.status_code >= 400 or resp.request.method != "PUT":
+            return "Succeeded" if resp.status_code < 400 else "Failed"
+        for _ in range(50):
+            try:
+                state = str(((resp.json() or {}).get("properties") or {}).get("provisioningState") or "")
+            except ValueError:
+                state = ""
+            if state.lower() not in ("creating", "updating", "provisioning", "accepted"):
+                return "Failed" if state.lower() == "failed" else "Succeeded"
+            resp = self.session.get(resp.url, timeout=10)
+        return "InProgress"
+
     def run(self, path: Path) -> FileResult:
         recs: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
         poll_paths: set[str] = set()
@@ -306,6 +321,9 @@ class Replayer:
         else:
             if not _same_status(method, rec["status"], resp.status_code):
                 problems.append(f"status: recorded {rec['status']}, emulator {resp.status_code}")
+            # The recording's reads of a resource being created were condensed to the first and
+            # last; read ours until it is done, as the recorded client did.
+            self._follow_resource(resp)
         rec_body = rec["response_body"]
         our_body: Any = None
         if resp.content:

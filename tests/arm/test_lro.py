@@ -157,3 +157,27 @@ def test_delay_based_operation_completes_without_polls(arm_emulator: ArmEmulator
     assert _put(arm_emulator, rid, {"properties": {}}).json()["properties"]["provisioningState"] == "Creating"
     time.sleep(0.6)
     assert arm_emulator.control.get_resource(rid)["properties"]["provisioningState"] == "Succeeded"  # type: ignore[index]
+
+
+def test_deleting_again_joins_the_running_delete_and_polls_it(
+    arm_emulator: ArmEmulatorHandle, rg: str
+) -> None:
+    rid = f"{rg}/providers/{WIDGETS}/again"
+    assert _put(arm_emulator, rid, {"properties": {}}).status_code == 201
+    arm_emulator.control.set_lro(WIDGETS, "DELETE", mode="async", polls=2, headers=["Azure-AsyncOperation"])
+
+    def delete() -> requests.Response:
+        return requests.delete(
+            f"{arm_emulator.endpoint}{rid}?api-version={API}",
+            headers={"Authorization": f"Bearer {_token(arm_emulator)}"},
+            verify=arm_emulator.ca_bundle,
+            timeout=10,
+        )
+
+    first = delete()
+    assert first.status_code == 202
+    second = delete()  # one poll of the same operation, not a new one
+    assert second.status_code == 202
+    assert second.headers["Azure-AsyncOperation"] == first.headers["Azure-AsyncOperation"]
+    assert delete().status_code == 204  # the second poll ended it: the widget is gone
+    assert _get(arm_emulator, f"{arm_emulator.endpoint}{rid}?api-version={API}").status_code == 404

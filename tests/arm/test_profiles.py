@@ -108,7 +108,13 @@ def test_redis_normalisation_and_keys(
     created = raw.call("PUT", rid, REDIS, body)
     assert created.status_code == 201
     assert created.json()["properties"]["provisioningState"] == "Creating"
-    cache = raw.call("GET", rid, REDIS).json()  # each GET is a poll of the creation
+    # A create takes several reads (each GET is a poll of the creation).
+    answers = [raw.call("GET", rid, REDIS) for _ in range(4)]
+    reads = [a.json() for a in answers]
+    assert [r["properties"]["provisioningState"] for r in reads] == ["Creating"] * 3 + ["Succeeded"]
+    # While it is creating, each read says when to read again (the test emulator: at once).
+    assert [a.headers.get("Retry-After") for a in answers] == ["0", "0", "0", None]
+    cache = reads[-1]
     assert cache["location"] == "West US 2"
     assert cache["type"] == "Microsoft.Cache/Redis"
     props = cache["properties"]
@@ -131,6 +137,13 @@ def test_redis_with_linked_server_cannot_be_deleted(rg: str, raw: Raw) -> None:
     secondary = f"{rg}/providers/Microsoft.Cache/redis/{unique('s')}"
     raw.call("PUT", primary, REDIS, body)
     raw.call("PUT", secondary, REDIS, body)
+    link_path = f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}"
+    # A cache that is still being created refuses writes to its children.
+    early = raw.call("PUT", link_path, REDIS, {"properties": {"linkedRedisCacheId": secondary}})
+    assert (early.status_code, early.json()["error"]["code"]) == (409, "Conflict")
+    for cache in (primary, secondary):  # each GET is a poll of the creation
+        states = [raw.call("GET", cache, REDIS).json()["properties"]["provisioningState"] for _ in range(4)]
+        assert states[-1] == "Succeeded"
     link = raw.call(
         "PUT",
         f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}",

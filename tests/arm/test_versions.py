@@ -146,6 +146,45 @@ def test_a_write_while_the_previous_operation_runs_is_refused(raw: Raw, rg: str)
     assert raw.call("DELETE", rid, "2023-08-01").status_code == 202
 
 
+def test_children_of_a_parent_being_created_are_refused_where_its_profile_says_so(
+    arm_emulator_factory: Any,
+) -> None:
+    lro = {"mode": "async", "create_status": 201, "headers": [], "polls": 2}
+    gadgets = {
+        "type": "Contoso.Things/gadgets",
+        "put": lro,
+        "busy": {"code": "Conflict", "message": "'{name}' is busy", "children": True},
+    }
+    widgets = {"type": "Contoso.Things/widgets", "put": lro}
+    emulator = arm_emulator_factory(profiles=(gadgets, widgets))
+    raw = Raw(emulator)
+    rg = f"/subscriptions/{emulator.subscription_id}/resourceGroups/{unique('rg')}"
+    assert raw.call("PUT", rg, "2021-04-01", {"location": "westus2"}).status_code == 201
+    gadget = f"{rg}/providers/Contoso.Things/gadgets/g1"
+    assert raw.call("PUT", gadget, "2021-01-01", {"location": "westus2"}).status_code == 201
+    # While the gadget is being created, every write to its children (at any depth) is refused.
+    for method, child in (
+        ("PUT", f"{gadget}/parts/p1"),
+        ("PUT", f"{gadget}/parts/p1/screws/s1"),
+        ("DELETE", f"{gadget}/parts/p0"),
+    ):
+        refused = raw.call(method, child, "2021-01-01", {"properties": {}} if method == "PUT" else None)
+        assert (refused.status_code, refused.json()["error"]) == (
+            409,
+            {"code": "Conflict", "message": "'g1' is busy"},
+        )
+    assert raw.call("GET", f"{gadget}/parts/p1", "2021-01-01").status_code == 404  # reads are fine
+    # A type whose profile does not say so keeps ARM's default: its children are written.
+    widget = f"{rg}/providers/Contoso.Things/widgets/w1"
+    assert raw.call("PUT", widget, "2021-01-01", {"location": "westus2"}).status_code == 201
+    assert raw.call("PUT", f"{widget}/parts/p1", "2021-01-01", {"properties": {}}).status_code in (200, 201)
+    # Once the gadget's create has ended (its GETs are the polls), its children are written.
+    for _ in range(3):
+        state = raw.call("GET", gadget, "2021-01-01").json()["properties"]["provisioningState"]
+    assert state == "Succeeded"
+    assert raw.call("PUT", f"{gadget}/parts/p1", "2021-01-01", {"properties": {}}).status_code in (200, 201)
+
+
 def test_busy_storage_account_answers_storages_operation_in_progress(
     raw: Raw, rg: str, arm_emulator: ArmEmulatorHandle
 ) -> None:

@@ -245,7 +245,9 @@ class ArmBusy:
 
     ``message`` may use ``{name}``, ``{type}`` and ``{id}``. ``delete_allowed``: a DELETE is
     accepted during a running create or update (ARM's default: the provider cancels or queues
-    the create; the operator deletes a resource whose creation takes long).
+    the create; the operator deletes a resource whose creation takes long). ``children``: while
+    this resource is being created or updated, writes to its child resources get the same answer
+    (Redis refuses firewall rules, patch schedules and links of a cache that is still creating).
     """
 
     status: int = 409
@@ -255,6 +257,7 @@ class ArmBusy:
         "operation use uri: {id}."
     )
     delete_allowed: bool = True
+    children: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

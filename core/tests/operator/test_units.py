@@ -190,6 +190,15 @@ def test_differences_follow_arm_normalisation_seen_in_recordings() -> None:
     assert differences({"properties": {"redisVersion": "6"}}, {"properties": {"redisVersion": "7.0"}}) == [
         "properties.redisVersion"
     ]
+    # A version line ("6", "6.0") is satisfied by any release of it ("6.0.14"), not by another line
+    # nor by another version of as many parts.
+    full = {"properties": {"redisVersion": "6.0.14"}}
+    assert differences({"properties": {"redisVersion": "6"}}, full) == []
+    assert differences({"properties": {"redisVersion": "6.0"}}, full) == []
+    assert differences({"properties": {"redisVersion": "6.1"}}, full) == ["properties.redisVersion"]
+    assert differences({"properties": {"redisVersion": "4"}}, full) == ["properties.redisVersion"]
+    assert differences({"v": "1.0"}, {"v": "1.1"}) == ["v"]
+    assert differences({"v": "6.0.14"}, {"v": "6"}) == ["v"]
     assert differences({"properties": {"a": 1}}, {"properties": {}}) == ["properties.a"]
     assert differences({"properties": {"pw": "x"}}, {"properties": {}}, frozenset({"properties.pw"})) == []
     assert differences({"p": [1, 2]}, {"p": [1]}) == ["p"]

@@ -177,3 +177,15 @@ def test_aso_schemas_command_in_the_current_env(tmp_path: Path, msrest: ModuleTy
     assert result.exit_code == 0, result.output
     assert "server.v1api20200101.json" in result.output
     assert runner.invoke(cli, ["schemas", "--current-env", "--check", str(plugin)]).exit_code == 0
+
+
+def test_further_requirements_are_read_and_checked(tmp_path: Path, msrest: ModuleType) -> None:
+    plugin = write_plugin(tmp_path, msrest)
+    config_file = plugin / "schemagen.yaml"
+    text = config_file.read_text(encoding="utf-8")
+    assert load_config(plugin).requires == ()
+    config_file.write_text("requires: [six, 'msrest>=0.6']\n" + text, encoding="utf-8")
+    assert load_config(plugin).requires == ("six", "msrest>=0.6")
+    config_file.write_text("requires: six\n" + text, encoding="utf-8")
+    with pytest.raises(SchemaGenError, match="requires: expected a list of requirement strings"):
+        load_config(plugin)

@@ -253,4 +253,17 @@ def differences(desired: Any, actual: Any, ignore: frozenset[str] = frozenset(),
             for i, (w, h) in enumerate(zip(desired, actual, strict=True))
             for d in differences(w, h, ignore, f"{path}[{i}]")
         ]
+    if _version_prefix(desired, actual):
+        return []
     return [] if _normalise(path, desired) == _normalise(path, actual) else [path]
+
+
+def _version_prefix(desired: Any, actual: Any) -> bool:
+    """A version given by fewer parts than the service answers (``"6"`` or ``"6.0"``, answered
+    ``"6.0.14"``: Redis 2020-12-01) asks for that line, and any release of it satisfies it."""
+    if not (isinstance(desired, str) and isinstance(actual, str)):
+        return False
+    if not (_VERSIONISH.match(desired) and _VERSIONISH.match(actual)):
+        return False
+    want, have = desired.split("."), actual.split(".")
+    return len(want) < len(have) and [int(p) for p in have[: len(want)]] == [int(p) for p in want]

@@ -165,17 +165,25 @@ async def poll_once(client: ArmClient, op: Operation) -> tuple[bool, float]:
         if response.status == 202:
             return False, first_poll(response)
         return True, 0.0
-    resource = await client.get(op.arm_id, op.api_version)
-    if resource is None:
+    # ARM's "201 + provisioningState" pattern: the resource itself is read; its Retry-After, when
+    # the provider sends one, says when to read it again.
+    try:
+        read: ArmResponse | None = await client.send("GET", client.url(op.arm_id, op.api_version))
+    except ArmError as exc:
+        if exc.status != 404:
+            raise
+        read = None
+    if read is None:
         if op.method == "DELETE":
             return True, 0.0
         raise ArmError(404, "ResourceNotFound", f"{op.arm_id} disappeared while being created")
+    resource = read.body if isinstance(read.body, dict) else {}
     state = (_provisioning_state(resource) or "succeeded").lower()
     if op.method == "PUT" and state in TERMINAL_OK:
         return True, 0.0
     if state in TERMINAL_FAILED:
         raise ArmError(200, "ProvisioningFailed", f"provisioningState of {op.arm_id} is {state}")
-    return False, _DEFAULT_POLL
+    return False, first_poll(read)
 
 
 def first_poll(response: ArmResponse) -> float:

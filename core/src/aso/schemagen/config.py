@@ -53,6 +53,9 @@ class PluginConfig:
     plugin_dir: Path
     package: str
     versions: list[VersionConfig]
+    requires: tuple[str, ...] = ()
+    """Further requirements installed next to every pin: an older SDK release may import a
+    package it does not declare (azure-mgmt-redis 13.0.0 imports ``six``)."""
 
     @property
     def sdks(self) -> list[str]:
@@ -125,6 +128,9 @@ def load_config(plugin_dir: Path) -> PluginConfig:
     raw = _mapping(raw, where)
     package = _string(raw.get("package"), f"{where}: package")
     default_sdk = raw.get("sdk")
+    requires_raw = raw.get("requires", [])
+    if not isinstance(requires_raw, list) or not all(isinstance(r, str) and r for r in requires_raw):
+        raise _fail(f"{where}: requires", "expected a list of requirement strings, e.g. [six]")
     versions: list[VersionConfig] = []
     for kind, kind_raw in _mapping(raw.get("kinds"), f"{where}: kinds").items():
         kind_where = f"{where}: kinds.{kind}"
@@ -162,4 +168,6 @@ def load_config(plugin_dir: Path) -> PluginConfig:
                     facts=_facts(version_raw.get("properties"), f"{version_where}.properties"),
                 )
             )
-    return PluginConfig(plugin_dir=plugin_dir, package=package, versions=versions)
+    return PluginConfig(
+        plugin_dir=plugin_dir, package=package, versions=versions, requires=tuple(requires_raw)
+    )

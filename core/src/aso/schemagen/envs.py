@@ -49,18 +49,20 @@ def _venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def create_env(venv: Path, requirement: str, echo: Callable[[str], None] = print) -> Path:
-    """Create ``venv`` holding ``requirement``; return its interpreter."""
+def create_env(
+    venv: Path, requirement: str, echo: Callable[[str], None] = print, extra: tuple[str, ...] = ()
+) -> Path:
+    """Create ``venv`` holding ``requirement`` (and the ``extra`` requirements); return its interpreter."""
     uv = shutil.which("uv")
     if uv:
         commands = [
             [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-            [uv, "pip", "install", "--quiet", "--python", str(_venv_python(venv)), requirement],
+            [uv, "pip", "install", "--quiet", "--python", str(_venv_python(venv)), requirement, *extra],
         ]
     else:
         commands = [
             [sys.executable, "-m", "venv", str(venv)],
-            [str(_venv_python(venv)), "-m", "pip", "install", "--quiet", requirement],
+            [str(_venv_python(venv)), "-m", "pip", "install", "--quiet", requirement, *extra],
         ]
     for command in commands:
         echo(f"$ {' '.join(command)}")
@@ -97,7 +99,7 @@ def generate_in_throwaway_envs(
         root = keep or Path(tmp)
         for index, sdk in enumerate(config.sdks):
             venv = root / f"env{index}"
-            python = _venv_python(venv) if venv.exists() else create_env(venv, sdk, echo)
+            python = _venv_python(venv) if venv.exists() else create_env(venv, sdk, echo, config.requires)
             code, out, err = run_worker(python, plugin_dir.resolve(), sdk, check=check)
             lines += out.splitlines()
             if code not in (0, 1):

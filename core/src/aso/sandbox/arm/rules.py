@@ -8,6 +8,7 @@ is spelled (its parent's declared casing), and the work a delete leaves on other
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import errors, ids
@@ -110,6 +111,29 @@ def refuse_if_busy(
         busy.code,
         busy.message.format(name=existing.id.rsplit("/", 1)[-1], type=existing.type, id=existing.id),
     )
+
+
+def refuse_if_parent_busy(
+    store: Store, operations: Operations, profile_of: Callable[[str], Profile], p: ArmPath
+) -> None:
+    """A write to a child of a resource being created or updated, where the parent's profile
+    says its children are refused meanwhile (``busy.children``): the parent's busy answer."""
+    depth = len(p.names) - 1
+    parent_id = p.id
+    for _ in range(depth):
+        parent_id = parent_id.rsplit("/", 2)[0]
+        parent = store.get(parent_id)
+        if parent is None or not parent.operation_id:
+            continue
+        running = operations.get(parent.operation_id)
+        if running is not None:
+            operations.check(running)
+        busy = profile_of(parent.type).busy
+        if running is not None and not running.done and running.kind in ("put", "patch") and busy.children:
+            name = parent.id.rsplit("/", 1)[-1]
+            raise ArmError(
+                busy.status, busy.code, busy.message.format(name=name, type=parent.type, id=parent.id)
+            )
 
 
 def start_follow_up(store: Store, operations: Operations, deleted: StoredResource, profile: Profile) -> None:

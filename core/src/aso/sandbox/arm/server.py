@@ -134,6 +134,8 @@ class ArmEmulator:
         self.tls = self.state.tls()
         self.identity = Identity(self.state.signing_key())
         self.profiles: ProfileRegistry = default_registry(self.config.profiles)
+        # Types without a profile already named in the log (once each); reset() clears it too.
+        self._generic_logged: set[str] = set()
         self.store = Store()
         self.faults = Faults()
         self.operations = Operations(self._operation_completed)
@@ -259,8 +261,7 @@ class ArmEmulator:
         self.faults.clear()
         self.faults.reset_counts()
         self.profiles = default_registry(self.config.profiles)
-        # Types without a profile already named in the log (once each).
-        self._generic_logged: set[str] = set()
+        self._generic_logged = set()
         # Principals added at run time stay; the default one comes back if a test removed it.
         self._install_default_principals()
 
@@ -521,12 +522,16 @@ class ArmEmulator:
             log.info("ARM type %s has no profile: generic ARM behaviour (synchronous, echo)", full_type)
         if method in ("GET", "HEAD"):
             res = self._require(p, "read")
+            retry: dict[str, str] | None = None
             if res is not None and res.operation_id:
                 op = self.operations.get(res.operation_id)
                 if op is not None:
-                    # Without operation URLs, clients poll the resource: each GET is a poll.
+                    # Without operation URLs, clients poll the resource: each GET is a poll, and
+                    # says when to read again while the operation runs.
                     if op.poll_on_get:
                         self.operations.poll(op)
+                        if not op.done:
+                            retry = {"Retry-After": format_retry_after(op.retry_after)}
                     else:
                         self.operations.check(op)
                 res = self.store.get(p.id)
@@ -538,7 +543,7 @@ class ArmEmulator:
                 raise rules.not_found(p, profile, self._describe(p))
             if method == "HEAD":
                 return web.Response(status=204)
-            return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)))
+            return json_response(200, shaped(res.body, profile.resolve(api_version, res.body)), retry)
         existing = self.store.get(p.id)
         if existing is not None and existing.operation_id:
             # Work the provider does on its own (unlinking) advances with every request a
@@ -546,6 +551,8 @@ class ArmEmulator:
             running = self.operations.get(existing.operation_id)
             if running is not None and running.kind == "follow-up":
                 self.operations.poll(running)
+        if method in ("PUT", "PATCH", "DELETE") and p.is_resource and len(p.names) > 1:
+            rules.refuse_if_parent_busy(self.store, self.operations, self.profiles.get, p)
         if method == "PUT":
             body = await self._read_json(request)
             check_tags(body, full_type)
@@ -845,6 +852,14 @@ class ArmEmulator:
                 raise ArmError(status, code, message.format(name=existing.body.get("name", "")))
         rules.refuse_if_busy(self.operations, existing, profile, "DELETE")
         spec = profile.delete
+        running = self.operations.get(existing.operation_id) if existing.operation_id else None
+        if running is not None and not running.done and running.kind == "delete" and spec.is_async:
+            # Deleting again joins the running delete: the client asking again is a poll of it (the
+            # emulator has no clock), answered as the operation stands.
+            self.operations.poll(running)
+            if self.store.get(existing.id) is None:
+                return web.Response(status=204)
+            return self._accepted(running, spec, spec.status if spec.status != 200 else 202, None)
         failure = self.faults.take_failure("DELETE", p.full_type)
         if not spec.is_async:
             if failure is not None:

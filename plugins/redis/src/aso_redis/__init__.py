@@ -1,0 +1,1 @@
+"""aso plugin: Redis (cache.azure.com)."""
