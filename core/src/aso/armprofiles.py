@@ -19,6 +19,7 @@ from typing import Any
 
 from aso.common import get_path
 from aso.discovery import call_hook, discover
+from aso.names import NameRule
 from aso.validation import field_problems
 
 __all__ = [
@@ -98,10 +99,10 @@ class ArmAction:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ArmNameRule:
-    """A name the provider refuses: ``pattern`` must match the whole name, else ``status`` ``code``."""
+class ArmNameRule(NameRule):
+    """A kind's :class:`aso.NameRule` (lengths, ``pattern`` for the whole name, and ARM's general
+    rule) as the provider enforces it: a name that breaks it is refused with ``status`` ``code``."""
 
-    pattern: str
     code: str = "InvalidResourceName"
     message: str = "Resource name '{name}' is invalid."
     status: int = 400
@@ -467,7 +468,7 @@ class ArmProfile:
             found += [f"versions[{i}].{p}" for p in version.problems()]
         for i, variant in enumerate(self.variants):
             found += [f"variants[{i}].{p}" for p in variant.problems()]
-        if self.name_rule is not None:
+        if self.name_rule is not None and self.name_rule.pattern is not None:
             try:
                 re.compile(self.name_rule.pattern)
             except re.error as exc:

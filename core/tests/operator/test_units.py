@@ -12,7 +12,8 @@ import pytest
 
 from aso.errors import PermanentError, RetryableError
 from aso.extensions import ArmErrorInfo
-from aso.kinds import GENERAL_NAME_RULE, NameRule
+from aso.kinds import NameRule
+from aso.names import GENERAL_NAME_RULE
 from aso.operator.arm import RateLimiter
 from aso.operator.armid import child_id, id_problem, resource_type_of, subscription_of, url_path
 from aso.operator.claims import ClaimIndex

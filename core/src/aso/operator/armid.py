@@ -6,7 +6,8 @@ import re
 from urllib.parse import quote, urlsplit
 
 from aso.errors import PermanentError, RetryableError
-from aso.kinds import GENERAL_NAME_RULE, OwnerKind, ResourceKind, Scope
+from aso.kinds import OwnerKind, ResourceKind, Scope
+from aso.names import GENERAL_NAME_RULE
 
 __all__ = [
     "RESOURCE_GROUP_TYPE",

@@ -26,7 +26,6 @@ skipped with one log line naming the plugin, the type and the field.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from importlib import resources
@@ -129,7 +128,6 @@ def known_location(location: str) -> bool:
 # emulator's own names for them are kept here.
 LroSpec = ArmLro
 ActionSpec = ArmAction
-NameRule = ArmNameRule
 Profile = ArmProfile
 
 SYNC_PUT = LroSpec()
@@ -239,7 +237,7 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
         if name in d:
             kwargs[name] = tuple(d[name] or ())
     if d.get("name_rule"):
-        kwargs["name_rule"] = NameRule(**d["name_rule"])
+        kwargs["name_rule"] = ArmNameRule(**d["name_rule"])
     if d.get("versions"):
         kwargs["versions"] = tuple(
             ArmVersion(since=v.get("since"), until=v.get("until"), **_override(v, kwargs))
@@ -385,11 +383,5 @@ def default_registry(extra: Iterable[Mapping[str, Any]] = ()) -> ProfileRegistry
     return reg
 
 
-_NAME_RE_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def name_matches(rule: NameRule, name: str) -> bool:
-    pat = _NAME_RE_CACHE.get(rule.pattern)
-    if pat is None:
-        pat = _NAME_RE_CACHE[rule.pattern] = re.compile(rule.pattern)
-    return pat.fullmatch(name) is not None
+def name_matches(rule: ArmNameRule, name: str) -> bool:
+    return rule.problem(name) is None
