@@ -62,7 +62,7 @@ def operator_plugins(tmp_path: pathlib.Path) -> Any:
 
 @pytest.fixture
 def k8s(kube_api: Any) -> Any:
-    from aso.testing.operator import ensure_namespace
+    from aso.testing import ensure_namespace
 
     ensure_namespace(kube_api, "default")
     return kube_api

@@ -9,8 +9,6 @@ import pytest
 
 import aso.testing
 from aso.testing import KubeApi, create, get, kind_crd, ready_condition, wait_ready
-from aso.testing.kube import wait_until_ready
-from aso.testing.operator import ready, wait_ready_state
 
 RG = ("resources.azure.com", "v1api20200601", "resourcegroups")
 
@@ -56,12 +54,6 @@ def test_the_waiter_says_what_it_last_saw(kube_api: KubeApi) -> None:
     create(kube_api, {**resource_group("rg-idle"), "apiVersion": f"{stored[0]}/{stored[1]}"})
     with pytest.raises(AssertionError, match=r"wanted Ready=True; last Ready condition: \{\}"):
         wait_ready(kube_api, stored, "rg-idle", timeout=0.3)
-
-
-def test_old_spellings_are_the_same_helpers() -> None:
-    assert wait_ready_state is wait_ready
-    assert ready is ready_condition
-    assert "wait_ready" in (wait_until_ready.__doc__ or "")
 
 
 def test_aso_core_does_not_import_pytest_or_the_kubernetes_client() -> None:

@@ -324,8 +324,8 @@ class Webhook:
     ca_pem: bytes = field(init=False)
 
     def __post_init__(self) -> None:
+        from aso.common import free_port
         from aso.sandbox.runner import webhook_tls
-        from aso.testing.operator import free_port
 
         self.cert, self.key, self.ca_pem = webhook_tls(self.workdir)
         self.port = free_port()
@@ -465,7 +465,7 @@ class Bench:
         return counts
 
     def operator_env(self, sync_period: str) -> dict[str, str]:
-        from aso.testing.operator import free_port
+        from aso.common import free_port
 
         self.metrics_port = free_port()
         return {

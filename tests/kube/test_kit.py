@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from aso.sandbox.kube import KubeApiServer
-from aso.testing.kube import KubeApi, async_wait_for, is_ready, wait_for, wait_until_ready
+from aso.testing.kube import KubeApi, async_wait_for, is_ready, wait_for, wait_ready
 
 from .conftest import GROUP, PLURAL, widget, widget_crd
 
@@ -44,7 +44,7 @@ def test_kubeconfig_env_serves_kopf_client_login(kubeconfig_env: Path, kube_api:
     assert piggybacked.server == kube_api.url
 
 
-def test_install_crds_from_files_and_wait_until_ready(kube_api: KubeApi, tmp_path: Path) -> None:
+def test_install_crds_from_files_and_wait_ready(kube_api: KubeApi, tmp_path: Path) -> None:
     crd_file = tmp_path / "crds" / "widgets.yaml"
     crd_file.parent.mkdir()
     crd_file.write_text(yaml.safe_dump(widget_crd()))
@@ -65,12 +65,12 @@ def test_install_crds_from_files_and_wait_until_ready(kube_api: KubeApi, tmp_pat
 
     thread = threading.Thread(target=mark_ready)
     thread.start()
-    obj = wait_until_ready(kube_api, GROUP, "v1", PLURAL, "default", "w1", timeout=5)
+    obj = wait_ready(kube_api, (GROUP, "v1", PLURAL), "w1", namespace="default", timeout=5)
     thread.join()
     assert is_ready(obj)
 
 
-def test_wait_until_ready_reports_the_last_condition(kube_api: KubeApi) -> None:
+def test_wait_ready_reports_the_last_condition(kube_api: KubeApi) -> None:
     custom = kube_api.custom
     custom.create_namespaced_custom_object(GROUP, "v1", "default", PLURAL, widget("w1"))
     condition = {"type": "Ready", "status": "False", "reason": "QuotaExceeded", "message": "no capacity"}
@@ -78,7 +78,7 @@ def test_wait_until_ready_reports_the_last_condition(kube_api: KubeApi) -> None:
         GROUP, "v1", "default", PLURAL, "w1", {"status": {"conditions": [condition]}}
     )
     with pytest.raises(AssertionError, match="QuotaExceeded"):
-        wait_until_ready(kube_api.client, GROUP, "v1", PLURAL, "default", "w1", timeout=0.3)
+        wait_ready(kube_api.client, (GROUP, "v1", PLURAL), "w1", namespace="default", timeout=0.3)
 
 
 def test_wait_for_helpers() -> None:

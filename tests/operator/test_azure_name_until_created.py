@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from aso_testkinds.objects import RG, resource_group
 
+from aso.testing import OperatorProcess, create, get, wait_ready
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import KubeApi
-from aso.testing.operator import OperatorProcess, create, get, wait_ready_state
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -25,17 +25,17 @@ def test_a_refused_name_can_be_fixed_in_place_and_a_created_one_cannot_move(
         "Microsoft.Resources/resourceGroups", "NameTaken", "The name is taken.", method="PUT", count=100
     )
     create(k8s, resource_group("rg-first", azureName="rg-taken"))
-    wait_ready_state(k8s, RG, "rg-first", status="False", reason="NameTaken")
+    wait_ready(k8s, RG, "rg-first", status="False", reason="NameTaken")
     control.reset()  # Azure accepts the next write
 
     _patch(k8s, "rg-first", {"azureName": "rg-free"})
-    obj = wait_ready_state(k8s, RG, "rg-first", timeout=40)
+    obj = wait_ready(k8s, RG, "rg-first", timeout=40)
     assert obj["status"]["id"].endswith("/resourceGroups/rg-free")
     prefix = f"/subscriptions/{arm_emulator.subscription_id}/resourceGroups"
     assert control.get_resource(f"{prefix}/rg-taken") is None
 
     # Created now: the name is fixed for good, and nothing is made at the new one.
     _patch(k8s, "rg-first", {"azureName": "rg-elsewhere"})
-    wait_ready_state(k8s, RG, "rg-first", status="False", reason="ImmutableFieldChanged")
+    wait_ready(k8s, RG, "rg-first", status="False", reason="ImmutableFieldChanged")
     assert control.get_resource(f"{prefix}/rg-elsewhere") is None
     assert get(k8s, RG, "rg-first") is not None

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 
+from aso.testing import OperatorProcess, create, get, ready_condition, wait_ready
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import KubeApi, wait_for
-from aso.testing.operator import OperatorProcess, create, get, ready, wait_ready_state
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -28,7 +28,7 @@ def _polls(arm: ArmEmulatorHandle) -> int:
 def _reconciling(k8s: KubeApi, name: str) -> dict[str, Any] | None:
     """The object while its create runs in Azure."""
     obj = get(k8s, WIDGET, name)
-    condition = (ready(obj) if obj else None) or {}
+    condition = (ready_condition(obj) if obj else None) or {}
     creating = str(condition.get("message", "")).startswith("Creating: waiting for the PUT of ")
     return obj if condition.get("reason") == "Reconciling" and creating else None
 
@@ -39,12 +39,12 @@ def test_a_running_create_is_reconciling_and_polled_without_writes(
     control = arm_emulator.control
     aso_operator.start()
     create(k8s, resource_group("rg-long"))
-    wait_ready_state(k8s, RG, "rg-long")
+    wait_ready(k8s, RG, "rg-long")
     control.set_lro(WIDGETS, "PUT", mode="async", polls=4, retry_after=1)
     create(k8s, widget("w-long", owner="rg-long"))
 
     obj = wait_for(lambda: _reconciling(k8s, "w-long"), timeout=30)
-    condition = ready(obj)
+    condition = ready_condition(obj)
     assert condition["status"] == "False"
     assert condition["severity"] == "Info"
     version = obj["metadata"]["resourceVersion"]
@@ -55,7 +55,7 @@ def test_a_running_create_is_reconciling_and_polled_without_writes(
     if still is not None:  # (it may have finished on the second poll)
         assert still["metadata"]["resourceVersion"] == version
 
-    done = wait_ready_state(k8s, WIDGET, "w-long", timeout=60)
+    done = wait_ready(k8s, WIDGET, "w-long", timeout=60)
     assert "aso.dev/operation" not in done["metadata"]["annotations"]
     counts = control.counts()
     assert counts.get("PUT", WIDGETS) == 1
@@ -71,7 +71,7 @@ def test_long_creates_hold_no_slot(
     aso_operator.env["MAX_CONCURRENT_RECONCILES"] = "2"
     aso_operator.start()
     create(k8s, resource_group("rg-slots"))
-    wait_ready_state(k8s, RG, "rg-slots")
+    wait_ready(k8s, RG, "rg-slots")
     control.set_lro(WIDGETS, "PUT", mode="async", polls=1, delay=60, retry_after=1)
     names = [f"w-slow-{i}" for i in range(8)]
     for name in names:
@@ -79,6 +79,6 @@ def test_long_creates_hold_no_slot(
     wait_for(lambda: all(_reconciling(k8s, name) for name in names), timeout=60)
 
     create(k8s, resource_group("rg-after"))
-    wait_ready_state(k8s, RG, "rg-after", timeout=30)
+    wait_ready(k8s, RG, "rg-after", timeout=30)
     assert all(_reconciling(k8s, name) for name in names)
     assert control.counts().get("PUT", WIDGETS) == len(names)

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from aso.testing.arm import ArmEmulatorHandle
-from aso.testing.kube import KubeApi, wait_for, wait_until_ready
+from aso.testing.kube import KubeApi, wait_for, wait_ready
 from aso.testing.operator import OperatorProcess
 
 GROUP, VERSION, PLURAL = "resources.azure.com", "v1api20200601", "resourcegroups"
@@ -31,7 +31,7 @@ def test_sample_becomes_ready_and_is_deleted(
     aso_operator.start()
     sample = _sample(conformance)
     k8s.custom.create_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, sample)
-    obj = wait_until_ready(k8s, GROUP, VERSION, PLURAL, "default", "aso-sample-rg", timeout=30)
+    obj = wait_ready(k8s, (GROUP, VERSION, PLURAL), "aso-sample-rg", namespace="default", timeout=30)
     arm_id = f"/subscriptions/{arm_emulator.subscription_id}/resourceGroups/aso-sample-rg"
     assert obj["status"]["id"].lower() == arm_id.lower()
     assert obj["status"]["properties"]["provisioningState"] == "Succeeded"

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 
+from aso.testing import OperatorProcess, create, ensure_namespace, get, ready_condition, wait_ready
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.certs import self_signed
 from aso.testing.kube import KubeApi, create_secret, wait_for
-from aso.testing.operator import OperatorProcess, create, ensure_namespace, get, ready, wait_ready_state
 
 
 def _rg_id(arm: ArmEmulatorHandle, name: str, subscription: str | None = None) -> str:
@@ -68,7 +68,7 @@ def test_update_no_drift_sync_and_drift_correction(
     aso_operator.env["AZURE_SYNC_PERIOD"] = "2s"
     aso_operator.start()
     create(k8s, resource_group("rg-sync", tags={"env": "dev"}))
-    wait_ready_state(k8s, RG, "rg-sync")
+    wait_ready(k8s, RG, "rg-sync")
     arm_id = _rg_id(arm_emulator, "rg-sync")
 
     _patch(k8s, RG, "rg-sync", {"spec": {"tags": {"env": "prod"}}})
@@ -76,8 +76,8 @@ def test_update_no_drift_sync_and_drift_correction(
     obj = wait_for(
         lambda: (o := get(k8s, RG, "rg-sync")) and o["status"].get("tags") == {"env": "prod"} and o
     )
-    assert ready(obj)["status"] == "True"
-    assert ready(obj)["observedGeneration"] == obj["metadata"]["generation"]
+    assert ready_condition(obj)["status"] == "True"
+    assert ready_condition(obj)["observedGeneration"] == obj["metadata"]["generation"]
 
     # A sync with nothing changed reads Azure and writes nothing.
     arm_emulator.control.reset_counts()
@@ -102,9 +102,9 @@ def test_a_sync_that_starts_a_long_update_follows_it_to_ready(
     aso_operator.env["AZURE_SYNC_PERIOD"] = "2s"
     aso_operator.start()
     create(k8s, resource_group("rg-long"))
-    wait_ready_state(k8s, RG, "rg-long")
+    wait_ready(k8s, RG, "rg-long")
     create(k8s, widget("w-long", owner="rg-long", size="Large"))
-    arm_id = wait_ready_state(k8s, WIDGET, "w-long")["status"]["id"]
+    arm_id = wait_ready(k8s, WIDGET, "w-long")["status"]["id"]
     arm_emulator.control.reset_counts()
 
     arm_emulator.control.drift(arm_id, {"properties": {"size": "Small"}})
@@ -114,14 +114,14 @@ def test_a_sync_that_starts_a_long_update_follows_it_to_ready(
     settled = wait_for(
         lambda: (
             (o := get(k8s, WIDGET, "w-long"))
-            and ready(o).get("status") == "True"
+            and ready_condition(o).get("status") == "True"
             and (o["status"].get("size") or "") == "Large"
             and o
         ),
         timeout=30,
         what="the widget Ready again after the update its sync started",
     )
-    assert ready(settled)["reason"] == "Succeeded"
+    assert ready_condition(settled)["reason"] == "Succeeded"
     assert _puts(arm_emulator, "microsoft.asotest/widgets") == 1
 
 
@@ -135,7 +135,7 @@ def test_skip_policy_reads_only_and_detach_leaves_azure_alone(
     aso_operator.start()
     skip = {"serviceoperator.azure.com/reconcile-policy": "skip"}
     create(k8s, resource_group("rg-existing", annotations=skip, tags={"owner": "aso"}))
-    obj = wait_ready_state(k8s, RG, "rg-existing")
+    obj = wait_ready(k8s, RG, "rg-existing")
     assert obj["status"]["tags"] == {"owner": "someone"}
     arm_id = _rg_id(arm_emulator, "rg-existing")
     assert _arm_body(arm_emulator, arm_id)["tags"] == {"owner": "someone"}  # type: ignore[index]
@@ -143,7 +143,7 @@ def test_skip_policy_reads_only_and_detach_leaves_azure_alone(
 
     detach = {"serviceoperator.azure.com/reconcile-policy": "detach-on-delete"}
     create(k8s, resource_group("rg-detached", annotations=detach))
-    wait_ready_state(k8s, RG, "rg-detached")
+    wait_ready(k8s, RG, "rg-detached")
     for name in ("rg-existing", "rg-detached"):
         k8s.custom.delete_namespaced_custom_object(*RG[:2], "default", RG[2], name)
     wait_for(lambda: get(k8s, RG, "rg-existing") is None and get(k8s, RG, "rg-detached") is None, timeout=30)
@@ -158,9 +158,7 @@ def test_namespace_policy_applies_to_its_objects(
     ensure_namespace(k8s, "readonly", {"serviceoperator.azure.com/reconcile-policy": "skip"})
     aso_operator.start()
     create(k8s, resource_group("rg-absent", namespace="readonly"))
-    wait_ready_state(
-        k8s, RG, "rg-absent", namespace="readonly", status="False", reason="AzureResourceNotFound"
-    )
+    wait_ready(k8s, RG, "rg-absent", namespace="readonly", status="False", reason="AzureResourceNotFound")
     assert _arm_body(arm_emulator, _rg_id(arm_emulator, "rg-absent")) is None
 
 
@@ -174,19 +172,19 @@ def test_owner_created_after_child_and_exports(
         "configMaps": {"endpoint": {"name": "widget-info", "key": "url"}},
     }
     create(k8s, widget("w1", owner="rg-late", operatorSpec=exports))
-    obj = wait_ready_state(k8s, WIDGET, "w1", status="False", reason="WaitingForOwner")
-    assert ready(obj)["severity"] == "Warning"
+    obj = wait_ready(k8s, WIDGET, "w1", status="False", reason="WaitingForOwner")
+    assert ready_condition(obj)["severity"] == "Warning"
 
     # An owner of that name in another namespace is never used (its Azure name differs: one Azure
     # resource group is managed by one object).
     create(k8s, resource_group("rg-late", namespace="elsewhere", azureName="rg-late-elsewhere"))
-    wait_ready_state(k8s, RG, "rg-late", namespace="elsewhere")
+    wait_ready(k8s, RG, "rg-late", namespace="elsewhere")
     tries = _reconciles(aso_operator, "Widget")
     wait_for(lambda: _reconciles(aso_operator, "Widget") > tries, timeout=60, what="another try of w1")
-    assert ready(get(k8s, WIDGET, "w1"))["reason"] == "WaitingForOwner"
+    assert ready_condition(get(k8s, WIDGET, "w1"))["reason"] == "WaitingForOwner"
 
     create(k8s, resource_group("rg-late"))
-    obj = wait_ready_state(k8s, WIDGET, "w1", timeout=40)
+    obj = wait_ready(k8s, WIDGET, "w1", timeout=40)
     rg_id = _rg_id(arm_emulator, "rg-late")
     assert obj["status"]["id"].lower() == f"{rg_id}/providers/Microsoft.AsoTest/widgets/w1".lower()
     assert obj["status"]["endpoint"] == "https://w1.widgets.example"
@@ -206,7 +204,7 @@ def test_deleting_owner_cascades_without_deleting_children_one_by_one(
     aso_operator.start()
     create(k8s, resource_group("rg-cascade"))
     create(k8s, widget("w-child", owner="rg-cascade"))
-    wait_ready_state(k8s, WIDGET, "w-child", timeout=40)
+    wait_ready(k8s, WIDGET, "w-child", timeout=40)
     k8s.custom.delete_namespaced_custom_object(*RG[:2], "default", RG[2], "rg-cascade")
     k8s.custom.delete_namespaced_custom_object(*WIDGET[:2], "default", WIDGET[2], "w-child")
     wait_for(lambda: get(k8s, RG, "rg-cascade") is None and get(k8s, WIDGET, "w-child") is None, timeout=40)
@@ -246,18 +244,18 @@ def test_credential_scopes(
         k8s, resource_group("rg-missing", annotations={"serviceoperator.azure.com/credential-from": "nope"})
     )
 
-    wait_ready_state(k8s, RG, "rg-global")
+    wait_ready(k8s, RG, "rg-global")
     assert _arm_body(arm_emulator, _rg_id(arm_emulator, "rg-global")) is not None
-    team = wait_ready_state(k8s, RG, "rg-team", namespace="team-a")
+    team = wait_ready(k8s, RG, "rg-team", namespace="team-a")
     assert team["status"]["id"].lower() == _rg_id(arm_emulator, "rg-team", other_sub).lower()
-    annotated = wait_ready_state(k8s, RG, "rg-annotated")
+    annotated = wait_ready(k8s, RG, "rg-annotated")
     assert annotated["status"]["id"].lower() == _rg_id(arm_emulator, "rg-annotated", other_sub).lower()
-    locked = wait_ready_state(
+    locked = wait_ready(
         k8s, RG, "rg-locked", namespace="locked", status="False", reason="AuthorizationFailed"
     )
-    assert ready(locked)["severity"] == "Warning"
-    missing = wait_ready_state(k8s, RG, "rg-missing", status="False", reason="SecretNotFound")
-    assert "nope" in ready(missing)["message"]
+    assert ready_condition(locked)["severity"] == "Warning"
+    missing = wait_ready(k8s, RG, "rg-missing", status="False", reason="SecretNotFound")
+    assert "nope" in ready_condition(missing)["message"]
 
     # A Secret of another namespace can never be named: the annotation is a name in this namespace.
     create(
@@ -266,14 +264,14 @@ def test_credential_scopes(
             "rg-cross", annotations={"serviceoperator.azure.com/credential-from": "team-a/aso-credential"}
         ),
     )
-    wait_ready_state(k8s, RG, "rg-cross", status="False", reason="SecretNotFound")
+    wait_ready(k8s, RG, "rg-cross", status="False", reason="SecretNotFound")
     assert _arm_body(arm_emulator, _rg_id(arm_emulator, "rg-cross", other_sub)) is None
 
     # A child whose credential is for another subscription than its owner's is refused.
     per_resource = {"serviceoperator.azure.com/credential-from": "per-resource"}
     create(k8s, widget("w-mismatch", owner="rg-global", annotations=per_resource))
-    mismatch = wait_ready_state(k8s, WIDGET, "w-mismatch", status="False", reason="SubscriptionMismatch")
-    assert ready(mismatch)["severity"] == "Error"
+    mismatch = wait_ready(k8s, WIDGET, "w-mismatch", status="False", reason="SubscriptionMismatch")
+    assert ready_condition(mismatch)["severity"] == "Error"
     assert arm_emulator.control.resources("Microsoft.AsoTest/widgets") == []
 
 
@@ -284,7 +282,7 @@ def test_throttling_and_server_errors_are_retried(
     arm_emulator.control.inject_fault("resourcegroups/rg-flaky", method="PUT", count=1, status=500)
     aso_operator.start()
     create(k8s, resource_group("rg-flaky"))
-    wait_ready_state(k8s, RG, "rg-flaky", timeout=40)
+    wait_ready(k8s, RG, "rg-flaky", timeout=40)
     assert _puts(arm_emulator, "microsoft.resources/resourcegroups") == 3
     events = k8s.core.list_namespaced_event("default").items
     reasons = {e.reason for e in events if e.involved_object.name == "rg-flaky"}
@@ -303,8 +301,8 @@ def test_failed_operation_reports_arm_error(
     aso_operator.start()
     create(k8s, resource_group("rg-fail"))
     create(k8s, widget("w-fail", owner="rg-fail"))
-    obj = wait_ready_state(k8s, WIDGET, "w-fail", status="False", reason="InvalidParameter", timeout=40)
-    condition = ready(obj)
+    obj = wait_ready(k8s, WIDGET, "w-fail", status="False", reason="InvalidParameter", timeout=40)
+    condition = ready_condition(obj)
     assert condition["severity"] == "Error"
     assert "The size 'Small' is not offered in westus2." in condition["message"]
     assert "[Widget default/w-fail]" in aso_operator.log()  # log lines name the object
@@ -312,12 +310,12 @@ def test_failed_operation_reports_arm_error(
     tries = _reconciles(aso_operator, "Widget")
     # Later work is done (a barrier object), and w1 was not tried again: it waits for a spec change.
     create(k8s, resource_group("rg-fail-barrier"))
-    wait_ready_state(k8s, RG, "rg-fail-barrier")
+    wait_ready(k8s, RG, "rg-fail-barrier")
     assert _reconciles(aso_operator, "Widget") == tries
     assert _puts(arm_emulator, "microsoft.asotest/widgets") == puts
 
     _patch(k8s, WIDGET, "w-fail", {"spec": {"size": "Large"}})
-    wait_ready_state(k8s, WIDGET, "w-fail", timeout=40)
+    wait_ready(k8s, WIDGET, "w-fail", timeout=40)
 
 
 def test_killed_mid_operation_resumes_without_second_put(
@@ -326,7 +324,7 @@ def test_killed_mid_operation_resumes_without_second_put(
     control = arm_emulator.control
     aso_operator.start()
     create(k8s, resource_group("rg-kill"))
-    wait_ready_state(k8s, RG, "rg-kill")
+    wait_ready(k8s, RG, "rg-kill")
     control.set_lro("Microsoft.AsoTest/widgets", "PUT", mode="async", polls=1, delay=6, retry_after=1)
     create(k8s, widget("w-kill", owner="rg-kill"))
     wait_for(
@@ -339,7 +337,7 @@ def test_killed_mid_operation_resumes_without_second_put(
     assert _puts(arm_emulator, "microsoft.asotest/widgets") == 1
 
     aso_operator.start()
-    obj = wait_ready_state(k8s, WIDGET, "w-kill", timeout=40)
+    obj = wait_ready(k8s, WIDGET, "w-kill", timeout=40)
     assert _puts(arm_emulator, "microsoft.asotest/widgets") == 1
     assert "aso.dev/operation" not in obj["metadata"]["annotations"]
     assert obj["metadata"]["annotations"]["aso.dev/origin"] == "created"
@@ -385,7 +383,7 @@ def test_operation_url_on_another_host_is_refused(
     try:
         aso_operator.start()
         create(k8s, resource_group("rg-evil"))
-        wait_ready_state(k8s, RG, "rg-evil")
+        wait_ready(k8s, RG, "rg-evil")
         rg_id = _rg_id(arm_emulator, "rg-evil")
         record = {
             "method": "PUT",
@@ -395,8 +393,8 @@ def test_operation_url_on_another_host_is_refused(
             "location_url": None,
         }
         create(k8s, widget("w-evil", owner="rg-evil", annotations={"aso.dev/operation": json.dumps(record)}))
-        obj = wait_ready_state(k8s, WIDGET, "w-evil", status="False", reason="OperationRejected", timeout=30)
-        assert "not on the ARM endpoint" in ready(obj)["message"]
+        obj = wait_ready(k8s, WIDGET, "w-evil", status="False", reason="OperationRejected", timeout=30)
+        assert "not on the ARM endpoint" in ready_condition(obj)["message"]
         assert listener.received == []
         assert _puts(arm_emulator, "microsoft.asotest/widgets") == 0
     finally:
@@ -408,18 +406,18 @@ def test_immutable_fields_are_refused(
 ) -> None:
     aso_operator.start()
     create(k8s, resource_group("rg-fixed"))
-    wait_ready_state(k8s, RG, "rg-fixed")
+    wait_ready(k8s, RG, "rg-fixed")
     puts = _puts(arm_emulator, "microsoft.resources/resourcegroups")
 
     _patch(k8s, RG, "rg-fixed", {"spec": {"azureName": "rg-renamed"}})
-    obj = wait_ready_state(k8s, RG, "rg-fixed", status="False", reason="ImmutableFieldChanged")
-    assert "azureName" in ready(obj)["message"]
-    assert ready(obj)["severity"] == "Error"
+    obj = wait_ready(k8s, RG, "rg-fixed", status="False", reason="ImmutableFieldChanged")
+    assert "azureName" in ready_condition(obj)["message"]
+    assert ready_condition(obj)["severity"] == "Error"
     assert _arm_body(arm_emulator, _rg_id(arm_emulator, "rg-renamed")) is None
 
     _patch(k8s, RG, "rg-fixed", {"spec": {"azureName": None, "location": "eastus"}})
     message = wait_for(
-        lambda: "spec.location" in (m := ready(get(k8s, RG, "rg-fixed")).get("message", "")) and m
+        lambda: "spec.location" in (m := ready_condition(get(k8s, RG, "rg-fixed")).get("message", "")) and m
     )
     assert "cannot change to 'eastus'" in message
     assert _puts(arm_emulator, "microsoft.resources/resourcegroups") == puts
@@ -485,7 +483,7 @@ def test_global_certificate_and_workload_identity_credentials(
     aso_operator.env.update(env)
     aso_operator.start()
     create(k8s, resource_group(f"rg-{kind}"))
-    wait_ready_state(k8s, RG, f"rg-{kind}")
+    wait_ready(k8s, RG, f"rg-{kind}")
     assert _arm_body(arm_emulator, _rg_id(arm_emulator, f"rg-{kind}")) is not None
 
 
@@ -498,7 +496,7 @@ def test_existing_resource_is_adopted_and_left_unwritten_when_equal(
     puts = _puts(arm_emulator, "microsoft.resources/resourcegroups")
     aso_operator.start()
     create(k8s, resource_group("rg-adopt", location="West US 2", tags={"a": "b"}))
-    obj = wait_ready_state(k8s, RG, "rg-adopt")
+    obj = wait_ready(k8s, RG, "rg-adopt")
     assert obj["metadata"]["annotations"]["aso.dev/origin"] == "adopted"
     assert _puts(arm_emulator, "microsoft.resources/resourcegroups") == puts
     metrics = aso_operator.metrics()
@@ -520,7 +518,7 @@ def test_kind_extensions_shape_the_body_and_classify_errors(
     aso_operator.start()
     create(k8s, resource_group("rg-ext"))
     create(k8s, widget("w-ext", owner="rg-ext", tags={"team": "a"}))
-    obj = wait_ready_state(k8s, WIDGET, "w-ext", timeout=40)
+    obj = wait_ready(k8s, WIDGET, "w-ext", timeout=40)
     assert obj["status"]["tags"] == {"team": "a", "managed-by": "aso"}
     assert _puts(arm_emulator, "microsoft.asotest/widgets") == 2
     events = k8s.core.list_namespaced_event("default").items

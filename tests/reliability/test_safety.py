@@ -15,9 +15,9 @@ from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 from azure.core.exceptions import HttpResponseError
 from kubernetes.client.exceptions import ApiException
 
+from aso.testing import OperatorProcess, create, ensure_namespace, get, ready_condition, wait_ready
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import KubeApi, create_secret, wait_for
-from aso.testing.operator import OperatorProcess, create, ensure_namespace, get, ready, wait_ready_state
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -111,12 +111,12 @@ def test_operator_refuses_names_that_would_reach_another_resource(
     victim_rg, account = _victim(arm_emulator)
     aso_operator.start()
     create(k8s, resource_group("rg-w"))
-    wait_ready_state(k8s, RG, "rg-w")
+    wait_ready(k8s, RG, "rg-w")
     arm_emulator.control.reset_counts()
 
     create(k8s, widget("w-bad", owner="rg-w", azureName=azure_name))
-    obj = wait_ready_state(k8s, WIDGET, "w-bad", status="False", reason="InvalidResourceName")
-    condition = ready(obj)
+    obj = wait_ready(k8s, WIDGET, "w-bad", status="False", reason="InvalidResourceName")
+    condition = ready_condition(obj)
     assert condition["severity"] == "Error"
     assert "spec.azureName" in condition["message"]
     assert shown in condition["message"]
@@ -138,8 +138,8 @@ def test_metadata_name_is_checked_when_azure_name_is_absent(
     aso_operator.start()
     name = "r" * 91
     create(k8s, resource_group(name))
-    obj = wait_ready_state(k8s, RG, name, status="False", reason="InvalidResourceName")
-    message = ready(obj)["message"]
+    obj = wait_ready(k8s, RG, name, status="False", reason="InvalidResourceName")
+    message = ready_condition(obj)["message"]
     assert message.startswith("metadata.name")
     assert "1-90 characters" in message
     assert "(91 characters)" in message or "is 91" in message
@@ -165,9 +165,9 @@ def test_owner_arm_id_of_another_type_is_refused(
         obj["spec"]["owner"] = {"armId": arm_id}
         create(k8s, obj)
     for name in bad_owners:
-        obj = wait_ready_state(k8s, WIDGET, name, status="False", reason="InvalidOwner")
-        assert ready(obj)["severity"] == "Error"
-        assert ready(obj)["message"].startswith("spec.owner.armId")
+        obj = wait_ready(k8s, WIDGET, name, status="False", reason="InvalidOwner")
+        assert ready_condition(obj)["severity"] == "Error"
+        assert ready_condition(obj)["message"].startswith("spec.owner.armId")
     assert arm_emulator.control.counts().total == 0
     for name in bad_owners:
         _delete(k8s, WIDGET, name)
@@ -198,11 +198,9 @@ def test_unknown_location_is_refused_by_arm_and_reported(
 
     aso_operator.start()
     create(k8s, resource_group("rg-nowhere", location="nowhere"))
-    obj = wait_ready_state(
-        k8s, RG, "rg-nowhere", status="False", reason="LocationNotAvailableForResourceGroup"
-    )
-    assert ready(obj)["severity"] == "Error"
-    assert "'nowhere'" in ready(obj)["message"]
+    obj = wait_ready(k8s, RG, "rg-nowhere", status="False", reason="LocationNotAvailableForResourceGroup")
+    assert ready_condition(obj)["severity"] == "Error"
+    assert "'nowhere'" in ready_condition(obj)["message"]
     assert _held(arm_emulator) == _ids(_rg_id(arm_emulator, "rg-display"))
     _delete(k8s, RG, "rg-nowhere")
     _gone(k8s, RG, "rg-nowhere")
@@ -221,13 +219,13 @@ def test_second_claimant_never_writes_nor_deletes(
     aso_operator.start()
     rg_id = _rg_id(arm_emulator, "shared")
     create(k8s, resource_group("first", azureName="shared", tags={"owner": "first"}))
-    wait_ready_state(k8s, RG, "first")
+    wait_ready(k8s, RG, "first")
     puts_before = arm_emulator.control.counts().get("PUT", "microsoft.resources/resourcegroups")
 
     create(k8s, resource_group("second", namespace=ns, azureName="shared", tags={"owner": "second"}))
-    obj = wait_ready_state(k8s, RG, "second", namespace=ns, status="False", reason="ResourceAlreadyManaged")
-    assert ready(obj)["severity"] == "Error"
-    assert "ResourceGroup default/first" in ready(obj)["message"]
+    obj = wait_ready(k8s, RG, "second", namespace=ns, status="False", reason="ResourceAlreadyManaged")
+    assert ready_condition(obj)["severity"] == "Error"
+    assert "ResourceGroup default/first" in ready_condition(obj)["message"]
     assert RESOURCE_ID not in (obj["metadata"].get("annotations") or {})
     assert arm_emulator.control.counts().get("PUT", "microsoft.resources/resourcegroups") == puts_before
     found = arm_emulator.control.get_resource(rg_id) or {}
@@ -238,7 +236,7 @@ def test_second_claimant_never_writes_nor_deletes(
     _gone(k8s, RG, "second", ns)
     assert arm_emulator.control.counts().get("DELETE", "microsoft.resources/resourcegroups") == 0
     assert _held(arm_emulator) == _ids(rg_id)
-    assert ready(get(k8s, RG, "first"))["status"] == "True"
+    assert ready_condition(get(k8s, RG, "first"))["status"] == "True"
 
     _delete(k8s, RG, "first")
     _gone(k8s, RG, "first")
@@ -294,7 +292,7 @@ def test_delete_while_the_owner_is_being_deleted_leaves_nothing(
     aso_operator.start()
     create(k8s, resource_group("rg-own"))
     create(k8s, widget("w-own", owner="rg-own"))
-    wait_ready_state(k8s, WIDGET, "w-own")
+    wait_ready(k8s, WIDGET, "w-own")
     _delete(k8s, RG, "rg-own")
     _delete(k8s, WIDGET, "w-own")
     _gone(k8s, RG, "rg-own")
@@ -315,12 +313,12 @@ def test_malformed_operation_record_is_rejected_then_delete_still_deletes(
 ) -> None:
     aso_operator.start()
     create(k8s, resource_group("rg-rec"))
-    wait_ready_state(k8s, RG, "rg-rec")
+    wait_ready(k8s, RG, "rg-rec")
     rg_id = _rg_id(arm_emulator, "rg-rec")
     bad = _record(arm_emulator, rg_id, f"https://127.0.0.1:{port}/operations/x?api-version=2020-06-01")
     _patch(k8s, RG, "rg-rec", {"metadata": {"annotations": {OPERATION: bad}}, "spec": {"tags": {"x": "1"}}})
-    obj = wait_ready_state(k8s, RG, "rg-rec", status="False", reason="OperationRejected")
-    assert ready(obj)["severity"] == "Error"
+    obj = wait_ready(k8s, RG, "rg-rec", status="False", reason="OperationRejected")
+    assert ready_condition(obj)["severity"] == "Error"
     assert OPERATION not in (obj["metadata"].get("annotations") or {})
 
     # A record broken again just before the delete does not stop the delete.
@@ -346,11 +344,9 @@ def test_invalid_client_secret_is_an_authentication_failure(
     create_secret(k8s, "aso-credential", "badcred", data)
     aso_operator.start()
     create(k8s, resource_group("rg-cred", namespace="badcred"))
-    obj = wait_ready_state(
-        k8s, RG, "rg-cred", namespace="badcred", status="False", reason="AuthenticationFailed"
-    )
-    assert ready(obj)["severity"] == "Error"
-    assert "AADSTS7000215" in ready(obj)["message"]
+    obj = wait_ready(k8s, RG, "rg-cred", namespace="badcred", status="False", reason="AuthenticationFailed")
+    assert ready_condition(obj)["severity"] == "Error"
+    assert "AADSTS7000215" in ready_condition(obj)["message"]
     assert _held(arm_emulator) == set()
 
 
@@ -362,19 +358,20 @@ def test_invalid_policy_on_delete_keeps_object_and_resource_until_fixed(
 ) -> None:
     aso_operator.start()
     create(k8s, resource_group("rg-pol"))
-    wait_ready_state(k8s, RG, "rg-pol")
+    wait_ready(k8s, RG, "rg-pol")
     rg_id = _rg_id(arm_emulator, "rg-pol")
     _patch(k8s, RG, "rg-pol", {"metadata": {"annotations": {POLICY: "bogus"}}})
     _delete(k8s, RG, "rg-pol")
     # The update handler reports the bad policy too; wait for what the delete handler says.
     obj = wait_for(
-        lambda: (o := get(k8s, RG, "rg-pol")) and "kept" in ready(o).get("message", "") and o, timeout=60
+        lambda: (o := get(k8s, RG, "rg-pol")) and "kept" in ready_condition(o).get("message", "") and o,
+        timeout=60,
     )
     assert obj["metadata"].get("deletionTimestamp")
-    assert ready(obj)["reason"] == "InvalidPolicy"
-    assert ready(obj)["severity"] == "Error"
-    assert "'bogus'" in ready(obj)["message"]
-    assert "kept" in ready(obj)["message"]
+    assert ready_condition(obj)["reason"] == "InvalidPolicy"
+    assert ready_condition(obj)["severity"] == "Error"
+    assert "'bogus'" in ready_condition(obj)["message"]
+    assert "kept" in ready_condition(obj)["message"]
     events = k8s.core.list_namespaced_event("default").items
     assert any(e.reason == "InvalidPolicy" and e.involved_object.name == "rg-pol" for e in events)
     assert _held(arm_emulator) == _ids(rg_id)
@@ -390,13 +387,13 @@ def test_tampered_resource_id_is_never_deleted(
     victim_rg, account = _victim(arm_emulator)
     aso_operator.start()
     create(k8s, resource_group("rg-tamper"))
-    wait_ready_state(k8s, RG, "rg-tamper")
+    wait_ready(k8s, RG, "rg-tamper")
     own = _rg_id(arm_emulator, "rg-tamper")
     for target in (account, victim_rg):
         _patch(k8s, RG, "rg-tamper", {"metadata": {"annotations": {RESOURCE_ID: target}}})
     _delete(k8s, RG, "rg-tamper")
-    obj = wait_ready_state(k8s, RG, "rg-tamper", status="False", reason="InvalidResourceId")
-    assert "nothing is deleted" in ready(obj)["message"]
+    obj = wait_ready(k8s, RG, "rg-tamper", status="False", reason="InvalidResourceId")
+    assert "nothing is deleted" in ready_condition(obj)["message"]
     assert arm_emulator.control.counts().get("DELETE", "microsoft.resources/resourcegroups") == 0
     _patch(k8s, RG, "rg-tamper", {"metadata": {"annotations": {RESOURCE_ID: own}}})
     _gone(k8s, RG, "rg-tamper")

@@ -14,7 +14,7 @@ import pytest
 from aso_testkinds.objects import RG, resource_group
 
 from aso.sandbox.supervisor import Backoff, describe_exit
-from aso.testing.kube import wait_for, wait_until_ready
+from aso.testing.kube import wait_for, wait_ready
 from aso.testing.sandbox import SandboxProcess, pid_alive
 
 pytestmark = pytest.mark.timeout(300)
@@ -54,7 +54,7 @@ def _kill_and_see_restart(sandbox: SandboxProcess, restart: int) -> tuple[int, i
 def _apply_and_wait_ready(client: Any, name: str) -> dict[str, Any]:
     api = kubernetes.client.CustomObjectsApi(client)
     api.create_namespaced_custom_object(GROUP, STORED, "default", PLURAL, resource_group(name))
-    return wait_until_ready(client, GROUP, STORED, PLURAL, "default", name, timeout=60)
+    return wait_ready(client, (GROUP, STORED, PLURAL), name, namespace="default", timeout=60)
 
 
 def _convert_through_the_webhook(client: Any, name: str) -> None:
@@ -81,8 +81,8 @@ def test_a_killed_operator_is_restarted_and_serves_again(tmp_path: pathlib.Path)
         assert sandbox.operator_log().startswith(first_run), "the first run's log lines were kept"
         _apply_and_wait_ready(client, "rg-after")
         _convert_through_the_webhook(client, "rg-converted")
-        wait_until_ready(client, GROUP, NEWER, PLURAL, "default", "rg-converted", timeout=60)
-        again = wait_until_ready(client, GROUP, STORED, PLURAL, "default", "rg-before", timeout=10)
+        wait_ready(client, (GROUP, NEWER, PLURAL), "rg-converted", namespace="default", timeout=60)
+        again = wait_ready(client, (GROUP, STORED, PLURAL), "rg-before", namespace="default", timeout=10)
         assert again["metadata"]["uid"] == before["metadata"]["uid"]
     finally:
         code = sandbox.stop()

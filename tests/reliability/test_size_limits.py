@@ -21,9 +21,9 @@ from aso_testkinds.objects import RG, resource_group
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
+from aso.testing import OperatorProcess, create, get, ready_condition, wait_ready
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import KubeApi
-from aso.testing.operator import OperatorProcess, create, get, ready, wait_ready_state
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -222,8 +222,8 @@ def test_resource_group_with_51_tags_is_an_error_until_fixed(
 ) -> None:
     aso_operator.start()
     create(k8s, resource_group("rg-tagged", tags=_tags(51)))
-    obj = wait_ready_state(k8s, RG, "rg-tagged", status="False", reason="InvalidTags")
-    condition = ready(obj)
+    obj = wait_ready(k8s, RG, "rg-tagged", status="False", reason="InvalidTags")
+    condition = ready_condition(obj)
     assert condition["severity"] == "Error"
     assert "Too many tags specified" in condition["message"]
     assert "'51'" in condition["message"]
@@ -234,8 +234,8 @@ def test_resource_group_with_51_tags_is_an_error_until_fixed(
     k8s.custom.patch_namespaced_custom_object(
         RG[0], RG[1], "default", RG[2], "rg-tagged", {"spec": {"tags": {"tag50": None}}}
     )
-    obj = wait_ready_state(k8s, RG, "rg-tagged", timeout=60)
-    assert ready(obj)["observedGeneration"] == obj["metadata"]["generation"]
+    obj = wait_ready(k8s, RG, "rg-tagged", timeout=60)
+    assert ready_condition(obj)["observedGeneration"] == obj["metadata"]["generation"]
     stored = arm_emulator.control.get_resource(arm_id)
     assert stored is not None
     assert stored.get("body", stored)["tags"] == _tags(50)

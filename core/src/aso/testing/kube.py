@@ -224,13 +224,6 @@ def wait_ready(
         raise AssertionError(f"{exc}: wanted {wanted}; last Ready condition: {last[0]}") from None
 
 
-def wait_until_ready(
-    api: Any, group: str, version: str, plural: str, namespace: str | None, name: str, timeout: float = 30.0
-) -> Json:
-    """Older spelling of :func:`wait_ready` (``wait_ready(api, (group, version, plural), name)``)."""
-    return wait_ready(api, (group, version, plural), name, namespace=namespace, timeout=timeout)
-
-
 def ensure_namespace(k8s: KubeApi, name: str, annotations: dict[str, str] | None = None) -> None:
     if not any(ns.metadata.name == name for ns in k8s.core.list_namespace().items):
         k8s.core.create_namespace({"metadata": {"name": name, "annotations": annotations or {}}})

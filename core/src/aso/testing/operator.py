@@ -23,25 +23,12 @@ from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import (
     ConversionWebhook,
     KubeApi,
-    Which,
-    create,
-    ensure_namespace,
-    get,
-    ready_condition,
-    wait_ready,
 )
 
 __all__ = [
     "OperatorProcess",
     "PluginPath",
-    "Which",
-    "create",
-    "ensure_namespace",
-    "free_port",
-    "get",
     "plugin_path",
-    "ready",
-    "wait_ready_state",
 ]
 
 
@@ -192,12 +179,6 @@ def aso_operator(
         yield process
     finally:
         process.stop()
-
-
-#: Older spelling of :func:`aso.testing.ready_condition` (the same function).
-ready = ready_condition
-#: Older spelling of :func:`aso.testing.wait_ready` (the same function).
-wait_ready_state = wait_ready
 
 
 @pytest.fixture
