@@ -10,10 +10,9 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from aso.common import get_path, set_path
+from aso.common import get_path, set_path, utc_now
 
 from .profiles import REGION_DISPLAY_NAMES, Profile, region_key
 
@@ -21,10 +20,6 @@ from .profiles import REGION_DISPLAY_NAMES, Profile, region_key
 ALWAYS_READ_ONLY = ("id", "name", "type", "etag", "systemData")
 
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def new_key() -> str:
@@ -111,7 +106,7 @@ def render(template: Any, ctx: Mapping[str, Any]) -> Any:
         if name == "key":
             return new_key()
         if name == "now":
-            return now_iso()
+            return utc_now(3)
         cur: Any = ctx
         for part in name.split("."):
             if not isinstance(cur, Mapping) or part not in cur:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .bodies import now_iso
+from aso.common import utc_now
+
 from .profiles import region_key
 
 STATUS_SEGMENT = "operationStatuses"
@@ -130,7 +131,7 @@ class Operations:
             polls_needed=max(0, polls),
             ready_at=time.time() + max(0.0, delay),
             retry_after=retry_after,
-            start_time=now_iso(),
+            start_time=utc_now(3),
             fail_with=fail_with,
             fail_status=fail_status,
             prior_state=prior_state,
@@ -162,7 +163,7 @@ class Operations:
         if op.done:
             return
         self._pending.discard(op.id)
-        op.end_time = now_iso()
+        op.end_time = utc_now(3)
         if op.fail_with is not None:
             op.status = "Failed"
             op.error = op.fail_with

@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from aso.common import free_port, utc_now
+
 from . import catalog, errors, ids, rules
 from .auth import EXPIRED, Caller, Identity, Principal, TokenRequestError
 from .bodies import (
@@ -35,7 +37,6 @@ from .bodies import (
     merge_patch,
     new_key,
     normalise,
-    now_iso,
     pop_path,
     render,
     shaped,
@@ -105,13 +106,6 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
 
 def error_response(err: ArmError) -> web.Response:
     return json_response(err.status, err.body(), err.headers)
-
-
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -606,7 +600,7 @@ class ArmEmulator:
             else None,
             "parentLocation": parent_location,
             "id": existing.id if existing else p.id,
-            "created": existing.created_at if existing else now_iso(),
+            "created": existing.created_at if existing else utc_now(3),
             "tenant": self.default.tenant_id,
         }
 
