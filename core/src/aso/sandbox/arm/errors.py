@@ -1,6 +1,6 @@
 """ARM error responses: the status codes, codes and message shapes Azure Resource Manager uses.
 
-Every failure the emulator reports to a client goes through :class:`ArmError`, so the wire shape
+Every failure the emulator reports to a client goes through :class:`ErrorReply`, so the wire shape
 (``{"error": {"code", "message"}}``) is decided in one place.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 
-class ArmError(Exception):
+class ErrorReply(Exception):
     """An error answered to the client as ``{"error": {"code": ..., "message": ...}}``."""
 
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
@@ -24,14 +24,14 @@ class ArmError(Exception):
         return {"error": {"code": self.code, "message": self.message}}
 
 
-def resource_group_not_found(name: str) -> ArmError:
-    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+def resource_group_not_found(name: str) -> ErrorReply:
+    return ErrorReply(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
 
 
-def resource_not_found(what: str, resource_group: str | None) -> ArmError:
+def resource_not_found(what: str, resource_group: str | None) -> ErrorReply:
     """``what`` is ``Namespace/type/name[/childType/childName]``."""
     where = f" under resource group '{resource_group}'" if resource_group else ""
-    return ArmError(
+    return ErrorReply(
         404,
         "ResourceNotFound",
         f"The Resource '{what}'{where} was not found. "
@@ -39,8 +39,8 @@ def resource_not_found(what: str, resource_group: str | None) -> ArmError:
     )
 
 
-def parent_not_found(verb: str, short_type: str, parent_id: str) -> ArmError:
-    return ArmError(
+def parent_not_found(verb: str, short_type: str, parent_id: str) -> ErrorReply:
+    return ErrorReply(
         404,
         "ParentResourceNotFound",
         f"Failed to perform '{verb}' on resource(s) of type '{short_type}', "
@@ -48,25 +48,25 @@ def parent_not_found(verb: str, short_type: str, parent_id: str) -> ArmError:
     )
 
 
-def missing_api_version() -> ArmError:
-    return ArmError(
+def missing_api_version() -> ErrorReply:
+    return ErrorReply(
         400,
         "MissingApiVersionParameter",
         "The api-version query parameter (?api-version=) is required for all requests.",
     )
 
 
-def location_not_available(location: str, resource_type: str, regions: Sequence[str]) -> ArmError:
+def location_not_available(location: str, resource_type: str, regions: Sequence[str]) -> ErrorReply:
     """ARM's answer to a ``location`` that is no region it knows (checked before the provider)."""
     listed = ",".join(regions)
     if resource_type.lower() == "microsoft.resources/resourcegroups":
-        return ArmError(
+        return ErrorReply(
             400,
             "LocationNotAvailableForResourceGroup",
             f"The provided location '{location}' is not available for resource group. "
             f"List of available regions is '{listed}'.",
         )
-    return ArmError(
+    return ErrorReply(
         400,
         "LocationNotAvailableForResourceType",
         f"The provided location '{location}' is not available for resource type '{resource_type}'. "
@@ -74,8 +74,8 @@ def location_not_available(location: str, resource_type: str, regions: Sequence[
     )
 
 
-def authorization_failed(client_id: str, action: str, scope: str) -> ArmError:
-    return ArmError(
+def authorization_failed(client_id: str, action: str, scope: str) -> ErrorReply:
+    return ErrorReply(
         403,
         "AuthorizationFailed",
         f"The client '{client_id}' with object id '{client_id}' does not have authorization to perform "
@@ -84,8 +84,8 @@ def authorization_failed(client_id: str, action: str, scope: str) -> ArmError:
     )
 
 
-def invalid_request_content(detail: str) -> ArmError:
-    return ArmError(
+def invalid_request_content(detail: str) -> ErrorReply:
+    return ErrorReply(
         400,
         "InvalidRequestContent",
         f"The request content was invalid and could not be deserialized: {detail}",

@@ -25,7 +25,7 @@ RESULT_SEGMENT = "operationResults"
 
 
 @dataclass(kw_only=True)
-class Operation:
+class AsyncOperation:
     id: str
     kind: str  # put | patch | delete | action
     resource_id: str
@@ -93,8 +93,8 @@ def format_retry_after(seconds: float) -> str:
 class Operations:
     """Running and finished operations by id; ``on_complete`` applies a result to the store."""
 
-    def __init__(self, on_complete: Callable[[Operation], None]) -> None:
-        self._ops: dict[str, Operation] = {}
+    def __init__(self, on_complete: Callable[[AsyncOperation], None]) -> None:
+        self._ops: dict[str, AsyncOperation] = {}
         # Ids of running operations, so the timer never walks the finished ones.
         self._pending: set[str] = set()
         self._on_complete = on_complete
@@ -118,8 +118,8 @@ class Operations:
         prior_state: str | None = None,
         subscription_level: bool = False,
         poll_on_get: bool = False,
-    ) -> Operation:
-        op = Operation(
+    ) -> AsyncOperation:
+        op = AsyncOperation(
             id=str(uuid.uuid4()),
             kind=kind,
             resource_id=resource_id,
@@ -145,21 +145,21 @@ class Operations:
             self._forget_finished()
         return op
 
-    def get(self, op_id: str) -> Operation | None:
+    def get(self, op_id: str) -> AsyncOperation | None:
         return self._ops.get(op_id.lower())
 
-    def poll(self, op: Operation) -> Operation:
+    def poll(self, op: AsyncOperation) -> AsyncOperation:
         """One status poll: counts towards ``polls`` and completes the operation when due."""
         if not op.done:
             op.polls_seen += 1
             self.check(op)
         return op
 
-    def check(self, op: Operation) -> None:
+    def check(self, op: AsyncOperation) -> None:
         if not op.done and op.polls_seen >= op.polls_needed and time.time() >= op.ready_at:
             self.complete(op)
 
-    def complete(self, op: Operation) -> None:
+    def complete(self, op: AsyncOperation) -> None:
         if op.done:
             return
         self._pending.discard(op.id)
@@ -172,7 +172,7 @@ class Operations:
         self.dirty = True
         self._on_complete(op)
 
-    def due(self) -> list[Operation]:
+    def due(self) -> list[AsyncOperation]:
         """Operations that need no polls and whose delay has passed (completed by a timer)."""
         now = time.time()
         return [
@@ -196,5 +196,5 @@ class Operations:
         return [asdict(o) for o in self._ops.values()]
 
     def load(self, items: list[dict[str, Any]]) -> None:
-        self._ops = {d["id"]: Operation(**d) for d in items}
+        self._ops = {d["id"]: AsyncOperation(**d) for d in items}
         self._pending = {i for i, o in self._ops.items() if not o.done}

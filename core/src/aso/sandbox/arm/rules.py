@@ -13,19 +13,19 @@ from typing import Any
 
 from . import errors, ids
 from .bodies import get_path
-from .errors import ArmError
+from .errors import ErrorReply
 from .ids import ArmPath
 from .lro import Operations
 from .profiles import Profile
 from .store import Store, StoredResource
 
 
-def not_found(p: ArmPath, profile: Profile, described: str) -> ArmError:
+def not_found(p: ArmPath, profile: Profile, described: str) -> ErrorReply:
     """A 404 for a missing resource: the provider's own code where it has one."""
     if profile.not_found is not None:
         code, message = profile.not_found
         parent = p.names[-2] if len(p.names) > 1 else ""
-        return ArmError(404, code, message.format(name=p.names[-1] if p.names else "", parentName=parent))
+        return ErrorReply(404, code, message.format(name=p.names[-1] if p.names else "", parentName=parent))
     return errors.resource_not_found(described, p.resource_group)
 
 
@@ -50,7 +50,7 @@ def check_values(
             continue
         value = get_path(source, rule.path)
         if value is not None and not rule.accepts(value):
-            raise ArmError(
+            raise ErrorReply(
                 rule.status, rule.code, rule.message.format(path=rule.path, name=name, value=value)
             )
 
@@ -65,7 +65,7 @@ def check_refusals(store: Store, profile: Profile, p: ArmPath, body: dict[str, A
             if ancestor is None or not refusal.matches_ancestor(ancestor.body):
                 continue
         path = refusal.present[0] if refusal.present else ""
-        raise ArmError(refusal.status, refusal.code, refusal.message.format(name=name, path=path))
+        raise ErrorReply(refusal.status, refusal.code, refusal.message.format(name=name, path=path))
 
 
 def _ancestor(store: Store, p: ArmPath, arm_type: str) -> StoredResource | None:
@@ -106,7 +106,7 @@ def refuse_if_busy(
     if method == "DELETE" and running.kind == "delete":
         return  # deleting again joins the running delete
     busy = profile.busy
-    raise ArmError(
+    raise ErrorReply(
         busy.status,
         busy.code,
         busy.message.format(name=existing.id.rsplit("/", 1)[-1], type=existing.type, id=existing.id),
@@ -131,7 +131,7 @@ def refuse_if_parent_busy(
         busy = profile_of(parent.type).busy
         if running is not None and not running.done and running.kind in ("put", "patch") and busy.children:
             name = parent.id.rsplit("/", 1)[-1]
-            raise ArmError(
+            raise ErrorReply(
                 busy.status, busy.code, busy.message.format(name=name, type=parent.type, id=parent.id)
             )
 

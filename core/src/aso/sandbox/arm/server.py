@@ -43,10 +43,10 @@ from .bodies import (
     strip_request,
     values_differ,
 )
-from .errors import ArmError
+from .errors import ErrorReply
 from .faults import FaultRule, Faults
 from .ids import RESOURCE_GROUP_TYPE, ArmPath
-from .lro import RESULT_SEGMENT, STATUS_SEGMENT, Operation, Operations, format_retry_after
+from .lro import RESULT_SEGMENT, STATUS_SEGMENT, AsyncOperation, Operations, format_retry_after
 from .profiles import (
     DEFAULT_LOCATION_RULE,
     GENERIC,
@@ -104,7 +104,7 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
     )
 
 
-def error_response(err: ArmError) -> web.Response:
+def error_response(err: ErrorReply) -> web.Response:
     return json_response(err.status, err.body(), err.headers)
 
 
@@ -322,7 +322,7 @@ class ArmEmulator:
                     return resp
             caller = self.identity.verify(request.headers.get("Authorization"))
             if isinstance(caller, str):
-                raise ArmError(
+                raise ErrorReply(
                     401,
                     "ExpiredAuthenticationToken" if caller == EXPIRED else "InvalidAuthenticationToken",
                     caller,
@@ -347,10 +347,10 @@ class ArmEmulator:
                     )
                     self._authorise(caller, scope, method)
                     return self._generic_collection(scope, method)
-                raise ArmError(404, "NotFound", f"The requested path '{path}' is not an ARM resource path.")
+                raise ErrorReply(404, "NotFound", f"The requested path '{path}' is not an ARM resource path.")
             self._authorise(caller, parsed, method)
             return await self._dispatch(request, parsed, api_version)
-        except ArmError as err:
+        except ErrorReply as err:
             return error_response(err)
 
     async def _apply_fault(self, fault: FaultRule, request: web.Request) -> web.StreamResponse | None:
@@ -368,7 +368,7 @@ class ArmEmulator:
             headers["Retry-After"] = format_retry_after(fault.retry_after)
         if fault.delay:
             await asyncio.sleep(fault.delay)
-        return error_response(ArmError(fault.status, fault.code or "Error", fault.message or "", headers))
+        return error_response(ErrorReply(fault.status, fault.code or "Error", fault.message or "", headers))
 
     def _authorise(self, caller: Caller, p: ArmPath, method: str) -> None:
         if self.identity.may_use(caller, p.subscription):
@@ -383,7 +383,7 @@ class ArmEmulator:
         if p.is_subscription and p.trailing is None:
             sub = self.identity.subscriptions.get(p.subscription.lower())
             if sub is None or method != "GET":
-                raise ArmError(
+                raise ErrorReply(
                     404,
                     "SubscriptionNotFound",
                     f"The subscription '{p.subscription}' could not be found.",
@@ -391,7 +391,7 @@ class ArmEmulator:
             return json_response(200, sub)
         if p.resource_groups_collection:
             if method != "GET":
-                raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed.")
+                raise ErrorReply(405, "MethodNotAllowed", f"The method '{method}' is not allowed.")
             rgs = self.store.by_type(RESOURCE_GROUP_TYPE, under=f"/subscriptions/{p.subscription}")
             return json_response(200, {"value": [r.body for r in rgs]})
         if p.namespace is None and p.trailing is not None:
@@ -410,7 +410,7 @@ class ArmEmulator:
         if method == "GET":
             self._require(_owner(p), "read", must_exist=True)
             return json_response(200, {"value": [r.body for r in self.store.children(p.id, p.full_type)]})
-        raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed on a collection.")
+        raise ErrorReply(405, "MethodNotAllowed", f"The method '{method}' is not allowed on a collection.")
 
     def _generic_collection(self, p: ArmPath, method: str) -> web.Response:
         trailing = (p.trailing or "").lower()
@@ -434,7 +434,7 @@ class ArmEmulator:
             return json_response(200, {"value": [self._provider_doc(p.subscription, ns) for ns in found]})
         if trailing == "locations" and method == "GET" and p.resource_group is None:
             return json_response(200, catalog.locations(p.subscription))
-        raise ArmError(404, "NotFound", f"No route for '{p.trailing}'.")
+        raise ErrorReply(404, "NotFound", f"No route for '{p.trailing}'.")
 
     def _provider_doc(self, subscription: str, namespace: str) -> dict[str, Any]:
         return catalog.provider(subscription, namespace, self.profiles.all())
@@ -465,7 +465,9 @@ class ArmEmulator:
         if len(p.types) == 1 and p.trailing and p.trailing.lower() == "register" and method == "POST":
             return json_response(200, self._provider_doc(p.subscription, p.namespace or ""))
         if method != "GET":
-            raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed on a collection.")
+            raise ErrorReply(
+                405, "MethodNotAllowed", f"The method '{method}' is not allowed on a collection."
+            )
         if p.rg_id and not self.store.exists(p.rg_id):
             raise errors.resource_group_not_found(p.resource_group or "")
         found = [r.body for r in self.store.by_type(p.full_type, under=p.scope_id) if _top_level(r.id)]
@@ -560,7 +562,7 @@ class ArmEmulator:
         if method == "DELETE":
             resolved = profile.resolve(api_version, existing.body if existing else None)
             return self._delete(p, resolved, api_version, rg=rg)
-        raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed.")
+        raise ErrorReply(405, "MethodNotAllowed", f"The method '{method}' is not allowed.")
 
     async def _read_json(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
@@ -645,13 +647,13 @@ class ArmEmulator:
         assert name is not None
         if rg:
             if not body_in.get("location"):
-                raise ArmError(
+                raise ErrorReply(
                     400, "LocationRequired", "The location property is required for this definition."
                 )
         else:
             group = self.store.get(p.rg_id) if p.rg_id else None
             if group is not None and group.provisioning_state() == "Deleting":
-                raise ArmError(
+                raise ErrorReply(
                     409,
                     "ResourceGroupBeingDeleted",
                     f"The resource group '{p.resource_group}' is in deprovisioning state and cannot "
@@ -662,7 +664,7 @@ class ArmEmulator:
             raise errors.location_not_available(location, p.full_type, sorted(REGION_DISPLAY_NAMES))
         if profile.name_rule is not None and not name_matches(profile.name_rule, name):
             rule = profile.name_rule
-            raise ArmError(rule.status, rule.code, rule.message.format(name=name))
+            raise ErrorReply(rule.status, rule.code, rule.message.format(name=name))
         if existing is None and profile.globally_unique is not None:
             code, status, message = profile.globally_unique
             for other in self.store.by_type(p.full_type):
@@ -670,7 +672,7 @@ class ArmEmulator:
                     other.body.get("name", "").lower() == name.lower()
                     or other.id.rsplit("/", 1)[-1].lower() == name.lower()
                 ):
-                    raise ArmError(status, code, message.format(name=name))
+                    raise ErrorReply(status, code, message.format(name=name))
         parent = self.store.get(p.parent_id) if len(p.names) > 1 else None
         rules.check_values(profile, body_in, name, parent.body if parent is not None else None)
         rules.check_refusals(self.store, profile, p, body_in, name)
@@ -683,7 +685,7 @@ class ArmEmulator:
             for path, (status, code, message) in immutable.items():
                 old, new = get_path(existing.body, path), get_path(request_body, path)
                 if values_differ(path, old, new):
-                    raise ArmError(
+                    raise ErrorReply(
                         status,
                         code,
                         message.format(name=name, old=old, new=new, resourceGroup=p.resource_group or ""),
@@ -694,7 +696,7 @@ class ArmEmulator:
             spec = replace(spec, mode="sync")
         failure = self.faults.take_failure("PUT", p.full_type)
         if failure is not None and not spec.is_async:
-            raise ArmError(failure.status, failure.code, failure.message)
+            raise ErrorReply(failure.status, failure.code, failure.message)
         state = "Succeeded" if not spec.is_async else ("Updating" if existing else "Creating")
         body, computed = self._build(p, profile, request_body, existing, ctx, state)
         secrets_ = dict(existing.secrets) if existing else {s: new_key() for s in profile.secrets}
@@ -725,7 +727,7 @@ class ArmEmulator:
         failure: Any,
         prior: str | None,
         subscription_level: bool = False,
-    ) -> Operation:
+    ) -> AsyncOperation:
         location = res.body.get("location") or self._context(p, None, res).get("location") or "global"
         op = self.operations.start(
             kind=kind,
@@ -751,7 +753,7 @@ class ArmEmulator:
         return op
 
     def _accepted(
-        self, op: Operation, spec: LroSpec, status: int, body: dict[str, Any] | None
+        self, op: AsyncOperation, spec: LroSpec, status: int, body: dict[str, Any] | None
     ) -> web.Response:
         headers = {"Retry-After": format_retry_after(op.retry_after)}
         for h in spec.headers:
@@ -789,7 +791,7 @@ class ArmEmulator:
         for path, (status, code, message) in profile.immutable.items():
             old, new = get_path(existing.body, path), get_path(request_body, path)
             if values_differ(path, old, new):
-                raise ArmError(
+                raise ErrorReply(
                     status,
                     code,
                     message.format(
@@ -802,7 +804,7 @@ class ArmEmulator:
         spec = profile.patch
         failure = self.faults.take_failure("PATCH", p.full_type)
         if failure is not None and not spec.is_async:
-            raise ArmError(failure.status, failure.code, failure.message)
+            raise ErrorReply(failure.status, failure.code, failure.message)
         body = merge_patch(existing.body, request_body)
         normalise(body, profile)
         body = deep_merge(body, existing.computed)
@@ -843,7 +845,7 @@ class ArmEmulator:
                 blocked = running is not None and not running.done and running.kind == "follow-up"
             if blocked:
                 status, code, message = profile.delete_blocked
-                raise ArmError(status, code, message.format(name=existing.body.get("name", "")))
+                raise ErrorReply(status, code, message.format(name=existing.body.get("name", "")))
         rules.refuse_if_busy(self.operations, existing, profile, "DELETE")
         spec = profile.delete
         running = self.operations.get(existing.operation_id) if existing.operation_id else None
@@ -857,7 +859,7 @@ class ArmEmulator:
         failure = self.faults.take_failure("DELETE", p.full_type)
         if not spec.is_async:
             if failure is not None:
-                raise ArmError(failure.status, failure.code, failure.message)
+                raise ErrorReply(failure.status, failure.code, failure.message)
             rules.start_follow_up(self.store, self.operations, existing, profile)
             self.store.delete_tree(existing.id)
             return web.Response(status=spec.status)
@@ -869,7 +871,7 @@ class ArmEmulator:
         status = spec.status if spec.status != 200 else 202
         return self._accepted(op, spec, status, None)
 
-    def _operation_completed(self, op: Operation) -> None:
+    def _operation_completed(self, op: AsyncOperation) -> None:
         res = self.store.get(op.resource_id)
         if res is None or res.operation_id != op.id:
             return
@@ -895,7 +897,7 @@ class ArmEmulator:
     def _poll(self, caller: Caller, segs: list[str], api_version: str) -> web.Response:
         op = self.operations.get(segs[-1])
         if op is None:
-            raise ArmError(404, "OperationNotFound", f"The operation '{segs[-1]}' could not be found.")
+            raise ErrorReply(404, "OperationNotFound", f"The operation '{segs[-1]}' could not be found.")
         if not self.identity.may_use(caller, op.subscription):
             raise errors.authorization_failed(
                 caller.client_id, "Microsoft.Resources/operations/read", f"/subscriptions/{op.subscription}"
@@ -927,7 +929,7 @@ class ArmEmulator:
         profile = self.profiles.get(target.full_type)
         spec = profile.actions.get(action)
         if spec is None:
-            raise ArmError(
+            raise ErrorReply(
                 404,
                 "InvalidResourceType",
                 f"The resource type '{p.full_type}' could not be found in the namespace '{p.namespace}'.",
@@ -937,7 +939,7 @@ class ArmEmulator:
             which = str(body.get(spec.regenerate, ""))
             secret = spec.regenerate_map.get(which) or spec.regenerate_map.get(which.lower())
             if secret is None:
-                raise ArmError(
+                raise ErrorReply(
                     400, "InvalidRequestContent", f"'{which}' is not a valid value for {spec.regenerate}."
                 )
             res.secrets[secret] = new_key()

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ArmError, invalid_request_content
+from .errors import ErrorReply, invalid_request_content
 
 MAX_TAGS = 50
 MAX_NAME = 512
@@ -39,14 +39,14 @@ def check_tags(body: Mapping[str, Any], full_type: str) -> None:
                 f"The value of tag '{name}' must be a string, not {_json_kind(value)}. Path 'tags.{name}'."
             )
     if len(tags) > MAX_TAGS:
-        raise ArmError(
+        raise ErrorReply(
             400,
             "InvalidTags",
             f"Too many tags specified. Requested tag count - '{len(tags)}'. "
             f"Maximum number of tags allowed - '{MAX_TAGS}'.",
         )
     if any(not name.strip() for name in tags):
-        raise ArmError(
+        raise ErrorReply(
             400,
             "InvalidTagName",
             "The tag name must be non-null, non-empty and non-whitespace only. "
@@ -54,7 +54,7 @@ def check_tags(body: Mapping[str, Any], full_type: str) -> None:
         )
     reserved = [name for name in tags if _RESERVED.search(name)]
     if reserved:
-        raise ArmError(
+        raise ErrorReply(
             400,
             "InvalidTagNameCharacters",
             f"The tag names '{', '.join(reserved)}' have reserved characters '<,>,%,&,\\,?,/' "
@@ -63,7 +63,7 @@ def check_tags(body: Mapping[str, Any], full_type: str) -> None:
     name_limit = NAME_LIMITS.get(full_type.lower(), MAX_NAME)
     long_names = [name for name in tags if len(name) > name_limit]
     if long_names:
-        raise ArmError(
+        raise ErrorReply(
             400,
             "InvalidTagName",
             f"Tag key too large. Following tag name '{', '.join(long_names)}' exceeded the maximum "
@@ -71,7 +71,7 @@ def check_tags(body: Mapping[str, Any], full_type: str) -> None:
         )
     long_values = [value for value in tags.values() if len(value) > MAX_VALUE]
     if long_values:
-        raise ArmError(
+        raise ErrorReply(
             400,
             "InvalidTagValueLength",
             f"Tag value too large. Following tag value '{', '.join(long_values)}' exceeded the maximum "

@@ -22,7 +22,7 @@ from typing import Any
 from aso.common import utc_now
 
 from . import apply, builtin, errors, schema
-from .conversion import Converter
+from .conversion import WebhookConverter
 from .errors import ApiError, Cause
 from .metadata import validate_metadata
 from .model import ResourceType, TypeKey, Version, from_crd
@@ -72,7 +72,7 @@ def _without(obj: Json, *keys: str) -> Json:
 
 
 class Cluster:
-    def __init__(self, store: Store, converter: Converter) -> None:
+    def __init__(self, store: Store, converter: WebhookConverter) -> None:
         self.store = store
         self.converter = converter
         self.types: dict[TypeKey, ResourceType] = {}

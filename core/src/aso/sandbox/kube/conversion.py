@@ -23,7 +23,7 @@ Json = dict[str, Any]
 ServiceResolver = Callable[[str, str, int], str]
 
 
-class Converter:
+class WebhookConverter:
     def __init__(self, *, resolve_service: ServiceResolver | None = None, timeout: float = 10.0) -> None:
         self._resolve_service = resolve_service
         self._timeout = timeout

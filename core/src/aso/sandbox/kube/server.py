@@ -25,7 +25,7 @@ from aso.common import LoopThread
 
 from . import builtin, discovery, errors, metaonly, openapi, protobuf, scale, tables
 from .cluster import Cluster, WriteOptions
-from .conversion import Converter, ServiceResolver
+from .conversion import ServiceResolver, WebhookConverter
 from .errors import ApiError
 from .model import ResourceType, Version
 from .selectors import FieldRequirement, Requirement, match_fields, match_labels, parse_fields, parse_labels
@@ -752,7 +752,7 @@ class KubeApiServer:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self._crds = list(crds)
         self.store = Store(self.state_dir, history_size=history_size)
-        self.converter = Converter(resolve_service=resolve_service)
+        self.converter = WebhookConverter(resolve_service=resolve_service)
         self.cluster = Cluster(self.store, self.converter)
         self._handlers = Handlers(self.cluster, bookmark_interval=bookmark_interval)
         self._runner: web.AppRunner | None = None
