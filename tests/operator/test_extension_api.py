@@ -29,7 +29,7 @@ from aso import (
 from aso.host import Registry, load_registry
 from aso.operator.arm import ArmResponse
 from aso.operator.context import ObjectContext
-from aso.operator.reconciler import ComeBackNow, Reconciler
+from aso.operator.reconciler import Reconciler
 from aso.operator.settings import Settings
 
 pytestmark = pytest.mark.timeout(30)
@@ -152,17 +152,19 @@ def _run(
     return arm, ctx
 
 
-def test_the_first_call_records_the_id_in_its_patch_and_makes_no_arm_request() -> None:
-    """One writer: the id goes out with the handler's own patch, and the call comes back at once."""
+def test_the_id_is_written_before_the_first_arm_request() -> None:
+    """The ARM id reaches the object (the operator's writer) before anything is sent to Azure."""
     reconciler, arm, ctx = _setup(Extensions(), recorded=False)
-    with pytest.raises(ComeBackNow) as raised:
-        asyncio.run(reconciler.reconcile(ctx))
-    assert raised.value.delay == 0.0
-    assert raised.value.severity == "Info"
-    assert arm.calls == []
-    assert ctx.patch["metadata"]["annotations"] == {"serviceoperator.azure.com/resource-id": WIDGET_ID}
-    arm, ctx = _run(Extensions())  # the next call sees the id recorded
+    seen: list[tuple[int, Mapping[str, Any]]] = []
+
+    async def write_now(patch: Mapping[str, Any]) -> None:
+        seen.append((len(arm.calls), patch))
+
+    ctx.write_now = write_now
+    asyncio.run(reconciler.reconcile(ctx))
+    assert seen == [(0, {"metadata": {"annotations": {"serviceoperator.azure.com/resource-id": WIDGET_ID}}})]
     assert [m for m, _ in arm.calls] == ["GET", "PUT"]
+    assert ctx.annotations["serviceoperator.azure.com/resource-id"] == WIDGET_ID
 
 
 def test_pre_reconcile_runs_before_arm_body_and_may_use_arm() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import logging
 import random
 import signal
@@ -39,7 +40,6 @@ from aso.operator.reconciler import (
     ORIGIN_ANNOTATION,
     RESOURCE_ID_ANNOTATION,
     SECRETS_ANNOTATION,
-    ComeBackNow,
     Reconciler,
 )
 from aso.operator.settings import Settings
@@ -50,7 +50,6 @@ __all__ = ["Operator", "run"]
 
 PREFIX = "aso.dev"
 LIST_CHUNK_SIZE = 500  # objects per page of kopf's initial list (kubectl's default page)
-CONSISTENCY_TIMEOUT = 60.0  # seconds kopf waits for its own patch on the watch
 log = logging.getLogger("aso.operator")
 
 
@@ -125,11 +124,6 @@ class Operator:
                 ],
             )
             settings.posting.enabled = False  # events are ours: one per Ready transition
-            # After its patch kopf waits for the patched version to come back on the watch; after
-            # this timeout it goes on with the object as it was and runs the finished handler again
-            # (a second GET to ARM per create, measured at 2,000 objects on a loaded machine, where
-            # the watch lagged more than kopf's default 5 s).
-            settings.persistence.consistency_timeout = CONSISTENCY_TIMEOUT
             settings.peering.standalone = True
             settings.watching.server_timeout = 300
             # The initial list in pages (the API server keeps them consistent), not one response
@@ -222,7 +216,7 @@ class Operator:
         """One object's periodic sync: read fresh, reconcile as a handler would, write the staged
         patch as kopf writes a handler's (the status to its subresource), and schedule the next."""
         kind = entry.kind
-        path = resource_path(kind.group, kind.stored_version, kind.plural, entry.namespace, entry.name)
+        path = _path(kind, {"metadata": {"namespace": entry.namespace, "name": entry.name}})
         async with self.locks.hold(entry.uid), self.semaphore:
             try:
                 raw = await self.kube.get(path)
@@ -255,7 +249,9 @@ class Operator:
             self._after(kind, raw, patch, before)
 
     async def _write(self, path: str, patch: Mapping[str, Any]) -> None:
-        """A staged patch, sent as kopf sends a handler's: the status to the status subresource."""
+        """The operator's one writer of an object outside kopf's patch (the ARM id before the first
+        write to Azure, the periodic sync): as kopf sends a handler's patch, the status to the status
+        subresource, the rest to the object."""
         rest = {key: value for key, value in patch.items() if key != "status"}
         if rest:
             await self.kube.merge_patch(path, rest)
@@ -284,6 +280,7 @@ class Operator:
             claimants=self.claims.lookup,
             written_version=original_version(kind, raw),
             written=written_body(kind, raw),
+            write_now=functools.partial(self._write, _path(kind, raw)),
         )
         result = "success"
         try:
@@ -298,8 +295,6 @@ class Operator:
         except AsoError as exc:
             result = "retry" if isinstance(exc, RetryableError) else "error"
             ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
-            if isinstance(exc, ComeBackNow):
-                raise kopf.TemporaryError(f"{exc.reason}: {exc.message}", delay=0) from exc
             if isinstance(exc, RetryableError):
                 raise kopf.TemporaryError(
                     f"{exc.reason}: {exc.message}",
@@ -555,6 +550,13 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 #: kopf's handler ids: while kopf keeps progress under one of them, the object is kopf's (retries).
 _HANDLER_IDS = ("reconcile-resume", "reconcile-create", "reconcile-update", "delete")
+
+
+def _path(kind: ResourceKind, body: Mapping[str, Any]) -> str:
+    """Where the object is stored (its storage version)."""
+    meta = body.get("metadata") or {}
+    namespace = str(meta.get("namespace") or "default")
+    return resource_path(kind.group, kind.stored_version, kind.plural, namespace, str(meta.get("name")))
 
 
 def _entry(kind: ResourceKind, body: Mapping[str, Any]) -> SyncEntry:

@@ -1,9 +1,15 @@
 """One object being handled: what the reconciler reads of it, and the one way it writes to it.
 
 Everything the reconciler writes to the object (annotations, status, the Ready condition) is staged
-here, in the handler's patch, and written in one patch when the handler returns: there is no
-other writer of the object. A step whose write must land before it goes on (the ARM id before the
-first write to Azure) returns and is called again.
+here, in the handler's patch, and written in one patch when the handler returns (by kopf, or by the
+periodic sync). The one write that must land before the reconciler goes on (the ARM id, before the
+first write to Azure) is sent at once by :meth:`ObjectContext.flush`, through the operator's one
+writer (``write_now``), and the context's view follows.
+
+Measured (``bench_operator.py``, 3,000 objects): returning after recording the id and coming back
+in a second handler call instead (so that kopf's patch is the only writer) halves the create
+throughput (43.5 vs 92.0 objects/s) and adds 1.7 Kubernetes requests per object, because kopf
+waits for each of its patches to come back on the watch before it goes on with the object.
 
 :class:`Target` is where the object's resource is in ARM, resolved once per handler call and
 complete: a step that needs ARM gets a ``Target``, never a half-filled context.
@@ -12,7 +18,7 @@ complete: a step that needs ARM gets a ``Target``, never a half-filled context.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +49,8 @@ class ObjectContext:
     #: The object in the shape of ``written_version``, whose schema maps its spec to ARM (differs
     #: from ``body`` where a version renames fields); None means ``body``.
     written: Mapping[str, Any] | None = None
+    #: Writes a patch to the object at once (the operator's writer; status to its subresource).
+    write_now: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None
     _status: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -100,6 +108,17 @@ class ObjectContext:
         """Stage an annotation (None removes it), only if that changes it."""
         if self.annotations.get(key) != value:
             self.patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
+
+    async def flush(self) -> None:
+        """Write the staged annotations now instead of when the handler returns."""
+        staged = (self.patch.get("metadata") or {}).pop("annotations", None)
+        if not staged:
+            return
+        if self.write_now is None:
+            raise RuntimeError("this context cannot write before its handler returns")
+        await self.write_now({"metadata": {"annotations": staged}})
+        annotations = {k: v for k, v in {**self.annotations, **staged}.items() if v is not None}
+        self.body = {**self.body, "metadata": {**self.metadata, "annotations": annotations}}
 
     def set_status(self, status: Mapping[str, Any]) -> None:
         self._status = dict(status)

@@ -9,8 +9,8 @@ The way of an object, :meth:`Reconciler.reconcile`:
 
 1. resolve where its resource is (:meth:`Reconciler.resolve`): name, policy, owner, credential, ARM
    id, the claim on that id; no ARM request is made for an object that fails any of these;
-2. record the ARM id on the object before anything is written to Azure (this call returns, its
-   patch is written, and the next call goes on);
+2. record the ARM id on the object before anything is written to Azure (written at once, not
+   with the handler's patch);
 3. follow the running operation, if there is one;
 4. build the body (extensions ``pre_reconcile``, then ``arm_body``), GET, compare, and PUT only
    when something differs; a PUT that does not finish at once is recorded and left;
@@ -55,7 +55,6 @@ __all__ = [
     "POLICY_ANNOTATION",
     "RESOURCE_ID_ANNOTATION",
     "SECRETS_ANNOTATION",
-    "ComeBackNow",
     "Reconciler",
     "classify",
 ]
@@ -87,13 +86,6 @@ _RETRYABLE_CODES = frozenset(
         "operationnotallowed",
     }
 )
-
-
-class ComeBackNow(RetryableError):
-    """Return, have the staged writes written, and be called again at once (no backoff)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, reason="Reconciling", delay=0.0, severity="Info")
 
 
 def classify(error: ArmErrorInfo) -> Classification:
@@ -133,10 +125,10 @@ class Reconciler:
                 await self._observe(ctx, target)
                 return
             if ctx.annotations.get(RESOURCE_ID_ANNOTATION) != target.arm_id:
-                # Written with this call's patch, before the first write to Azure (the next call
-                # makes it): a delete from then on deletes what may exist.
+                # Written now, before the first write to Azure: a delete from then on deletes what
+                # may exist.
                 ctx.annotate(RESOURCE_ID_ANNOTATION, target.arm_id)
-                raise ComeBackNow(f"Reconciling: recording the resource id {target.arm_id} first")
+                await ctx.flush()
             operation = self._recorded_operation(ctx, target, "PUT")
             if operation is not None:
                 await self._follow(ctx, target, operation)
