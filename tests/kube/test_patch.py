@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aso.sandbox.kube.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from aso.common import merge_patch
+from aso.sandbox.kube.patch import PatchError, json_patch, strategic_merge_patch
 
 META_KEYS = {"metadata.ownerReferences": "uid", "metadata.finalizers": ""}
 

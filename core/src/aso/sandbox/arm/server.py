@@ -26,12 +26,11 @@ from typing import Any
 
 from aiohttp import web
 
-from aso.common import free_port, utc_now
+from aso.common import copy_json, free_port, utc_now
 
 from . import catalog, errors, ids, rules
 from .auth import EXPIRED, Caller, Identity, Principal, TokenRequestError
 from .bodies import (
-    clone,
     deep_merge,
     get_path,
     merge_patch,
@@ -677,7 +676,7 @@ class ArmEmulator:
         rules.check_values(profile, body_in, name, parent.body if parent is not None else None)
         rules.check_refusals(self.store, profile, p, body_in, name)
         rules.refuse_if_busy(self.operations, existing, profile, "PUT", body_in)
-        sent = clone(body_in)
+        sent = copy_json(body_in)
         request_body, hidden = strip_request(body_in, profile)
         if existing is not None:
             immutable = dict(profile.immutable)

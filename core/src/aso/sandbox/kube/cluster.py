@@ -19,14 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from aso.common import utc_now
+from aso.common import merge_patch, utc_now
 
 from . import apply, builtin, errors, schema
 from .conversion import WebhookConverter
 from .errors import ApiError, Cause
 from .metadata import validate_metadata
 from .model import ResourceType, TypeKey, Version, from_crd
-from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from .patch import PatchError, json_patch, strategic_merge_patch
 from .store import Event, Store, Subscription
 
 Json = dict[str, Any]

@@ -1,7 +1,8 @@
 """The three patch formats: JSON merge patch (RFC 7386), JSON patch (RFC 6902), strategic merge.
 
-JSON patch is the ``jsonpatch`` library's (well kept, complete, RFC 6902 tested); merge patch is a
-few lines; strategic merge patch is hand-written here because no Python library implements it.
+JSON patch is the ``jsonpatch`` library's (well kept, complete, RFC 6902 tested); merge patch is
+:func:`aso.common.merge_patch` (shared with the ARM emulator); strategic merge patch is
+hand-written here because no Python library implements it.
 
 Strategic merge patch is the API server's own format for built-in kinds. Its list semantics come
 from Go struct tags; the built-in kinds served here only have two such lists
@@ -23,19 +24,6 @@ Json = dict[str, Any]
 
 class PatchError(Exception):
     """A patch that cannot be applied (bad pointer, failed ``test`` op, malformed document)."""
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386: objects merge recursively, ``null`` deletes, everything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def json_patch(doc: Any, operations: Any) -> Any:

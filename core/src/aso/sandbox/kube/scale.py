@@ -13,8 +13,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from aso.common import merge_patch
+
 from . import errors
-from .patch import PatchError, json_patch, merge_patch
+from .patch import PatchError, json_patch
 
 if TYPE_CHECKING:
     from .cluster import Cluster, WriteOptions
