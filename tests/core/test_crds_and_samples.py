@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pathlib
-import subprocess
-import sys
 from typing import Any
 
 import jsonschema
@@ -156,30 +154,6 @@ def test_bad_enum_rejected_naming_field_and_allowed_values(registry: Registry) -
     (message,) = validation_errors(kind, doc)
     assert message.startswith("spec.size: 'Huge' is not one of")
     assert "'Small', 'Medium', 'Large'" in message
-
-
-def test_crd_schema_accepts_sample_with_plain_jsonschema(
-    registry: Registry, conformance: pathlib.Path
-) -> None:
-    """The CRD file's own schema (not only our helper) accepts the sample and rejects a wrong type."""
-    kind = registry.kind("resources.azure.com", "ResourceGroup")
-    assert kind is not None
-    schema = build_crd(kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    doc = _rg_sample(conformance)
-    jsonschema.validate(doc, schema)
-    doc["spec"]["location"] = ["westus"]
-    with pytest.raises(jsonschema.ValidationError, match="is not of type 'string'"):
-        jsonschema.validate(doc, schema)
-
-
-def test_committed_crds_match_generator(tmp_path: pathlib.Path) -> None:
-    """Same check as `nox -s crds_fresh`, for the installed plugins only (no test kinds)."""
-    subprocess.run(
-        [sys.executable, "-m", "aso", "crds", "--out", str(tmp_path)], check=True, capture_output=True
-    )
-    committed = {p.name: p.read_text() for p in (REPO / "crds").glob("*.yaml")}
-    generated = {p.name: p.read_text() for p in tmp_path.glob("*.yaml")}
-    assert generated == committed
 
 
 def test_storage_version_schema_is_the_served_one_plus_asos_fields(registry: Registry) -> None:
