@@ -15,9 +15,6 @@ REPO = Path(__file__).resolve().parents[3]
 RESOURCES = REPO / "plugins" / "resources"
 SCHEMAS = RESOURCES / "src" / "aso_resources" / "schemas"
 
-# Fields the core adds to every spec itself.
-CORE_SPEC_FIELDS = ("owner", "azureName", "operatorSpec")
-
 
 def load(name: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
