@@ -172,6 +172,7 @@ def baseline_worker(kubeconfig: str) -> None:
         settings.posting.enabled = False
         settings.peering.standalone = True
         settings.watching.server_timeout = 300
+        settings.watching.chunk_size = 500  # as the operator lists: pages, not one response
 
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
@@ -189,8 +190,9 @@ def baseline_worker(kubeconfig: str) -> None:
             {"type": "Ready", "status": "True", "reason": "Succeeded", "lastTransitionTime": now}
         ]
 
-    kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry, id="ready-resume")(ready)
-    kopf.on.create(GROUP, VERSION, PLURAL, registry=registry, id="ready-create")(ready)
+    # The stored version, as the operator watches it: the same objects with no conversion on the way.
+    kopf.on.resume(GROUP, STORED, PLURAL, registry=registry, id="ready-resume")(ready)
+    kopf.on.create(GROUP, STORED, PLURAL, registry=registry, id="ready-create")(ready)
     asyncio.run(kopf.operator(registry=registry, clusterwide=True, standalone=True))
 
 
@@ -597,6 +599,49 @@ def _ok(passed: bool) -> str:
 # -- phases -----------------------------------------------------------------------------------
 
 
+def _baseline(
+    bench: Bench,
+    workdir: Path,
+    n: int,
+    timeout: float,
+    earlier: list[str],
+    results: dict[str, Figures],
+) -> int:
+    """The bare-kopf ceiling: the objects of the earlier phases purged, N fresh ones, the baseline."""
+    bench.purge(earlier)
+    deadline = time.monotonic() + timeout
+    while _list(bench.kube_url):
+        if time.monotonic() > deadline:
+            raise TimeoutError("objects left after the purge")
+        time.sleep(0.2)
+    names_c = [f"c-{i:05d}" for i in range(n)]
+    bench.create(names_c)
+    bench.reset_counts()
+    baseline = Child("baseline kopf", workdir / "baseline.log")
+    bench.children.append(baseline)
+    start = time.monotonic()
+    baseline.start(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--baseline-worker",
+            "--kubeconfig",
+            str(bench.kubeconfig),
+        ],
+        dict(os.environ),
+    )
+    bench.watched["baseline"] = baseline.pid
+    first = wait_all_ready(bench.kube_url, "c-", n, timeout, baseline.check)
+    figures = Figures("baseline", n, seconds=time.monotonic() - start, first=first - start)
+    time.sleep(1.0)
+    figures.kube, figures.cpu = bench.kube_counts(), bench.cpu()
+    figures.rss_mb, figures.objects_held = _peak_rss_mb(baseline.pid), n
+    figures.print()
+    results["baseline"] = figures
+    baseline.stop()
+    return 0
+
+
 def run(args: argparse.Namespace, workdir: Path) -> int:
     from aso.testing.arm import EmulatorProcess
 
@@ -649,8 +694,12 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             flush=True,
         )
 
-        # 1. create, then start
         names_a = [f"a-{i:05d}" for i in range(n)]
+        names_b = [f"b-{i:05d}" for i in range(n)]
+        if args.baseline_only:
+            return _baseline(bench, workdir, n, timeout, names_a + names_b, results)
+
+        # 1. create, then start
         bench.create(names_a)
         bench.reset_counts()
         start = time.monotonic()
@@ -664,7 +713,6 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         results["create"] = figures
 
         # 2. apply while running
-        names_b = [f"b-{i:05d}" for i in range(n)]
         bench.reset_counts()
         start = time.monotonic()
         bench.create(names_b)
@@ -705,37 +753,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
 
         # 4. the bare-kopf ceiling
         if not args.skip_baseline:
-            bench.purge(names_a + names_b)
-            deadline = time.monotonic() + timeout
-            while _list(bench.kube_url):
-                if time.monotonic() > deadline:
-                    raise TimeoutError("objects left after the purge")
-                time.sleep(0.2)
-            names_c = [f"c-{i:05d}" for i in range(n)]
-            bench.create(names_c)
-            bench.reset_counts()
-            baseline = Child("baseline kopf", workdir / "baseline.log")
-            bench.children.append(baseline)
-            start = time.monotonic()
-            baseline.start(
-                [
-                    sys.executable,
-                    str(Path(__file__).resolve()),
-                    "--baseline-worker",
-                    "--kubeconfig",
-                    str(bench.kubeconfig),
-                ],
-                dict(os.environ),
-            )
-            bench.watched["baseline"] = baseline.pid
-            first = wait_all_ready(bench.kube_url, "c-", n, timeout, baseline.check)
-            figures = Figures("baseline", n, seconds=time.monotonic() - start, first=first - start)
-            time.sleep(1.0)
-            figures.kube, figures.cpu = bench.kube_counts(), bench.cpu()
-            figures.rss_mb, figures.objects_held = _peak_rss_mb(baseline.pid), n
-            figures.print()
-            results["baseline"] = figures
-            baseline.stop()
+            _baseline(bench, workdir, n, timeout, names_a + names_b, results)
     except (TimeoutError, RuntimeError) as exc:
         print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
         for child in bench.children:
@@ -870,6 +888,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=200, help="ResourceGroups per phase")
     parser.add_argument("--concurrency", type=int, default=50, help="MAX_CONCURRENT_RECONCILES")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the bare-kopf baseline")
+    parser.add_argument("--baseline-only", action="store_true", help="run only the bare-kopf baseline")
     parser.add_argument(
         "--sync-period",
         type=float,
