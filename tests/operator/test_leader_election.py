@@ -13,8 +13,7 @@ from typing import Any
 import kubernetes
 import pytest
 
-from aso.operator.kubeapi import KubeApi as OperatorKubeApi
-from aso.operator.kubeapi import load_connection
+from aso.operator.kubeapi import KubeClient, load_connection
 from aso.operator.leader import LeaderElector, LeaseConfig
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import KubeApi, create, wait_for, wait_ready
@@ -171,7 +170,7 @@ def test_concurrent_candidates_get_one_lease(kube_api: KubeApi) -> None:
     """Two electors racing on a fresh Lease: resourceVersion conflicts let exactly one win."""
 
     async def race() -> list[bool]:
-        kubes = [OperatorKubeApi(load_connection(str(kube_api.kubeconfig))) for _ in range(2)]
+        kubes = [KubeClient(load_connection(str(kube_api.kubeconfig))) for _ in range(2)]
         electors = [
             LeaderElector(
                 kube,

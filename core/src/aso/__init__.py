@@ -18,7 +18,7 @@ from aso.armprofiles import (
     ArmVariant,
     ArmVersion,
 )
-from aso.errors import ArmError, AsoError, PermanentError, RetryableError
+from aso.errors import ArmError, AsoError, PermanentError, RetryableError, Severity
 from aso.extensions import (
     ArmApi,
     ArmBody,
@@ -35,7 +35,6 @@ from aso.extensions import (
 from aso.hookspecs import hookimpl
 from aso.kinds import (
     GVK,
-    RESOURCE_GROUP_OWNER,
     ApiVersion,
     Converter,
     Export,
@@ -49,7 +48,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GVK",
-    "RESOURCE_GROUP_OWNER",
     "ApiVersion",
     "ArmAction",
     "ArmApi",
@@ -83,6 +81,7 @@ __all__ = [
     "ResourceKind",
     "RetryableError",
     "Scope",
+    "Severity",
     "__version__",
     "hookimpl",
 ]

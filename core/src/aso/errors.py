@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-__all__ = ["ArmError", "AsoError", "PermanentError", "RetryableError"]
+from typing import Literal
+
+__all__ = ["ArmError", "AsoError", "PermanentError", "RetryableError", "Severity"]
+
+#: The severity of a Ready=False condition, as ASO v2 writes it: ``Info`` (work under way, such as
+#: an operation running in Azure), ``Warning`` (may heal by itself, retried), ``Error`` (the user
+#: must act; tried again after a spec change).
+Severity = Literal["Info", "Warning", "Error"]
 
 
 class AsoError(Exception):
     """Base of the errors that end a reconcile with a Ready condition explaining why."""
 
     #: Severity of the Ready condition this error leads to.
-    default_severity = "Warning"
+    default_severity: Severity = "Warning"
 
-    def __init__(self, message: str, *, reason: str, severity: str | None = None) -> None:
+    def __init__(self, message: str, *, reason: str, severity: Severity | None = None) -> None:
         super().__init__(message)
         #: PascalCase reason for the Ready condition, e.g. ``SecretNotFound`` or an ARM error code.
         self.reason = reason
         self.message = message
-        #: ``Warning`` (may heal by itself) or ``Error`` (needs the user).
-        self.severity = severity or self.default_severity
+        #: See :data:`Severity`.
+        self.severity: Severity = severity or self.default_severity
 
 
 class RetryableError(AsoError):
     """Something that can heal by itself: retried with backoff, condition severity Warning."""
 
     def __init__(
-        self, message: str, *, reason: str, delay: float | None = None, severity: str | None = None
+        self, message: str, *, reason: str, delay: float | None = None, severity: Severity | None = None
     ) -> None:
         super().__init__(message, reason=reason, severity=severity)
         #: Seconds to wait before the next try (e.g. from ``Retry-After``); None lets the core back off.
@@ -34,7 +41,7 @@ class RetryableError(AsoError):
 class PermanentError(AsoError):
     """Something the user must fix: condition severity Error; retried only after a spec change."""
 
-    default_severity = "Error"
+    default_severity: Severity = "Error"
 
 
 class ArmError(Exception):

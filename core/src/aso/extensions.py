@@ -104,6 +104,7 @@ class Classification:
     """Whether an ARM error can heal by itself (retry, Warning) or needs the user (Error)."""
 
     retry: bool
+    #: ``Warning`` or ``Error`` (:data:`aso.Severity`; ``Info`` is the core's, for work under way).
     severity: Literal["Warning", "Error"]
     reason: str
     delay: float | None = None

@@ -51,7 +51,8 @@ def storage_version_name(version: str) -> str:
 
 
 class GVK(NamedTuple):
-    """Kubernetes group, version and kind: the key of the reconcile-time dispatch table."""
+    """Kubernetes group, version and kind: the key of the host's table of loaded kinds
+    (:attr:`aso.host.Registry.kinds`)."""
 
     group: str
     version: str
@@ -81,7 +82,8 @@ class OwnerKind:
 
 
 #: The owner of every resource-group-scoped top-level kind.
-RESOURCE_GROUP_OWNER = OwnerKind(group="resources.azure.com", kind="ResourceGroup")
+#: The owner kind behind ``Scope.RESOURCE_GROUP`` (a kind declares the scope, never this).
+_RESOURCE_GROUP_OWNER = OwnerKind(group="resources.azure.com", kind="ResourceGroup")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,5 +269,5 @@ class ResourceKind:
         if isinstance(self.owner, OwnerKind):
             return self.owner
         if self.owner is Scope.RESOURCE_GROUP:
-            return RESOURCE_GROUP_OWNER
+            return _RESOURCE_GROUP_OWNER
         return None

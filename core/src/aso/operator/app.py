@@ -32,7 +32,7 @@ from aso.operator import metrics
 from aso.operator.claims import ClaimIndex
 from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
-from aso.operator.kubeapi import ClusterConnection, KubeApi, NotFound, load_connection, resource_path
+from aso.operator.kubeapi import ClusterConnection, KubeClient, NotFound, load_connection, resource_path
 from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
 from aso.operator.operations import OPERATION_ANNOTATION, OperationRunning
 from aso.operator.reconciler import (
@@ -81,7 +81,7 @@ class Operator:
         self.settings = settings
         self.registry = registry
         self.connection: ClusterConnection = load_connection(settings.kubeconfig)
-        self.kube = KubeApi(self.connection)
+        self.kube = KubeClient(self.connection)
         self.reconciler = Reconciler(settings, registry, self.kube)
         #: Bounds the handlers working at once (MAX_CONCURRENT_RECONCILES); none of them sleeps.
         self.semaphore = asyncio.Semaphore(settings.max_concurrent_reconciles)

@@ -12,12 +12,12 @@ from aso.errors import PermanentError, RetryableError
 from aso.kinds import Export
 from aso.operator.context import ObjectContext, Target
 from aso.operator.extension_runner import run_extension
-from aso.operator.kubeapi import KubeApi, resource_path
+from aso.operator.kubeapi import KubeClient, resource_path
 
 __all__ = ["export"]
 
 
-async def export(kube: KubeApi, ctx: ObjectContext, target: Target, resource: Mapping[str, Any]) -> None:
+async def export(kube: KubeClient, ctx: ObjectContext, target: Target, resource: Mapping[str, Any]) -> None:
     """Write every export the object asks for; nothing when it asks for none."""
     operator_spec = ctx.spec.get("operatorSpec") or {}
     wanted: list[tuple[Export, Mapping[str, Any]]] = []
@@ -63,7 +63,9 @@ async def _values(target: Target, resource: Mapping[str, Any], exports: list[Exp
     return out
 
 
-async def _write(kube: KubeApi, ctx: ObjectContext, secret: bool, name: str, data: Mapping[str, str]) -> None:
+async def _write(
+    kube: KubeClient, ctx: ObjectContext, secret: bool, name: str, data: Mapping[str, str]
+) -> None:
     plural = "secrets" if secret else "configmaps"
     path = resource_path("", "v1", plural, ctx.namespace, None)
     existing = await kube.get(f"{path}/{name}")

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import aiohttp
 import yaml
 
-__all__ = ["ClusterConnection", "KubeApi", "KubeApiError", "NotFound", "load_connection"]
+__all__ = ["ClusterConnection", "KubeApiError", "KubeClient", "NotFound", "load_connection"]
 
 _SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -138,7 +138,7 @@ def resource_path(
     return path + (f"/{quote(name)}" if name else "")
 
 
-class KubeApi:
+class KubeClient:
     """JSON over aiohttp to the API server; one session for the operator's lifetime."""
 
     def __init__(self, connection: ClusterConnection) -> None:

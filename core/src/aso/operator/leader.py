@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aso.common import utc_now
-from aso.operator.kubeapi import KubeApi, KubeApiError, resource_path
+from aso.operator.kubeapi import KubeApiError, KubeClient, resource_path
 
 __all__ = ["LeaderElector", "LeadershipLost", "LeaseConfig"]
 
@@ -47,7 +47,7 @@ class LeaseConfig:
 class LeaderElector:
     """Acquire, renew and release one Lease; ``is_leader`` says whether this process holds it."""
 
-    def __init__(self, kube: KubeApi, config: LeaseConfig) -> None:
+    def __init__(self, kube: KubeClient, config: LeaseConfig) -> None:
         self.kube = kube
         self.config = config
         self.is_leader = False

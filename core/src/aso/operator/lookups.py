@@ -20,7 +20,7 @@ from aso.operator.armid import check_parent
 from aso.operator.claims import POLICY_ANNOTATION, RESOURCE_ID_ANNOTATION
 from aso.operator.context import ObjectContext
 from aso.operator.credentials import CREDENTIAL_FROM_ANNOTATION, NAMESPACE_SECRET, CredentialSpec
-from aso.operator.kubeapi import KubeApi, resource_path
+from aso.operator.kubeapi import KubeClient, resource_path
 from aso.operator.settings import POLICIES, Settings
 
 __all__ = ["CACHE_SECONDS", "Lookups", "Resolver"]
@@ -32,7 +32,7 @@ CACHE_SECONDS = 10.0
 class Lookups:
     """Kubernetes reads for the reconciler."""
 
-    def __init__(self, kube: KubeApi, registry: Registry, settings: Settings) -> None:
+    def __init__(self, kube: KubeClient, registry: Registry, settings: Settings) -> None:
         self.kube = kube
         self.registry = registry
         self.settings = settings

@@ -34,7 +34,7 @@ from aso.operator.context import ObjectContext, Target
 from aso.operator.credentials import CredentialSpec, build_credential
 from aso.operator.exports import export
 from aso.operator.extension_runner import run_extension
-from aso.operator.kubeapi import KubeApi
+from aso.operator.kubeapi import KubeClient
 from aso.operator.lookups import Lookups
 from aso.operator.operations import (
     OPERATION_ANNOTATION,
@@ -105,7 +105,7 @@ def classify(error: ArmErrorInfo) -> Classification:
 class Reconciler:
     """Create/update, delete and drift sync for any registered kind."""
 
-    def __init__(self, settings: Settings, registry: Registry, kube: KubeApi) -> None:
+    def __init__(self, settings: Settings, registry: Registry, kube: KubeClient) -> None:
         self.settings = settings
         self.registry = registry
         self.kube = kube

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from aso.operator.kubeapi import KubeApi, KubeApiError, resource_path
+from aso.operator.kubeapi import KubeApiError, KubeClient, resource_path
 
 __all__ = ["CertificateSet", "WebhookCertificates", "issue"]
 
@@ -177,7 +177,7 @@ class WebhookCertificates:
 
     def __init__(
         self,
-        kube: KubeApi,
+        kube: KubeClient,
         *,
         namespace: str,
         secret: str,
