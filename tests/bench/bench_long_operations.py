@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -49,8 +50,13 @@ def _widget(name: str) -> dict[str, Any]:
     }
 
 
-async def _create(url: str, docs: list[tuple[str, dict[str, Any]]], concurrency: int = 16) -> None:
+async def _create(
+    url: str, docs: list[tuple[str, dict[str, Any]]], concurrency: int = 16
+) -> dict[str, float]:
+    """POST every document; when each create was answered (name -> monotonic time)."""
     import aiohttp
+
+    posted: dict[str, float] = {}
 
     queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
     for item in docs:
@@ -62,26 +68,42 @@ async def _create(url: str, docs: list[tuple[str, dict[str, Any]]], concurrency:
             async with session.post(url + path, json=doc, headers={"User-Agent": bo.BENCH_UA}) as resp:
                 if resp.status != 201:
                     raise RuntimeError(f"create {doc['metadata']['name']}: {resp.status} {await resp.text()}")
+            posted[doc["metadata"]["name"]] = time.monotonic()
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+    return posted
 
 
-def _ready_count(url: str, collection: str, prefix: str) -> int:
+def _ready_names(url: str, collection: str, prefix: str) -> set[str]:
     items = bo._http("GET", url + collection)["items"]
-    return sum(1 for o in items if o["metadata"]["name"].startswith(prefix) and bo._is_ready(o))
+    names = (o["metadata"]["name"] for o in items if bo._is_ready(o))
+    return {name for name in names if name.startswith(prefix)}
 
 
-def _wait(url: str, collection: str, prefix: str, n: int, timeout: float, alive: Any) -> float:
+def _wait(
+    url: str, collection: str, prefix: str, n: int, timeout: float, alive: Any, seen: dict[str, float]
+) -> float:
+    """Until ``n`` objects named ``prefix*`` are Ready; ``seen`` gets when each was first seen Ready."""
     deadline = time.monotonic() + timeout
     while True:
         started = time.monotonic()
-        if _ready_count(url, collection, prefix) >= n:
-            return time.monotonic()
+        ready = _ready_names(url, collection, prefix)
+        now = time.monotonic()
+        for name in ready:
+            seen.setdefault(name, now)
+        if len(ready) >= n:
+            return now
         alive()
         if time.monotonic() > deadline:
             raise TimeoutError(f"{prefix}*: not all {n} Ready after {timeout:.0f}s")
         time.sleep(max(0.2, 2 * (time.monotonic() - started)))
+
+
+def _latency(posted: dict[str, float], seen: dict[str, float], prefix: str) -> str:
+    """Median and 95th percentile of create answered -> seen Ready, over the objects named ``prefix*``."""
+    waits = sorted(seen[name] - at for name, at in posted.items() if name.startswith(prefix))
+    return f"median {statistics.median(waits):.1f}s, p95 {waits[int(0.95 * (len(waits) - 1))]:.1f}s"
 
 
 def _wait_ready(port: int, child: bo.Child, timeout: float = 60.0) -> None:
@@ -174,14 +196,19 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             flush=True,
         )
         asyncio.run(_create(bench.kube_url, [(bo.COLLECTION, bo._rg("owner"))]))
-        _wait(bench.kube_url, bo.ALL_OBJECTS, "owner", 1, 120, operator.check)
+        _wait(bench.kube_url, bo.ALL_OBJECTS, "owner", 1, 120, operator.check, {})
 
         # 1. synchronous creates alone
         start = time.monotonic()
-        asyncio.run(_create(bench.kube_url, [(bo.COLLECTION, bo._rg(f"s-{i:05d}")) for i in range(n)]))
-        alone = _wait(bench.kube_url, bo.ALL_OBJECTS, "s-", n, timeout, operator.check) - start
+        posted = asyncio.run(
+            _create(bench.kube_url, [(bo.COLLECTION, bo._rg(f"s-{i:05d}")) for i in range(n)])
+        )
+        seen: dict[str, float] = {}
+        alone = _wait(bench.kube_url, bo.ALL_OBJECTS, "s-", n, timeout, operator.check, seen) - start
+        alone_latency = _latency(posted, seen, "s-")
         print(
-            f"  synchronous alone:    {n} ResourceGroups Ready in {alone:.1f}s ({n / alone:.1f}/s)",
+            f"  synchronous alone:    {n} ResourceGroups Ready in {alone:.1f}s ({n / alone:.1f}/s); "
+            f"all created after {max(posted.values()) - start:.1f}s; create to Ready {alone_latency}",
             flush=True,
         )
 
@@ -192,16 +219,19 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             docs.append((WIDGETS, _widget(f"w-{i:05d}")))
             docs.append((bo.COLLECTION, bo._rg(f"t-{i:05d}")))
         start = time.monotonic()
-        asyncio.run(_create(bench.kube_url, docs))
-        together = _wait(bench.kube_url, bo.ALL_OBJECTS, "t-", n, timeout, operator.check) - start
-        widgets_pending = n - _ready_count(bench.kube_url, ALL_WIDGETS, "w-")
-        long_done = _wait(bench.kube_url, ALL_WIDGETS, "w-", n, timeout, operator.check) - start
+        posted = asyncio.run(_create(bench.kube_url, docs))
+        seen = {}
+        together = _wait(bench.kube_url, bo.ALL_OBJECTS, "t-", n, timeout, operator.check, seen) - start
+        widgets_pending = n - len(_ready_names(bench.kube_url, ALL_WIDGETS, "w-"))
+        long_done = _wait(bench.kube_url, ALL_WIDGETS, "w-", n, timeout, operator.check, seen) - start
         arm = bench.arm_counts()
         polls = sum(c for t, c in arm.get("GET", {}).items() if bo._is_poll(t))
         puts = arm.get("PUT", {}).get("microsoft.asotest/widgets", 0)
         print(
             f"  together:             {n} ResourceGroups Ready in {together:.1f}s ({n / together:.1f}/s) "
-            f"while {widgets_pending} of {n} Widgets were still being created",
+            f"while {widgets_pending} of {n} Widgets were still being created; all {2 * n} created "
+            f"after {max(posted.values()) - start:.1f}s; create to Ready {_latency(posted, seen, 't-')} "
+            f"(alone: {alone_latency})",
             flush=True,
         )
         print(

@@ -32,6 +32,7 @@ from aso.operator import metrics
 from aso.operator.claims import ClaimIndex
 from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
+from aso.operator.gate import BACKGROUND, URGENT, Priority, WorkGate
 from aso.operator.kubeapi import ClusterConnection, KubeClient, NotFound, load_connection, resource_path
 from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
 from aso.operator.operations import OPERATION_ANNOTATION, OperationRunning
@@ -84,7 +85,11 @@ class Operator:
         self.kube = KubeClient(self.connection)
         self.reconciler = Reconciler(settings, registry, self.kube)
         #: Bounds the handlers working at once (MAX_CONCURRENT_RECONCILES); none of them sleeps.
-        self.semaphore = asyncio.Semaphore(settings.max_concurrent_reconciles)
+        #: Work that can finish now goes first (gate.py).
+        self.gate = WorkGate(settings.max_concurrent_reconciles)
+        #: Kinds whose creates or updates have been seen running on in Azure (learned as it runs):
+        #: a change to one of them starts something long, so it waits behind quick work.
+        self.long_kinds: set[str] = set()
         self.kopf_registry = kopf.OperatorRegistry()
         logging.getLogger("kopf.objects").addFilter(_ProgressIsNotAnError())
         self.ready = asyncio.Event()
@@ -130,7 +135,7 @@ class Operator:
             # holding every object three times at once (bytes, text, parsed) on a restart.
             settings.watching.chunk_size = LIST_CHUNK_SIZE
             # No cap on kopf's per-object workers: an idle worker lingers for idle_timeout, so a cap
-            # throttles throughput; MAX_CONCURRENT_RECONCILES bounds the work itself (semaphore).
+            # throttles throughput; MAX_CONCURRENT_RECONCILES bounds the work itself (the gate).
             settings.queueing.worker_limit = None
             if self.settings.label_selector:
                 # A shard: the API server filters every list and watch of our kinds, so the
@@ -171,9 +176,10 @@ class Operator:
         def on_event(body: kopf.Body, type: str | None, **_: Any) -> None:
             deleted = type == "DELETED"
             self.claims.observe(kind.kind, body, deleted=deleted)
+            uid = str(body.metadata.uid)
             if deleted:
-                self.schedule.forget(str(body.metadata.uid))
-            else:
+                self.schedule.forget(uid)
+            elif uid not in self.schedule:
                 self.schedule.observe(_entry(kind, body))
 
         kopf.on.event(**where, id="claims")(on_event)
@@ -201,7 +207,7 @@ class Operator:
     ) -> None:
         # The copies and the conversion are made once a slot is free: thousands of handlers may
         # wait here at a restart, and a waiting one holds nothing but kopf's body.
-        async with self.locks.hold(str(body.metadata.uid)), self.semaphore:
+        async with self.locks.hold(str(body.metadata.uid)), self.gate.slot(self._priority(kind, body)):
             raw = _plain(body)
             before = find_ready(raw.get("status"))
             try:
@@ -212,12 +218,19 @@ class Operator:
             finally:
                 self._after(kind, raw, patch, before)
 
+    def _priority(self, kind: ResourceKind, body: kopf.Body) -> Priority:
+        """A handler's place at the gate: a change that can finish now, or one that moves something
+        long along (an operation of the object's is running, or its kind's writes run long)."""
+        if kind.kind in self.long_kinds or OPERATION_ANNOTATION in body.metadata.annotations:
+            return BACKGROUND
+        return URGENT
+
     async def _sync(self, entry: SyncEntry) -> None:
         """One object's periodic sync: read fresh, reconcile as a handler would, write the staged
         patch as kopf writes a handler's (the status to its subresource), and schedule the next."""
         kind = entry.kind
-        path = _path(kind, {"metadata": {"namespace": entry.namespace, "name": entry.name}})
-        async with self.locks.hold(entry.uid), self.semaphore:
+        path = _path(kind, entry.namespace, entry.name)
+        async with self.locks.hold(entry.uid), self.gate.slot(BACKGROUND):
             try:
                 raw = await self.kube.get(path)
             except Exception as exc:  # the API server is away: try again later
@@ -272,6 +285,7 @@ class Operator:
         A create or update running in Azure returns the seconds until its next poll: it is not an
         error and not kopf's to retry (kopf's retry costs a patch, a touch and a watch event per
         poll); the schedule polls it. A running delete stays kopf's: its finalizer waits on it."""
+        entry = _entry(kind, raw)
         ctx = ObjectContext(
             kind=kind,
             body=raw,
@@ -280,7 +294,7 @@ class Operator:
             claimants=self.claims.lookup,
             written_version=original_version(kind, raw),
             written=written_body(kind, raw),
-            write_now=functools.partial(self._write, _path(kind, raw)),
+            write_now=functools.partial(self._write, _path(kind, entry.namespace, entry.name)),
         )
         result = "success"
         try:
@@ -290,6 +304,7 @@ class Operator:
             ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
             poll = backoff(0, exc.delay, self.settings.retry_max_delay)
             if exc.method != "DELETE":
+                self.long_kinds.add(kind.kind)
                 return poll
             raise kopf.TemporaryError(f"{exc.reason}: {exc.message}", delay=poll) from exc
         except AsoError as exc:
@@ -552,11 +567,9 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 _HANDLER_IDS = ("reconcile-resume", "reconcile-create", "reconcile-update", "delete")
 
 
-def _path(kind: ResourceKind, body: Mapping[str, Any]) -> str:
+def _path(kind: ResourceKind, namespace: str, name: str) -> str:
     """Where the object is stored (its storage version)."""
-    meta = body.get("metadata") or {}
-    namespace = str(meta.get("namespace") or "default")
-    return resource_path(kind.group, kind.stored_version, kind.plural, namespace, str(meta.get("name")))
+    return resource_path(kind.group, kind.stored_version, kind.plural, namespace, name)
 
 
 def _entry(kind: ResourceKind, body: Mapping[str, Any]) -> SyncEntry:

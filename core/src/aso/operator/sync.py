@@ -52,6 +52,9 @@ class SyncSchedule:
     def __len__(self) -> int:
         return len(self._due)
 
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._due
+
     def observe(self, entry: SyncEntry) -> None:
         """An object seen by the watch: due one period from now, unless it is scheduled already."""
         if entry.uid not in self._due:
