@@ -2,11 +2,14 @@
 
 A create that runs in Azure shows ``Reconciling`` (severity Info, the operation's kind in the
 message), is polled at ARM's Retry-After without a write to the object per poll, and holds no
-concurrency slot while it waits: other objects go on.
+concurrency slot while it waits: other objects go on. The test emulator answers Retry-After 0
+(polled after the operator's floor of 0.5 s); an operation whose answers carry no Retry-After is
+polled at the operator's default interval.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -82,3 +85,24 @@ def test_long_creates_hold_no_slot(
     wait_ready(k8s, RG, "rg-after", timeout=30)
     assert all(_reconciling(k8s, name) for name in names)
     assert control.counts().get("PUT", WIDGETS) == len(names)
+
+
+def test_an_operation_without_retry_after_is_polled_at_the_default_interval(
+    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
+) -> None:
+    control = arm_emulator.control
+    aso_operator.env["ASO_RETRY_MAX_DELAY"] = "30"  # the kit's 2 s cap would hide the default
+    aso_operator.start()
+    create(k8s, resource_group("rg-quiet"))
+    wait_ready(k8s, RG, "rg-quiet")
+    control.set_lro(WIDGETS, "PUT", mode="async", polls=2, retry_after=None)
+    create(k8s, widget("w-quiet", owner="rg-quiet"))
+    wait_for(lambda: _reconciling(k8s, "w-quiet"), timeout=30)
+    polls = _polls(arm_emulator)
+    wait_for(lambda: _polls(arm_emulator) >= polls + 1, timeout=30)
+    first = time.monotonic()
+    wait_for(lambda: _polls(arm_emulator) >= polls + 2, timeout=30)
+    # The operator's default interval is 5 s (not the 0.5 s floor of a Retry-After of 0).
+    assert time.monotonic() - first >= 2.5
+    wait_ready(k8s, WIDGET, "w-quiet", timeout=60)
+    assert control.counts().get("PUT", WIDGETS) == 1

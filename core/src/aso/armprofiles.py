@@ -54,7 +54,9 @@ class ArmLro:
     ``accepted_body`` is what a 202 carries: ``empty``, ``resource`` or ``operation``.
     ``update_sync`` makes updates of an existing resource synchronous (Storage accounts).
     An ``async`` spec without ``headers`` is ARM's "201 + provisioningState" pattern: clients
-    poll the resource itself, and each GET of it counts as a poll.
+    poll the resource itself, and each GET of it counts as a poll. ``retry_after`` is the
+    ``Retry-After`` seconds of the answers while it runs; ``None`` sends none (some services do
+    not, and clients then poll at their own interval).
     """
 
     mode: str = "sync"
@@ -64,7 +66,7 @@ class ArmLro:
     headers: tuple[str, ...] = ("Azure-AsyncOperation",)
     polls: int = 1
     delay: float = 0.0
-    retry_after: float = 1.0
+    retry_after: float | None = 1.0
     accepted_body: str = "empty"
     operation_name: str = ""
     update_sync: bool = False
@@ -84,6 +86,8 @@ class ArmLro:
             found.append(f"accepted_body {self.accepted_body!r}: must be one of {list(_ACCEPTED_BODIES)}")
         if isinstance(self.polls, int) and self.polls < 0:
             found.append(f"polls {self.polls}: must be 0 or more")
+        if isinstance(self.retry_after, int | float) and self.retry_after < 0:
+            found.append(f"retry_after {self.retry_after}: must be 0 or more, or null (no Retry-After)")
         return found
 
 

@@ -36,7 +36,7 @@ class AsyncOperation:
     api_version: str
     polls_needed: int
     ready_at: float
-    retry_after: float
+    retry_after: float | None  # None: answers carry no Retry-After
     start_time: str
     status: str = "InProgress"
     polls_seen: int = 0
@@ -90,6 +90,11 @@ def format_retry_after(seconds: float) -> str:
     return str(max(0, round(seconds)))
 
 
+def retry_header(op: AsyncOperation) -> dict[str, str]:
+    """The ``Retry-After`` of an answer about a running operation (none if its spec sends none)."""
+    return {} if op.retry_after is None else {"Retry-After": format_retry_after(op.retry_after)}
+
+
 class Operations:
     """Running and finished operations by id; ``on_complete`` applies a result to the store."""
 
@@ -112,7 +117,7 @@ class Operations:
         api_version: str,
         polls: int,
         delay: float,
-        retry_after: float,
+        retry_after: float | None,
         fail_with: dict[str, Any] | None = None,
         fail_status: int = 400,
         prior_state: str | None = None,

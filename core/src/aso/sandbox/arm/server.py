@@ -45,7 +45,7 @@ from .bodies import (
 from .errors import ErrorReply
 from .faults import FaultRule, Faults
 from .ids import RESOURCE_GROUP_TYPE, ArmPath
-from .lro import RESULT_SEGMENT, STATUS_SEGMENT, AsyncOperation, Operations, format_retry_after
+from .lro import RESULT_SEGMENT, STATUS_SEGMENT, AsyncOperation, Operations, format_retry_after, retry_header
 from .profiles import (
     DEFAULT_LOCATION_RULE,
     GENERIC,
@@ -526,7 +526,7 @@ class ArmEmulator:
                     if op.poll_on_get:
                         self.operations.poll(op)
                         if not op.done:
-                            retry = {"Retry-After": format_retry_after(op.retry_after)}
+                            retry = retry_header(op)
                     else:
                         self.operations.check(op)
                 res = self.store.get(p.id)
@@ -738,8 +738,13 @@ class ArmEmulator:
             api_version=api_version,
             polls=spec.polls,
             delay=spec.delay,
-            # The emulator-wide value (tests: 0) wins over every profile and run-time setting.
-            retry_after=spec.retry_after if self.config.retry_after is None else self.config.retry_after,
+            # The emulator-wide value (tests: 0) wins over every profile and run-time setting that
+            # sends a Retry-After; one that sends none stays so (that is behaviour, not speed).
+            retry_after=(
+                spec.retry_after
+                if self.config.retry_after is None or spec.retry_after is None
+                else self.config.retry_after
+            ),
             fail_with={"code": failure.code, "message": failure.message} if failure is not None else None,
             fail_status=failure.status if failure is not None else 400,
             prior_state=prior,
@@ -754,7 +759,7 @@ class ArmEmulator:
     def _accepted(
         self, op: AsyncOperation, spec: LroSpec, status: int, body: dict[str, Any] | None
     ) -> web.Response:
-        headers = {"Retry-After": format_retry_after(op.retry_after)}
+        headers = retry_header(op)
         for h in spec.headers:
             if h.lower() == "azure-asyncoperation":
                 headers["Azure-AsyncOperation"] = (
@@ -902,7 +907,7 @@ class ArmEmulator:
                 caller.client_id, "Microsoft.Resources/operations/read", f"/subscriptions/{op.subscription}"
             )
         self.operations.poll(op)
-        retry = {"Retry-After": format_retry_after(op.retry_after)}
+        retry = retry_header(op)
         if segs[-2].lower() == STATUS_SEGMENT.lower() and not op.subscription_level:
             return json_response(200, op.status_document(), None if op.done else retry)
         if not op.done:
