@@ -1,13 +1,15 @@
-"""The reconcile gate: at most ``limit`` at work; urgent waiters first, FIFO within a queue, a
-background waiter promoted after ``promote_after``; a cancelled waiter neither holds nor loses a slot."""
+"""The reconcile gate: at most ``limit`` at work; quick kinds first, FIFO otherwise, whether a kind
+runs long asked when a slot frees (not when its waiter queued); background work promoted after
+``promote_after``; a cancelled waiter neither holds nor loses a slot."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
-from aso.operator.gate import BACKGROUND, URGENT, Priority, WorkGate
+from aso.operator.gate import BACKGROUND, WorkGate
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -20,9 +22,8 @@ class Clock:
         return self.now
 
 
-async def _until(condition: object) -> None:
+async def _until(condition: Callable[[], bool]) -> None:
     """Let the loop run until ``condition()`` holds (each step hands control to every ready task)."""
-    assert callable(condition)
     for _ in range(1000):
         if condition():
             return
@@ -31,93 +32,123 @@ async def _until(condition: object) -> None:
 
 
 async def _queue_up(
-    gate: WorkGate, order: list[str], release: asyncio.Event, waiters: list[tuple[str, Priority]]
+    gate: WorkGate, order: list[str], release: asyncio.Event, waiters: list[tuple[str, str]]
 ) -> list[asyncio.Task[None]]:
-    """Start one task per waiter, in order, each holding or queued before the next starts."""
+    """Start one task per ``(name, key)``, in order, each holding or queued before the next starts."""
 
-    async def work(name: str, priority: Priority) -> None:
-        async with gate.slot(priority):
+    async def work(name: str, key: str) -> None:
+        async with gate.slot(key):
             order.append(name)
             await release.wait()
 
     tasks = []
-    for name, priority in waiters:
-        queued = gate.waiting(priority)
-        tasks.append(asyncio.create_task(work(name, priority)))
-        await _until(lambda n=name, p=priority, q=queued: n in order or gate.waiting(p) == q + 1)
+    for name, key in waiters:
+        queued = gate.waiting(key)
+        tasks.append(asyncio.create_task(work(name, key)))
+
+        def started(name: str = name, key: str = key, queued: int = queued) -> bool:
+            return name in order or gate.waiting(key) == queued + 1
+
+        await _until(started)
     return tasks
 
 
+def _gate(long: set[str], limit: int = 1, clock: Callable[[], float] | None = None) -> WorkGate:
+    if clock is None:
+        return WorkGate(limit, long.__contains__)
+    return WorkGate(limit, long.__contains__, promote_after=30.0, clock=clock)
+
+
 async def test_never_more_than_the_limit_at_work() -> None:
-    gate = WorkGate(3)
+    gate = _gate(set(), limit=3)
     busy = peak = 0
 
-    async def work() -> None:
+    async def work(key: str) -> None:
         nonlocal busy, peak
-        async with gate.slot(URGENT):
+        async with gate.slot(key):
             busy += 1
             peak = max(peak, busy)
             await asyncio.sleep(0)
             busy -= 1
 
-    await asyncio.gather(*(work() for _ in range(20)))
+    await asyncio.gather(*(work(("Group", "Cache", BACKGROUND)[i % 3]) for i in range(30)))
     assert peak == 3
-    assert gate.waiting(URGENT) == gate.waiting(BACKGROUND) == 0
+    assert all(gate.waiting(key) == 0 for key in ("Group", "Cache", BACKGROUND))
 
 
-async def test_urgent_work_goes_before_earlier_background_work_and_each_queue_is_fifo() -> None:
-    gate = WorkGate(1)
+async def test_quick_kinds_go_before_earlier_slow_work_and_each_class_is_fifo() -> None:
+    gate = _gate({"Cache"})
     order: list[str] = []
     release = asyncio.Event()
-    holder = await _queue_up(gate, order, release, [("holder", URGENT)])
+    holder = await _queue_up(gate, order, release, [("holder", "Group")])
     tasks = await _queue_up(
         gate,
         order,
         release,
-        [("poll-1", BACKGROUND), ("create-1", URGENT), ("poll-2", BACKGROUND), ("create-2", URGENT)],
+        [
+            ("poll-1", BACKGROUND),
+            ("cache-1", "Cache"),
+            ("group-1", "Group"),
+            ("account-1", "Account"),
+            ("poll-2", BACKGROUND),
+            ("group-2", "Group"),
+        ],
     )
     release.set()
     await asyncio.gather(*holder, *tasks)
-    assert order == ["holder", "create-1", "create-2", "poll-1", "poll-2"]
+    assert order == ["holder", "group-1", "account-1", "group-2", "poll-1", "cache-1", "poll-2"]
 
 
-async def test_background_work_that_waited_long_enough_goes_first() -> None:
-    clock = Clock()
-    gate = WorkGate(1, promote_after=30.0, clock=clock)
+async def test_a_kind_learned_to_run_long_while_its_waiters_queue_goes_behind() -> None:
+    long: set[str] = set()
+    gate = _gate(long)
     order: list[str] = []
     release = asyncio.Event()
-    holder = await _queue_up(gate, order, release, [("holder", URGENT)])
+    holder = await _queue_up(gate, order, release, [("holder", "Cache")])
+    tasks = await _queue_up(gate, order, release, [("cache-1", "Cache"), ("group-1", "Group")])
+    long.add("Cache")  # the holder's create came back running: learned after the others queued
+    release.set()
+    await asyncio.gather(*holder, *tasks)
+    assert order == ["holder", "group-1", "cache-1"]
+
+
+async def test_slow_work_that_waited_long_enough_goes_first() -> None:
+    clock = Clock()
+    gate = _gate(set(), clock=clock)
+    order: list[str] = []
+    release = asyncio.Event()
+    holder = await _queue_up(gate, order, release, [("holder", "Group")])
     poll = await _queue_up(gate, order, release, [("poll", BACKGROUND)])
     clock.now = 31.0
-    create = await _queue_up(gate, order, release, [("create", URGENT)])
+    group = await _queue_up(gate, order, release, [("group", "Group")])
     release.set()
-    await asyncio.gather(*holder, *poll, *create)
-    assert order == ["holder", "poll", "create"]
+    await asyncio.gather(*holder, *poll, *group)
+    assert order == ["holder", "poll", "group"]
 
 
 async def test_a_cancelled_waiter_leaves_its_queue_and_the_slot_goes_on() -> None:
-    gate = WorkGate(1)
+    gate = _gate(set())
     order: list[str] = []
     release = asyncio.Event()
-    holder = await _queue_up(gate, order, release, [("holder", URGENT)])
-    gone, stays = await _queue_up(gate, order, release, [("gone", URGENT), ("stays", BACKGROUND)])
+    holder = await _queue_up(gate, order, release, [("holder", "Group")])
+    gone, stays = await _queue_up(gate, order, release, [("gone", "Group"), ("stays", BACKGROUND)])
     gone.cancel()
-    await _until(lambda: gate.waiting(URGENT) == 0)
+    await _until(lambda: gate.waiting("Group") == 0)
     release.set()
     await asyncio.gather(*holder, stays)
     assert order == ["holder", "stays"]
     # and the one slot is free again
-    await asyncio.wait_for(_queue_up(gate, order, release, [("after", URGENT)]), timeout=5)
+    await asyncio.wait_for(_queue_up(gate, order, release, [("after", "Group")]), timeout=5)
 
 
 async def test_a_waiter_cancelled_after_it_was_handed_the_slot_passes_it_on() -> None:
-    gate = WorkGate(1)
+    gate = _gate(set())
     order: list[str] = []
     release = asyncio.Event()
     release.set()
-    holding = gate.slot(URGENT)
+    holding = gate.slot("Group")
     await holding.__aenter__()
-    handed, next_one = await _queue_up(gate, order, release, [("handed", URGENT), ("next", URGENT)])
+    handed, next_one = await _queue_up(gate, order, release, [("handed", "Group"), ("next", "Group")])
     await holding.__aexit__(None, None, None)  # hands the slot to "handed" without yielding
     handed.cancel()  # before "handed" could run
     await asyncio.wait_for(next_one, timeout=5)

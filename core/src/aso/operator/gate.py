@@ -1,14 +1,17 @@
-"""The bound on reconciles working at once (MAX_CONCURRENT_RECONCILES), with two queues.
+"""The bound on reconciles working at once (MAX_CONCURRENT_RECONCILES), with queues by kind.
 
 When every slot is taken, work that can finish now goes before work that only moves something
 long along: a ResourceGroup created by a user is Ready in one call, while the first call for a
 Redis cache starts a create that runs for 20 minutes and its later calls are polls. Starting that
 cache a few seconds later costs it nothing; making the group wait behind a thousand such calls
-doubles its time to Ready. So waiters queue as URGENT (a user's change to an object whose kind
-has not been seen running long in Azure) or BACKGROUND (polls, periodic syncs, and changes to
-objects of kinds whose creates or updates run long), and a free slot goes to the oldest URGENT
-waiter; a BACKGROUND waiter that has waited ``promote_after`` seconds goes first, so a steady
-stream of urgent work cannot starve the polls.
+doubles its time to Ready.
+
+So waiters queue by key: their kind's name, or :data:`BACKGROUND` (polls, periodic syncs, objects
+with an operation running). Which kinds run long is learned while the operator runs and asked at
+the moment a slot is free, not when the waiter queued: a burst of creates queues before the first
+of them has come back from Azure. A free slot goes to the oldest waiter of a kind not known to run
+long; else to the oldest of the rest. A waiter of the rest that has waited ``promote_after``
+seconds goes first, so a steady stream of quick work cannot starve the polls.
 """
 
 from __future__ import annotations
@@ -18,49 +21,51 @@ import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Literal
 
-__all__ = ["BACKGROUND", "URGENT", "Priority", "WorkGate"]
+__all__ = ["BACKGROUND", "WorkGate"]
 
-Priority = Literal["urgent", "background"]
-URGENT: Priority = "urgent"
-BACKGROUND: Priority = "background"
+#: The queue of polls and periodic syncs, and of objects whose operation runs in Azure.
+BACKGROUND = ""
 
 _Waiter = tuple[float, "asyncio.Future[None]"]
 
 
 class WorkGate:
-    """At most ``limit`` holders at once; free slots go to URGENT waiters first (see module)."""
+    """At most ``limit`` holders at once; free slots go to quick kinds first (see the module).
+    ``runs_long(kind)`` says whether a kind's writes have been seen running long in Azure."""
 
     def __init__(
-        self, limit: int, promote_after: float = 30.0, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int,
+        runs_long: Callable[[str], bool],
+        promote_after: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = limit
+        self.runs_long = runs_long
         self.promote_after = promote_after
         self.clock = clock
         self._free = limit
-        self._queues: dict[Priority, collections.deque[_Waiter]] = {
-            URGENT: collections.deque(),
-            BACKGROUND: collections.deque(),
-        }
+        self._queues: dict[str, collections.deque[_Waiter]] = {}
 
-    def waiting(self, priority: Priority) -> int:
-        return len(self._queues[priority])
+    def waiting(self, key: str) -> int:
+        return len(self._queues.get(key, ()))
 
     @contextlib.asynccontextmanager
-    async def slot(self, priority: Priority) -> AsyncIterator[None]:
-        await self._acquire(priority)
+    async def slot(self, key: str) -> AsyncIterator[None]:
+        """Hold one slot; ``key`` is the object's kind, or :data:`BACKGROUND`."""
+        await self._acquire(key)
         try:
             yield
         finally:
             self._release()
 
-    async def _acquire(self, priority: Priority) -> None:
-        if self._free > 0 and not any(self._queues.values()):
+    async def _acquire(self, key: str) -> None:
+        if self._free > 0 and not self._queues:
             self._free -= 1
             return
         waiter: _Waiter = (self.clock(), asyncio.get_running_loop().create_future())
-        queue = self._queues[priority]
+        queue = self._queues.setdefault(key, collections.deque())
         queue.append(waiter)
         try:
             await waiter[1]
@@ -69,20 +74,34 @@ class WorkGate:
                 self._release()  # handed a slot and cancelled before using it: pass it on
             else:
                 queue.remove(waiter)
+                if not queue and self._queues.get(key) is queue:
+                    del self._queues[key]
             raise
 
     def _release(self) -> None:
         while True:
-            waiter = self._next()
-            if waiter is None:
+            key = self._next_key()
+            if key is None:
                 self._free += 1
                 return
-            if not waiter[1].done():
-                waiter[1].set_result(None)  # the slot passes straight to the waiter
+            queue = self._queues[key]
+            _, future = queue.popleft()
+            if not queue:
+                del self._queues[key]
+            if not future.done():
+                future.set_result(None)  # the slot passes straight to the waiter
                 return
 
-    def _next(self) -> _Waiter | None:
-        urgent, background = self._queues[URGENT], self._queues[BACKGROUND]
-        if background and (not urgent or self.clock() - background[0][0] >= self.promote_after):
-            return background.popleft()
-        return urgent.popleft() if urgent else None
+    def _next_key(self) -> str | None:
+        """The queue whose head gets the free slot (a few queues: one per kind)."""
+        quick: tuple[float, str] | None = None
+        slow: tuple[float, str] | None = None
+        for key, queue in self._queues.items():
+            head = (queue[0][0], key)
+            if key != BACKGROUND and not self.runs_long(key):
+                quick = head if quick is None or head < quick else quick
+            else:
+                slow = head if slow is None or head < slow else slow
+        if slow is not None and (quick is None or self.clock() - slow[0] >= self.promote_after):
+            return slow[1]
+        return quick[1] if quick is not None else None
