@@ -347,11 +347,16 @@ class ArmVersion(ArmOverride):
 @dataclass(frozen=True, kw_only=True)
 class ArmVariant(ArmOverride):
     """Overrides for bodies that match ``when`` (dotted path -> value; strings compare without
-    case): a Cosmos DB account of ``kind: MongoDB`` has a ``mongoEndpoint``, not a ``sqlEndpoint``."""
+    case) and have a value at every path of ``present``: a Cosmos DB account of ``kind: MongoDB``
+    has a ``mongoEndpoint``; an autoscale offer (``properties.resource.autoscaleSettings.maxThroughput``
+    present) reports a minimum of 1000 RU/s."""
 
-    when: Mapping[str, Any]
+    when: Mapping[str, Any] = field(default_factory=dict)
+    present: tuple[str, ...] = ()
 
     def applies(self, body: Mapping[str, Any]) -> bool:
+        if not all(values_at(body, path) for path in self.present):
+            return False
         for path, expected in self.when.items():
             current = get_path(body, path)
             if isinstance(expected, str) and isinstance(current, str):
@@ -363,8 +368,8 @@ class ArmVariant(ArmOverride):
 
     def problems(self) -> list[str]:
         found = super().problems()
-        if not self.when:
-            found.append("when: give at least one property path and value")
+        if not self.when and not self.present:
+            found.append("when/present: give at least one property path")
         return found
 
 

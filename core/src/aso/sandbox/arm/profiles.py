@@ -172,7 +172,7 @@ _OVERRIDE_KEYS = {
 def _override(data: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments of an :class:`ArmOverride` from its plain-data form; an LRO spec is
     relative to the profile's own (``put: {mode: sync}`` changes only the mode)."""
-    unknown = set(data) - _OVERRIDE_KEYS - {"since", "until", "when"}
+    unknown = set(data) - _OVERRIDE_KEYS - {"since", "until", "when", "present"}
     if unknown:
         raise ValueError(f"override: unknown keys {sorted(unknown)}")
     out: dict[str, Any] = {}
@@ -245,7 +245,10 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
         )
     if d.get("variants"):
         kwargs["variants"] = tuple(
-            ArmVariant(when=dict(v["when"]), **_override(v, kwargs)) for v in d["variants"]
+            ArmVariant(
+                when=dict(v.get("when") or {}), present=tuple(v.get("present") or ()), **_override(v, kwargs)
+            )
+            for v in d["variants"]
         )
     if "omit" in d:
         kwargs["omit"] = tuple(d["omit"] or ())

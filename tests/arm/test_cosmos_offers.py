@@ -1,0 +1,101 @@
+"""Cosmos DB rules learned from ASO v2's Test_CosmosDB_SQLDatabase_CRUD and
+Test_CosmosDB_MongoDatabase_CRUD (API 2021-05-15): what a throughput offer reports in each mode,
+and the bodies of MongoDB databases and collections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from aso import ArmProfile, ArmVariant
+from aso.testing.arm import ArmEmulatorHandle
+
+from .test_profiles import Raw
+
+API = "2021-05-15"
+
+
+@pytest.fixture
+def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
+    return Raw(arm_emulator)
+
+
+@pytest.fixture
+def account(rm: ResourceManagementClient) -> str:
+    group = rm.resource_groups.create_or_update("cosmos-offers", {"location": "westus2"})
+    rid = f"{group.id}/providers/Microsoft.DocumentDB/databaseAccounts/offers0001"
+    body = {
+        "kind": "MongoDB",
+        "location": "westus2",
+        "properties": {
+            "capabilities": [{"name": "EnableMongo"}],
+            "databaseAccountOfferType": "Standard",
+            "locations": [{"locationName": "westus2"}],
+        },
+    }
+    rm.resources.begin_create_or_update_by_id(rid, body, api_version=API).result()
+    return rid
+
+
+def _put(rm: ResourceManagementClient, rid: str, body: dict[str, Any]) -> None:
+    rm.resources.begin_create_or_update_by_id(rid, body, api_version=API).result()
+
+
+def test_an_autoscale_offer_reports_400_rus_and_a_minimum_of_1000(
+    rm: ResourceManagementClient, raw: Raw, account: str
+) -> None:
+    db = f"{account}/mongodbDatabases/db1"
+    _put(rm, db, {"location": "westus2", "properties": {"resource": {"id": "db1"}}})
+    offer = f"{db}/throughputSettings/default"
+    _put(rm, offer, {"properties": {"resource": {"autoscaleSettings": {"maxThroughput": 5000}}}})
+    got = raw.call("GET", offer, API).json()["properties"]["resource"]
+    assert got == {
+        "throughput": 400,
+        "autoscaleSettings": {"maxThroughput": 5000},
+        "minimumThroughput": "1000",
+    }
+    # Back to manual throughput: what was set, and the manual minimum.
+    _put(rm, offer, {"properties": {"resource": {"throughput": 700}}})
+    got = raw.call("GET", offer, API).json()["properties"]["resource"]
+    assert got == {"throughput": 700, "minimumThroughput": "400"}
+
+
+def test_a_manual_offer_reports_what_was_set_and_a_minimum_of_400(
+    rm: ResourceManagementClient, raw: Raw, account: str
+) -> None:
+    coll = f"{account}/mongodbDatabases/db1/collections/c1"
+    _put(rm, f"{account}/mongodbDatabases/db1", {"properties": {"resource": {"id": "db1"}}})
+    _put(rm, coll, {"properties": {"resource": {"id": "c1"}, "options": {"throughput": 400}}})
+    offer = f"{coll}/throughputSettings/default"
+    _put(rm, offer, {"properties": {"resource": {"throughput": 500}}})
+    assert raw.call("GET", offer, API).json()["properties"]["resource"] == {
+        "throughput": 500,
+        "minimumThroughput": "400",
+    }
+
+
+def test_mongodb_databases_and_collections_carry_no_sql_system_properties(
+    rm: ResourceManagementClient, raw: Raw, account: str
+) -> None:
+    db = f"{account}/mongodbDatabases/db1"
+    _put(
+        rm,
+        db,
+        {"location": "westus2", "properties": {"resource": {"id": "db1"}, "options": {"throughput": 400}}},
+    )
+    coll = f"{db}/collections/c1"
+    index = [{"key": {"keys": ["col1"]}}]
+    _put(rm, coll, {"location": "westus2", "properties": {"resource": {"id": "c1", "indexes": index}}})
+    assert raw.call("GET", db, API).json()["properties"] == {"resource": {"id": "db1"}}
+    assert raw.call("GET", coll, API).json()["properties"] == {"resource": {"id": "c1", "indexes": index}}
+
+
+def test_a_variant_needs_a_condition() -> None:
+    bad = ArmProfile(type="Microsoft.Example/things", variants=(ArmVariant(),))
+    assert any(p.startswith("variants[0].when/present") for p in bad.problems())
+    good = ArmProfile(type="Microsoft.Example/things", variants=(ArmVariant(present=("properties.a",)),))
+    assert good.problems() == []
+    assert good.variants[0].applies({"properties": {"a": 1}})
+    assert not good.variants[0].applies({"properties": {}})
