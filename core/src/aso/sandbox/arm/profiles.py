@@ -108,6 +108,55 @@ REGION_DISPLAY_NAMES: dict[str, str] = {
     "eastus2euap": "East US 2 EUAP",
 }
 
+#: Each region's pair for cross-region replication, as Azure documents them ("Azure paired
+#: regions"): where geo-redundant copies go by default (SQL's ``defaultSecondaryLocation``).
+#: Mostly both ways; West US 3, Brazil South and West India pair one way only.
+REGION_PAIRS: dict[str, str] = {
+    "eastus": "westus",
+    "westus": "eastus",
+    "eastus2": "centralus",
+    "centralus": "eastus2",
+    "westus2": "westcentralus",
+    "westcentralus": "westus2",
+    "westus3": "eastus",
+    "northcentralus": "southcentralus",
+    "southcentralus": "northcentralus",
+    "brazilsouth": "southcentralus",
+    "canadacentral": "canadaeast",
+    "canadaeast": "canadacentral",
+    "northeurope": "westeurope",
+    "westeurope": "northeurope",
+    "uksouth": "ukwest",
+    "ukwest": "uksouth",
+    "francecentral": "francesouth",
+    "francesouth": "francecentral",
+    "germanywestcentral": "germanynorth",
+    "germanynorth": "germanywestcentral",
+    "norwayeast": "norwaywest",
+    "norwaywest": "norwayeast",
+    "switzerlandnorth": "switzerlandwest",
+    "switzerlandwest": "switzerlandnorth",
+    "swedencentral": "swedensouth",
+    "swedensouth": "swedencentral",
+    "eastasia": "southeastasia",
+    "southeastasia": "eastasia",
+    "japaneast": "japanwest",
+    "japanwest": "japaneast",
+    "koreacentral": "koreasouth",
+    "koreasouth": "koreacentral",
+    "australiaeast": "australiasoutheast",
+    "australiasoutheast": "australiaeast",
+    "australiacentral": "australiacentral2",
+    "australiacentral2": "australiacentral",
+    "centralindia": "southindia",
+    "southindia": "centralindia",
+    "westindia": "southindia",
+    "southafricanorth": "southafricawest",
+    "southafricawest": "southafricanorth",
+    "uaenorth": "uaecentral",
+    "uaecentral": "uaenorth",
+}
+
 #: Where a resource may live besides a region: ``global`` (DNS zones, Front Door, Cosmos DB
 #: role definitions and the like).
 NON_REGIONAL_LOCATIONS = frozenset({"global"})

@@ -50,6 +50,7 @@ from .profiles import (
     DEFAULT_LOCATION_RULE,
     GENERIC,
     REGION_DISPLAY_NAMES,
+    REGION_PAIRS,
     LroSpec,
     Profile,
     ProfileRegistry,
@@ -600,6 +601,7 @@ class ArmEmulator:
             if isinstance(location, str)
             else None,
             "parentLocation": parent_location,
+            "locationPair": REGION_PAIRS.get(region_key(location), "") if isinstance(location, str) else "",
             "id": existing.id if existing else p.id,
             "created": existing.created_at if existing else utc_now(3),
             "tenant": self.default.tenant_id,
