@@ -104,10 +104,28 @@ class ArmNameRule(NameRule):
     rule) as the provider enforces it: a name that breaks it is refused with ``status`` ``code``."""
 
     code: str = "InvalidResourceName"
+    #: May use ``{name}`` and ``{invalid}`` (the name's characters ``characters`` does not allow,
+    #: each as often and in the order it occurs, as ARM lists them for resource groups).
     message: str = "Resource name '{name}' is invalid."
     status: int = 400
     #: ``reason`` of a ``checkNameAvailability`` answer for such a name.
     availability_reason: str = "Invalid"
+    #: A regular expression for one allowed character; with it, a name whose characters are all
+    #: allowed but that breaks the rule otherwise (length, last character) gets ``shape_message``.
+    characters: str | None = None
+    shape_message: str | None = None
+
+    def invalid_characters(self, name: str) -> str:
+        """The characters of ``name`` that ``characters`` does not allow (all, without it)."""
+        if self.characters is None:
+            return ""
+        return "".join(c for c in name if re.fullmatch(self.characters, c) is None)
+
+    def refusal(self, name: str) -> str:
+        """The provider's message for ``name``, which breaks this rule."""
+        invalid = self.invalid_characters(name)
+        template = self.shape_message if not invalid and self.shape_message is not None else self.message
+        return template.format(name=name, invalid=invalid)
 
 
 @dataclass(frozen=True, kw_only=True)
