@@ -99,3 +99,35 @@ def test_a_variant_needs_a_condition() -> None:
     assert good.problems() == []
     assert good.variants[0].applies({"properties": {"a": 1}})
     assert not good.variants[0].applies({"properties": {}})
+
+
+def _range_message(low: int, step: int) -> str:
+    return (
+        'Message: {"Errors":["The offer should have valid throughput values between '
+        f'{low} and 1000000 inclusive in increments of {step}."]' + "}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource", "low", "step"),
+    [
+        ({"throughput": 300}, 400, 100),
+        ({"throughput": 450}, 400, 100),
+        ({"throughput": 2000000}, 400, 100),
+        ({"autoscaleSettings": {"maxThroughput": 500}}, 1000, 1000),
+        ({"autoscaleSettings": {"maxThroughput": 4500}}, 1000, 1000),
+    ],
+)
+def test_throughput_outside_cosmos_dbs_range_or_steps_is_refused_with_its_message(
+    rm: ResourceManagementClient, raw: Raw, account: str, resource: dict[str, Any], low: int, step: int
+) -> None:
+    db = f"{account}/mongodbDatabases/db1"
+    _put(rm, db, {"properties": {"resource": {"id": "db1"}}})
+    refused = raw.call("PUT", f"{db}/throughputSettings/default", API, {"properties": {"resource": resource}})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == {"code": "BadRequest", "message": _range_message(low, step)}
+    # The same range for throughput sent with a new database (`options`).
+    options = {"properties": {"resource": {"id": "db2"}, "options": resource}}
+    refused = raw.call("PUT", f"{account}/mongodbDatabases/db2", API, options)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == {"code": "BadRequest", "message": _range_message(low, step)}

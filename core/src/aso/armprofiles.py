@@ -132,8 +132,8 @@ class ArmNameRule(NameRule):
 class ArmValueRule:
     """A documented range for one property (``path``, dotted) of a PUT or PATCH body.
 
-    ``allowed`` (strings compare without case), ``minimum``/``maximum`` (numbers) and
-    ``pattern`` (the whole text) are checked when the property is present; a value outside them
+    ``allowed`` (strings compare without case), ``minimum``/``maximum`` and ``multiple_of``
+    (numbers) and ``pattern`` (the whole text) are checked when the property is present; a value outside them
     is refused with ``status`` ``code`` (``message`` may use ``{path}``, ``{name}`` and
     ``{value}``).
 
@@ -147,6 +147,7 @@ class ArmValueRule:
     allowed: tuple[Any, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    multiple_of: float | None = None
     pattern: str | None = None
     status: int = 400
     code: str = "InvalidValuesForRequestParameters"
@@ -170,12 +171,14 @@ class ArmValueRule:
             folded = {a.lower() if isinstance(a, str) else a for a in self.allowed}
             if (value.lower() if isinstance(value, str) else value) not in folded:
                 return False
-        if self.minimum is not None or self.maximum is not None:
+        if self.minimum is not None or self.maximum is not None or self.multiple_of is not None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return False
             if self.minimum is not None and value < self.minimum:
                 return False
             if self.maximum is not None and value > self.maximum:
+                return False
+            if self.multiple_of is not None and value % self.multiple_of != 0:
                 return False
         if self.pattern is not None:
             return isinstance(value, str) and re.fullmatch(self.pattern, value) is not None
@@ -191,6 +194,8 @@ class ArmValueRule:
             for path, values in self.when.items():
                 if not isinstance(values, tuple) or not values:
                     found.append(f"when[{path!r}]: expected a non-empty tuple of values")
+        if self.multiple_of is not None and self.multiple_of <= 0:
+            found.append(f"multiple_of {self.multiple_of}: must be above 0")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
