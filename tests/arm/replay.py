@@ -9,7 +9,8 @@ recording's own polls; the emulator's by polling it). An interaction matches whe
   operation, the same pattern (synchronous, or asynchronous with the same
   ``Azure-AsyncOperation``/``Location`` headers present);
 - the terminal state of the operation is the same (``Succeeded``/``Failed``);
-- a resource body from a GET has exactly the recorded top-level and ``properties`` keys (a PUT
+- a resource body from a GET has exactly the recorded top-level and ``properties`` keys, and those
+  of ``properties.resource`` where Cosmos DB keeps a database's or container's fields (a PUT
   answer has at least them: Azure often answers a PUT with a slimmer body than the next GET),
   and the same ``type``, ``location`` and values of the scalar properties the client sent (what
   a naive client compares, normalised as the provider returns them);
@@ -173,10 +174,18 @@ def _is_poll(rec: dict[str, Any], poll_paths: set[str]) -> bool:
 
 
 def _body_keys(body: Any) -> tuple[set[str], set[str]]:
+    """Top-level keys, and the keys of ``properties`` (with those of ``properties.resource``, where
+    Cosmos DB keeps a database's or container's fields, as ``resource.<key>``)."""
     if not isinstance(body, dict):
         return set(), set()
     props = body.get("properties")
-    return set(body), set(props) if isinstance(props, dict) else set()
+    if not isinstance(props, dict):
+        return set(body), set()
+    keys = set(props)
+    resource = props.get("resource")
+    if isinstance(resource, dict):
+        keys |= {f"resource.{k}" for k in resource}
+    return set(body), keys
 
 
 def _value_differences(rec: dict[str, Any], ours: dict[str, Any], sent: dict[str, Any] | None) -> list[str]:

@@ -131,3 +131,33 @@ def test_throughput_outside_cosmos_dbs_range_or_steps_is_refused_with_its_messag
     refused = raw.call("PUT", f"{account}/mongodbDatabases/db2", API, options)
     assert refused.status_code == 400
     assert refused.json()["error"] == {"code": "BadRequest", "message": _range_message(low, step)}
+
+
+def test_sql_api_resources_carry_the_system_properties_of_their_kind(
+    rm: ResourceManagementClient, raw: Raw
+) -> None:
+    group = rm.resource_groups.create_or_update("cosmos-sql", {"location": "westus2"})
+    account = f"{group.id}/providers/Microsoft.DocumentDB/databaseAccounts/sqlapi0001"
+    body = {"location": "westus2", "properties": {"databaseAccountOfferType": "Standard", "locations": []}}
+    _put(rm, account, body)
+    db = f"{account}/sqlDatabases/db1"
+    _put(rm, db, {"properties": {"resource": {"id": "db1"}}})
+    container = f"{db}/containers/c1"
+    _put(rm, container, {"properties": {"resource": {"id": "c1", "partitionKey": {"paths": ["/pk"]}}}})
+    sproc = f"{container}/storedProcedures/p1"
+    _put(rm, sproc, {"properties": {"resource": {"id": "p1", "body": "function () {}"}}})
+    system = {"_rid", "_self", "_etag", "_ts"}
+    got = raw.call("GET", db, API).json()["properties"]["resource"]
+    assert set(got) == {"id", *system, "_colls", "_users"}
+    got = raw.call("GET", container, API).json()["properties"]["resource"]
+    assert {*system, "_docs", "_sprocs", "_triggers", "_udfs", "_conflicts", "statistics"} <= set(got)
+    assert got["statistics"] == [
+        {
+            "id": "0",
+            "sizeInKB": 0,
+            "documentCount": 0,
+            "sampledDistinctPartitionKeyCount": 0,
+            "partitionKeys": [],
+        }
+    ]
+    assert set(raw.call("GET", sproc, API).json()["properties"]["resource"]) == {"id", "body", *system}
