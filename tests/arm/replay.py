@@ -14,7 +14,8 @@ recording's own polls; the emulator's by polling it). An interaction matches whe
   answer has at least them: Azure often answers a PUT with a slimmer body than the next GET),
   and the same ``type``, ``location`` and values of the scalar properties the client sent (what
   a naive client compares, normalised as the provider returns them);
-- the error code is the same.
+- the error code is the same, and so is the message, without the request id (and time) a
+  provider appends on a new line.
 
 A ``Location`` header that is the resource's own URL announces no operation. An operation status
 document is recognised by its ``status`` whatever else it carries (``"properties": null``).
@@ -162,6 +163,14 @@ def _recorded_error(recs: list[dict[str, Any]], start: int) -> dict[str, Any] | 
             error: dict[str, Any] = body.get("error") or {}
             return error
     return None
+
+
+def _plain_message(message: Any) -> Any:
+    """An error message without the request id (and time) a provider appends on a new line:
+    Redis ``RequestID=...``, Storage's data plane ``RequestId:... Time:...``."""
+    if not isinstance(message, str):
+        return message
+    return re.split(r"\r?\nRequest[Ii][Dd][=:]", message, maxsplit=1)[0]
 
 
 def _same_status(method: str, recorded: int, ours: int) -> bool:
@@ -345,6 +354,13 @@ class Replayer:
             our_code = (our_body or {}).get("error", {}).get("code") if isinstance(our_body, dict) else None
             if rec_code != our_code:
                 problems.append(f"error code: recorded {rec_code}, emulator {our_code}")
+            else:
+                rec_msg = _plain_message((rec_body or {}).get("error", {}).get("message"))
+                our_msg = _plain_message(
+                    (our_body or {}).get("error", {}).get("message") if isinstance(our_body, dict) else None
+                )
+                if rec_msg != our_msg:
+                    problems.append(f"error message: recorded {rec_msg!r}, emulator {our_msg!r}")
         elif isinstance(rec_body, dict) and "id" in rec_body and rec["status"] in (200, 201):
             rec_top, rec_props = _body_keys(rec_body)
             our_top, our_props = _body_keys(our_body)

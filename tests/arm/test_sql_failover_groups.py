@@ -103,3 +103,15 @@ def test_a_missing_proxy_child_is_answered_by_azure_sql(
         "message": f"The requested resource of type 'Microsoft.Sql/servers/{child}' with name 'nothing' "
         "was not found.",
     }
+
+
+def test_a_missing_elastic_pool_is_named_as_azure_sql_registered_its_type(
+    rm: ResourceManagementClient, raw: Raw, group: str
+) -> None:
+    server = _server(rm, group, "pools", "eastus")
+    missing = raw.call("GET", f"{server}/elasticPools/nothing", API)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"].startswith(
+        "The Resource 'Microsoft.Sql/servers/pools/elasticpools/nothing' under resource group 'sql-fog' "
+        "was not found."
+    )

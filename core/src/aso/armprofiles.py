@@ -465,7 +465,7 @@ class ArmProfile:
     #: Work that goes on on another resource once a delete of this one completed.
     after_delete: ArmFollowUp | None = None
     #: The provider's own 404 for a missing resource of this type whose parent exists:
-    #: ``(code, message)``; ``message`` may use ``{name}`` and ``{parentName}``
+    #: ``(code, message)``; ``message`` may use ``{name}``, ``{parentName}`` and ``{resourceGroup}``
     #: (Storage: ``QueueNotFound``, ``ContainerNotFound``). None: ARM's ``ResourceNotFound``.
     not_found: tuple[str, str] | None = None
     #: Paths never returned (usually set by a version or variant override).
