@@ -14,8 +14,8 @@ recording's own polls; the emulator's by polling it). An interaction matches whe
   answer has at least them: Azure often answers a PUT with a slimmer body than the next GET),
   and the same ``type``, ``location`` and values of the scalar properties the client sent (what
   a naive client compares, normalised as the provider returns them);
-- the error code is the same, and so is the message, without the request id (and time) a
-  provider appends on a new line.
+- the error code is the same, and so is the first line of the message (further lines carry the
+  request id, time or activity id a provider appends).
 
 A ``Location`` header that is the resource's own URL announces no operation. An operation status
 document is recognised by its ``status`` whatever else it carries (``"properties": null``).
@@ -166,11 +166,12 @@ def _recorded_error(recs: list[dict[str, Any]], start: int) -> dict[str, Any] | 
 
 
 def _plain_message(message: Any) -> Any:
-    """An error message without the request id (and time) a provider appends on a new line:
-    Redis ``RequestID=...``, Storage's data plane ``RequestId:... Time:...``."""
+    """The first line of an error message: what a provider appends on further lines is diagnostics
+    (Redis ``RequestID=...``, Storage's data plane ``RequestId:... Time:...``, Cosmos DB
+    ``ActivityId: ...``), different at every request."""
     if not isinstance(message, str):
         return message
-    return re.split(r"\r?\nRequest[Ii][Dd][=:]", message, maxsplit=1)[0]
+    return message.splitlines()[0] if message else message
 
 
 def _same_status(method: str, recorded: int, ours: int) -> bool:
