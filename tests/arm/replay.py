@@ -9,11 +9,13 @@ recording's own polls; the emulator's by polling it). An interaction matches whe
   operation, the same pattern (synchronous, or asynchronous with the same
   ``Azure-AsyncOperation``/``Location`` headers present);
 - the terminal state of the operation is the same (``Succeeded``/``Failed``);
-- a resource body from a GET has exactly the recorded top-level and ``properties`` keys (a PUT
+- a resource body from a GET has exactly the recorded top-level and ``properties`` keys, and those
+  of ``properties.resource`` where Cosmos DB keeps a database's or container's fields (a PUT
   answer has at least them: Azure often answers a PUT with a slimmer body than the next GET),
   and the same ``type``, ``location`` and values of the scalar properties the client sent (what
   a naive client compares, normalised as the provider returns them);
-- the error code is the same.
+- the error code is the same, and so is the first line of the message (further lines carry the
+  request id, time or activity id a provider appends).
 
 A ``Location`` header that is the resource's own URL announces no operation. An operation status
 document is recognised by its ``status`` whatever else it carries (``"properties": null``).
@@ -163,6 +165,15 @@ def _recorded_error(recs: list[dict[str, Any]], start: int) -> dict[str, Any] | 
     return None
 
 
+def _plain_message(message: Any) -> Any:
+    """The first line of an error message: what a provider appends on further lines is diagnostics
+    (Redis ``RequestID=...``, Storage's data plane ``RequestId:... Time:...``, Cosmos DB
+    ``ActivityId: ...``), different at every request."""
+    if not isinstance(message, str):
+        return message
+    return message.splitlines()[0] if message else message
+
+
 def _same_status(method: str, recorded: int, ours: int) -> bool:
     # Whether a PUT creates (201) or updates (200) depends on what existed when Azure recorded it.
     return recorded == ours or (method == "PUT" and {recorded, ours} <= {200, 201})
@@ -173,10 +184,18 @@ def _is_poll(rec: dict[str, Any], poll_paths: set[str]) -> bool:
 
 
 def _body_keys(body: Any) -> tuple[set[str], set[str]]:
+    """Top-level keys, and the keys of ``properties`` (with those of ``properties.resource``, where
+    Cosmos DB keeps a database's or container's fields, as ``resource.<key>``)."""
     if not isinstance(body, dict):
         return set(), set()
     props = body.get("properties")
-    return set(body), set(props) if isinstance(props, dict) else set()
+    if not isinstance(props, dict):
+        return set(body), set()
+    keys = set(props)
+    resource = props.get("resource")
+    if isinstance(resource, dict):
+        keys |= {f"resource.{k}" for k in resource}
+    return set(body), keys
 
 
 def _value_differences(rec: dict[str, Any], ours: dict[str, Any], sent: dict[str, Any] | None) -> list[str]:
@@ -336,6 +355,13 @@ class Replayer:
             our_code = (our_body or {}).get("error", {}).get("code") if isinstance(our_body, dict) else None
             if rec_code != our_code:
                 problems.append(f"error code: recorded {rec_code}, emulator {our_code}")
+            else:
+                rec_msg = _plain_message((rec_body or {}).get("error", {}).get("message"))
+                our_msg = _plain_message(
+                    (our_body or {}).get("error", {}).get("message") if isinstance(our_body, dict) else None
+                )
+                if rec_msg != our_msg:
+                    problems.append(f"error message: recorded {rec_msg!r}, emulator {our_msg!r}")
         elif isinstance(rec_body, dict) and "id" in rec_body and rec["status"] in (200, 201):
             rec_top, rec_props = _body_keys(rec_body)
             our_top, our_props = _body_keys(our_body)

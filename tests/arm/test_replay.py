@@ -54,6 +54,32 @@ KNOWN_DIFFERENCES: dict[str, dict[int, str]] = {
             "clients act on, is the same).",
         ),
     },
+    "Test_CosmosDB_MongoDatabase_CRUD": dict.fromkeys(
+        (5, 6, 14, 15),
+        "Recorded in 2023: a MongoDB account then had no sqlEndpoint. The same test recorded again "
+        "in 2025 at the same API version 2021-05-15 (commit 0f627d813bb533b280284604678bc66f8a1988bf "
+        "of the cassette, interaction 2) shows sqlEndpoint beside mongoEndpoint; the emulator answers "
+        "as Azure does today.",
+    ),
+    "Test_SQL_Server_FailoverGroup_CRUD": dict.fromkeys(
+        (7, 8, 10, 11),
+        "Recorded in 2023: a new server then had no minimalTlsVersion unless sent. Test_SQL_Server_CRUD "
+        "(recorded in 2025 at the same API version 2021-11-01) shows minimalTlsVersion 1.2 on a new "
+        "server; the emulator answers as Azure does today.",
+    ),
+    "Test_AzureName_IsMutableIfNotSuccessfullyCreated": {
+        5: "Recorded in 2022: a new account then left allowBlobPublicAccess, allowCrossTenantReplication "
+        "and minimumTlsVersion unset, as in Test_Storage_StorageAccount_CRUD #5; the emulator answers "
+        "with today's defaults.",
+        **dict.fromkeys(
+            (9, 10, 11, 12),
+            "Timing: the recorded client read the group while Azure was still deleting it (200, "
+            "provisioningState Deleting, which the emulator also answers while a group's delete runs: "
+            "test_resource_groups.py) instead of polling the operation. The emulator has no clock and "
+            "the replay follows every operation to its end before the next request, so the group is "
+            "already gone (404, as the recording's last read, #13).",
+        ),
+    },
     "Test_SQL_Server_CRUD": {
         88: "Azure SQL answered this 404 (outbound firewall rule gone) with an empty body; the emulator "
         "answers every 404 with an ARM error body (ResourceNotFound). The status, which clients act on, "

@@ -42,7 +42,8 @@ def test_storage_refuses_a_kind_with_a_sku_it_does_not_take(
     assert refused.status_code == 400
     assert refused.json()["error"] == {
         "code": "InvalidValuesForRequestParameters",
-        "message": "Values for request parameters are invalid: kind, sku.",
+        "message": "Values for request parameters are invalid: kind, sku. "
+        "For more information, see - https://aka.ms/storageaccounttypes",
     }
     assert arm_emulator.control.resources("Microsoft.Storage/storageAccounts") == []
 

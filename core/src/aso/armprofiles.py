@@ -108,18 +108,36 @@ class ArmNameRule(NameRule):
     rule) as the provider enforces it: a name that breaks it is refused with ``status`` ``code``."""
 
     code: str = "InvalidResourceName"
+    #: May use ``{name}`` and ``{invalid}`` (the name's characters ``characters`` does not allow,
+    #: each as often and in the order it occurs, as ARM lists them for resource groups).
     message: str = "Resource name '{name}' is invalid."
     status: int = 400
     #: ``reason`` of a ``checkNameAvailability`` answer for such a name.
     availability_reason: str = "Invalid"
+    #: A regular expression for one allowed character; with it, a name whose characters are all
+    #: allowed but that breaks the rule otherwise (length, last character) gets ``shape_message``.
+    characters: str | None = None
+    shape_message: str | None = None
+
+    def invalid_characters(self, name: str) -> str:
+        """The characters of ``name`` that ``characters`` does not allow (all, without it)."""
+        if self.characters is None:
+            return ""
+        return "".join(c for c in name if re.fullmatch(self.characters, c) is None)
+
+    def refusal(self, name: str) -> str:
+        """The provider's message for ``name``, which breaks this rule."""
+        invalid = self.invalid_characters(name)
+        template = self.shape_message if not invalid and self.shape_message is not None else self.message
+        return template.format(name=name, invalid=invalid)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ArmValueRule:
     """A documented range for one property (``path``, dotted) of a PUT or PATCH body.
 
-    ``allowed`` (strings compare without case), ``minimum``/``maximum`` (numbers) and
-    ``pattern`` (the whole text) are checked when the property is present; a value outside them
+    ``allowed`` (strings compare without case), ``minimum``/``maximum`` and ``multiple_of``
+    (numbers) and ``pattern`` (the whole text) are checked when the property is present; a value outside them
     is refused with ``status`` ``code`` (``message`` may use ``{path}``, ``{name}`` and
     ``{value}``).
 
@@ -133,6 +151,7 @@ class ArmValueRule:
     allowed: tuple[Any, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    multiple_of: float | None = None
     pattern: str | None = None
     status: int = 400
     code: str = "InvalidValuesForRequestParameters"
@@ -156,12 +175,14 @@ class ArmValueRule:
             folded = {a.lower() if isinstance(a, str) else a for a in self.allowed}
             if (value.lower() if isinstance(value, str) else value) not in folded:
                 return False
-        if self.minimum is not None or self.maximum is not None:
+        if self.minimum is not None or self.maximum is not None or self.multiple_of is not None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return False
             if self.minimum is not None and value < self.minimum:
                 return False
             if self.maximum is not None and value > self.maximum:
+                return False
+            if self.multiple_of is not None and value % self.multiple_of != 0:
                 return False
         if self.pattern is not None:
             return isinstance(value, str) and re.fullmatch(self.pattern, value) is not None
@@ -177,6 +198,8 @@ class ArmValueRule:
             for path, values in self.when.items():
                 if not isinstance(values, tuple) or not values:
                     found.append(f"when[{path!r}]: expected a non-empty tuple of values")
+        if self.multiple_of is not None and self.multiple_of <= 0:
+            found.append(f"multiple_of {self.multiple_of}: must be above 0")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
@@ -351,11 +374,16 @@ class ArmVersion(ArmOverride):
 @dataclass(frozen=True, kw_only=True)
 class ArmVariant(ArmOverride):
     """Overrides for bodies that match ``when`` (dotted path -> value; strings compare without
-    case): a Cosmos DB account of ``kind: MongoDB`` has a ``mongoEndpoint``, not a ``sqlEndpoint``."""
+    case) and have a value at every path of ``present``: a Cosmos DB account of ``kind: MongoDB``
+    has a ``mongoEndpoint``; an autoscale offer (``properties.resource.autoscaleSettings.maxThroughput``
+    present) reports a minimum of 1000 RU/s."""
 
-    when: Mapping[str, Any]
+    when: Mapping[str, Any] = field(default_factory=dict)
+    present: tuple[str, ...] = ()
 
     def applies(self, body: Mapping[str, Any]) -> bool:
+        if not all(values_at(body, path) for path in self.present):
+            return False
         for path, expected in self.when.items():
             current = get_path(body, path)
             if isinstance(expected, str) and isinstance(current, str):
@@ -367,8 +395,8 @@ class ArmVariant(ArmOverride):
 
     def problems(self) -> list[str]:
         found = super().problems()
-        if not self.when:
-            found.append("when: give at least one property path and value")
+        if not self.when and not self.present:
+            found.append("when/present: give at least one property path")
         return found
 
 
@@ -441,7 +469,7 @@ class ArmProfile:
     #: Work that goes on on another resource once a delete of this one completed.
     after_delete: ArmFollowUp | None = None
     #: The provider's own 404 for a missing resource of this type whose parent exists:
-    #: ``(code, message)``; ``message`` may use ``{name}`` and ``{parentName}``
+    #: ``(code, message)``; ``message`` may use ``{name}``, ``{parentName}`` and ``{resourceGroup}``
     #: (Storage: ``QueueNotFound``, ``ContainerNotFound``). None: ARM's ``ResourceNotFound``.
     not_found: tuple[str, str] | None = None
     #: Paths never returned (usually set by a version or variant override).

@@ -268,7 +268,10 @@ def test_clear_errors_that_a_fixed_spec_recovers_from(
     combo = "InvalidValuesForRequestParameters"
     condition = ready_condition(wait_ready(kube_api, ACCOUNTS, "errblockblob", status="False", reason=combo))
     assert condition["severity"] == "Error"
-    assert condition["message"].endswith("Values for request parameters are invalid: kind, sku.")
+    assert condition["message"].endswith(
+        "Values for request parameters are invalid: kind, sku. "
+        "For more information, see - https://aka.ms/storageaccounttypes"
+    )
 
     # A name already used in another subscription (Storage names are global).
     other = "11111111-2222-3333-4444-555555555555"

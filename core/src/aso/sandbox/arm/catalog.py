@@ -152,7 +152,7 @@ def check_name_availability(profile: Profile | None, name: str, taken: bool) -> 
         return {
             "nameAvailable": False,
             "reason": profile.name_rule.availability_reason,
-            "message": profile.name_rule.message.format(name=name),
+            "message": profile.name_rule.refusal(name),
         }
     if taken:
         message = f"The name '{name}' is already taken."

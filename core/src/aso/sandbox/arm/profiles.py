@@ -108,6 +108,55 @@ REGION_DISPLAY_NAMES: dict[str, str] = {
     "eastus2euap": "East US 2 EUAP",
 }
 
+#: Each region's pair for cross-region replication, as Azure documents them ("Azure paired
+#: regions"): where geo-redundant copies go by default (SQL's ``defaultSecondaryLocation``).
+#: Mostly both ways; West US 3, Brazil South and West India pair one way only.
+REGION_PAIRS: dict[str, str] = {
+    "eastus": "westus",
+    "westus": "eastus",
+    "eastus2": "centralus",
+    "centralus": "eastus2",
+    "westus2": "westcentralus",
+    "westcentralus": "westus2",
+    "westus3": "eastus",
+    "northcentralus": "southcentralus",
+    "southcentralus": "northcentralus",
+    "brazilsouth": "southcentralus",
+    "canadacentral": "canadaeast",
+    "canadaeast": "canadacentral",
+    "northeurope": "westeurope",
+    "westeurope": "northeurope",
+    "uksouth": "ukwest",
+    "ukwest": "uksouth",
+    "francecentral": "francesouth",
+    "francesouth": "francecentral",
+    "germanywestcentral": "germanynorth",
+    "germanynorth": "germanywestcentral",
+    "norwayeast": "norwaywest",
+    "norwaywest": "norwayeast",
+    "switzerlandnorth": "switzerlandwest",
+    "switzerlandwest": "switzerlandnorth",
+    "swedencentral": "swedensouth",
+    "swedensouth": "swedencentral",
+    "eastasia": "southeastasia",
+    "southeastasia": "eastasia",
+    "japaneast": "japanwest",
+    "japanwest": "japaneast",
+    "koreacentral": "koreasouth",
+    "koreasouth": "koreacentral",
+    "australiaeast": "australiasoutheast",
+    "australiasoutheast": "australiaeast",
+    "australiacentral": "australiacentral2",
+    "australiacentral2": "australiacentral",
+    "centralindia": "southindia",
+    "southindia": "centralindia",
+    "westindia": "southindia",
+    "southafricanorth": "southafricawest",
+    "southafricawest": "southafricanorth",
+    "uaenorth": "uaecentral",
+    "uaecentral": "uaenorth",
+}
+
 #: Where a resource may live besides a region: ``global`` (DNS zones, Front Door, Cosmos DB
 #: role definitions and the like).
 NON_REGIONAL_LOCATIONS = frozenset({"global"})
@@ -172,7 +221,7 @@ _OVERRIDE_KEYS = {
 def _override(data: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments of an :class:`ArmOverride` from its plain-data form; an LRO spec is
     relative to the profile's own (``put: {mode: sync}`` changes only the mode)."""
-    unknown = set(data) - _OVERRIDE_KEYS - {"since", "until", "when"}
+    unknown = set(data) - _OVERRIDE_KEYS - {"since", "until", "when", "present"}
     if unknown:
         raise ValueError(f"override: unknown keys {sorted(unknown)}")
     out: dict[str, Any] = {}
@@ -245,7 +294,10 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
         )
     if d.get("variants"):
         kwargs["variants"] = tuple(
-            ArmVariant(when=dict(v["when"]), **_override(v, kwargs)) for v in d["variants"]
+            ArmVariant(
+                when=dict(v.get("when") or {}), present=tuple(v.get("present") or ()), **_override(v, kwargs)
+            )
+            for v in d["variants"]
         )
     if "omit" in d:
         kwargs["omit"] = tuple(d["omit"] or ())

@@ -25,7 +25,13 @@ def not_found(p: ArmPath, profile: Profile, described: str) -> ErrorReply:
     if profile.not_found is not None:
         code, message = profile.not_found
         parent = p.names[-2] if len(p.names) > 1 else ""
-        return ErrorReply(404, code, message.format(name=p.names[-1] if p.names else "", parentName=parent))
+        return ErrorReply(
+            404,
+            code,
+            message.format(
+                name=p.names[-1] if p.names else "", parentName=parent, resourceGroup=p.resource_group or ""
+            ),
+        )
     return errors.resource_not_found(described, p.resource_group)
 
 

@@ -50,6 +50,7 @@ from .profiles import (
     DEFAULT_LOCATION_RULE,
     GENERIC,
     REGION_DISPLAY_NAMES,
+    REGION_PAIRS,
     LroSpec,
     Profile,
     ProfileRegistry,
@@ -515,6 +516,14 @@ class ArmEmulator:
         if profile is GENERIC and full_type.lower() not in self._generic_logged:
             self._generic_logged.add(full_type.lower())
             log.info("ARM type %s has no profile: generic ARM behaviour (synchronous, echo)", full_type)
+        group_rule = profile.name_rule if rg else None
+        if (
+            group_rule is not None
+            and p.resource_group is not None
+            and not name_matches(group_rule, p.resource_group)
+        ):
+            # ARM checks a group's name whatever the method (a read of one gets the same 400).
+            raise ErrorReply(group_rule.status, group_rule.code, group_rule.refusal(p.resource_group))
         if method in ("GET", "HEAD"):
             res = self._require(p, "read")
             retry: dict[str, str] | None = None
@@ -600,6 +609,7 @@ class ArmEmulator:
             if isinstance(location, str)
             else None,
             "parentLocation": parent_location,
+            "locationPair": REGION_PAIRS.get(region_key(location), "") if isinstance(location, str) else "",
             "id": existing.id if existing else p.id,
             "created": existing.created_at if existing else utc_now(3),
             "tenant": self.default.tenant_id,
@@ -663,7 +673,7 @@ class ArmEmulator:
             raise errors.location_not_available(location, p.full_type, sorted(REGION_DISPLAY_NAMES))
         if profile.name_rule is not None and not name_matches(profile.name_rule, name):
             rule = profile.name_rule
-            raise ErrorReply(rule.status, rule.code, rule.message.format(name=name))
+            raise ErrorReply(rule.status, rule.code, rule.refusal(name))
         if existing is None and profile.globally_unique is not None:
             code, status, message = profile.globally_unique
             for other in self.store.by_type(p.full_type):
