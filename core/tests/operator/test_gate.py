@@ -1,15 +1,17 @@
 """The reconcile gate: at most ``limit`` at work; quick kinds first, FIFO otherwise, whether a kind
-runs long asked when a slot frees (not when its waiter queued); background work promoted after
-``promote_after``; a cancelled waiter neither holds nor loses a slot."""
+runs long asked when a slot frees (not when its waiter queued); slow work only while the loop has
+time to spare; background work promoted after ``promote_after``; a cancelled waiter neither holds
+nor loses a slot."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
 
-from aso.operator.gate import BACKGROUND, WorkGate
+from aso.operator.gate import BACKGROUND, LoopLag, WorkGate
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -153,3 +155,69 @@ async def test_a_waiter_cancelled_after_it_was_handed_the_slot_passes_it_on() ->
     handed.cancel()  # before "handed" could run
     await asyncio.wait_for(next_one, timeout=5)
     assert order == ["next"]
+
+
+async def test_slow_work_waits_while_the_loop_is_busy_and_goes_when_it_is_not() -> None:
+    clock = Clock()
+    busy = True
+    gate = WorkGate(2, {"Cache"}.__contains__, promote_after=30.0, clock=clock, busy=lambda: busy)
+    order: list[str] = []
+    release = asyncio.Event()
+    release.set()
+    slow = await _queue_up(gate, order, release, [("cache", "Cache"), ("poll", BACKGROUND)])
+    quick = await _queue_up(gate, order, release, [("group", "Group")])  # a slot is free: it goes
+    await asyncio.gather(*quick)
+    gate.poke()
+    await _until(lambda: order == ["group"])
+    assert gate.waiting("Cache") == gate.waiting(BACKGROUND) == 1
+    busy = False
+    gate.poke()  # the load meter's tick
+    await asyncio.gather(*slow)
+    assert order[0] == "group"
+    assert sorted(order[1:]) == ["cache", "poll"]
+
+
+async def test_slow_work_that_waited_long_enough_goes_however_busy_the_loop() -> None:
+    clock = Clock()
+    gate = WorkGate(1, set().__contains__, promote_after=30.0, clock=clock, busy=lambda: True)
+    order: list[str] = []
+    release = asyncio.Event()
+    release.set()
+    poll = await _queue_up(gate, order, release, [("poll", BACKGROUND)])
+    gate.poke()
+    await _until(lambda: gate.waiting(BACKGROUND) == 1)
+    assert order == []
+    clock.now = 30.0
+    gate.poke()
+    await asyncio.gather(*poll)
+    assert order == ["poll"]
+
+
+async def test_the_loop_lag_meter_says_busy_while_the_loop_is_blocked() -> None:
+    lag = LoopLag(threshold=0.02, interval=0.01)
+    ticks = 0
+
+    def tick() -> None:
+        nonlocal ticks
+        ticks += 1
+
+    meter = asyncio.create_task(lag.run(tick))
+    try:
+        await _until_async(lambda: ticks >= 1)
+        seen = ticks
+        blocked_until = time.monotonic() + 0.1
+        while time.monotonic() < blocked_until:
+            pass  # a handler hogging the loop: the meter's next timer runs 0.1 s late
+        await _until_async(lambda: ticks > seen)
+        assert lag.busy()
+    finally:
+        meter.cancel()
+
+
+async def _until_async(condition: Callable[[], bool]) -> None:
+    """Like :func:`_until`, for conditions that need timers to fire."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never held")

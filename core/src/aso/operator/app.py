@@ -33,7 +33,7 @@ from aso.operator import metrics
 from aso.operator.claims import ClaimIndex
 from aso.operator.conditions import find_ready
 from aso.operator.context import ObjectContext
-from aso.operator.gate import BACKGROUND, WorkGate
+from aso.operator.gate import BACKGROUND, LoopLag, WorkGate
 from aso.operator.kubeapi import ClusterConnection, KubeClient, NotFound, load_connection, resource_path
 from aso.operator.leader import LeaderElector, LeadershipLost, LeaseConfig
 from aso.operator.operations import OPERATION_ANNOTATION, OperationRunning
@@ -89,8 +89,11 @@ class Operator:
         #: a change to one of them starts something long, so it waits behind quick work.
         self.long_kinds: set[str] = set()
         #: Bounds the handlers working at once (MAX_CONCURRENT_RECONCILES); none of them sleeps.
-        #: Work that can finish now goes first (gate.py).
-        self.gate = WorkGate(settings.max_concurrent_reconciles, self.long_kinds.__contains__)
+        #: Work that can finish now goes first, slow work while there is time to spare (gate.py).
+        self.lag = LoopLag()
+        self.gate = WorkGate(
+            settings.max_concurrent_reconciles, self.long_kinds.__contains__, busy=self.lag.busy
+        )
         self.kopf_registry = kopf.OperatorRegistry()
         logging.getLogger("kopf.objects").addFilter(_ProgressIsNotAnError())
         self.ready = asyncio.Event()
@@ -173,8 +176,10 @@ class Operator:
         }
 
         # Every watch event of the kind feeds the claims (one Azure resource, one managing object)
-        # and the sync schedule.
-        def on_event(body: kopf.Body, type: str | None, **_: Any) -> None:
+        # and the sync schedule. A coroutine, so kopf runs it on the loop, where the handlers and
+        # the sync use both (kopf runs a plain function in a thread pool: a thread hop per event,
+        # and two threads at the index).
+        async def on_event(body: kopf.Body, type: str | None, **_: Any) -> None:
             deleted = type == "DELETED"
             self.claims.observe(kind.kind, body, deleted=deleted)
             uid = str(body.metadata.uid)
@@ -538,6 +543,7 @@ class Operator:
         watcher = asyncio.create_task(mark_ready())
         parallel = self.settings.max_concurrent_reconciles
         syncer = asyncio.create_task(run_sync_loop(self.schedule, self._sync, parallel, stop))
+        meter = asyncio.create_task(self.lag.run(self.gate.poke))
         operator = asyncio.create_task(
             kopf.operator(
                 registry=self.kopf_registry,
@@ -565,6 +571,7 @@ class Operator:
             operator.result()
         finally:
             watcher.cancel()
+            meter.cancel()
             syncer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await syncer
