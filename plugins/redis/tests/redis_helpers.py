@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes
-import requests
 
 from aso.testing import ArmEmulatorHandle, KubeApi, create, ensure_namespace, get, wait_ready
 
@@ -21,6 +20,8 @@ PLURALS = {
     "RedisLinkedServer": "redislinkedservers",
     "ResourceGroup": "resourcegroups",
 }
+#: The cache API version of the plain ARM calls that play a user outside aso.
+ARM_API = "2023-08-01"
 RG = ("resources.azure.com", "v1api20200601", "resourcegroups")
 
 #: ASO v2's samples for cache.azure.com (``shared/conformance/aso-samples/cache``).
@@ -90,33 +91,6 @@ def wait_object_ready(k8s: KubeApi, obj: Json, timeout: float = 60) -> Json:
 
 def arm_get(arm: ArmEmulatorHandle, arm_id: str) -> Json | None:
     return arm.control.get_resource(arm_id)
-
-
-class ArmCalls:
-    """Plain HTTPS calls to the emulator with a real token: what a user does outside aso
-    (``az redis regenerate-keys``, a cache made by hand)."""
-
-    def __init__(self, arm: ArmEmulatorHandle) -> None:
-        self.arm = arm
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.verify = arm.ca_bundle
-        token = arm.credential().get_token("https://management.azure.com/.default").token
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, rid: str, api: str = "2023-08-01", body: Any = None) -> Json:
-        resp = self.session.request(
-            method, f"{self.arm.endpoint}{rid}?api-version={api}", json=body, timeout=10
-        )
-        assert resp.status_code < 400, f"{method} {rid}: {resp.status_code} {resp.text}"
-        result: Json = resp.json() if resp.content else {}
-        return result
-
-    def list_keys(self, cache_id: str) -> Json:
-        return self.call("POST", f"{cache_id}/listKeys")
-
-    def regenerate(self, cache_id: str, key_type: str) -> Json:
-        return self.call("POST", f"{cache_id}/regenerateKey", body={"keyType": key_type})
 
 
 def secret_data(k8s: KubeApi, name: str, namespace: str) -> dict[str, str] | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import requests
 
 from aso.common import LoopThread
 
@@ -362,6 +363,39 @@ class ArmEmulatorHandle:
         }
 
 
+class ArmHttp:
+    """Plain HTTPS calls to the emulator with a real bearer token, past any Azure SDK client.
+
+    For what an SDK client hides (status codes and headers exactly as sent, a body the SDK
+    would not build) and for what a user does outside aso (``az redis regenerate-keys``, a
+    resource made by hand). ``session`` is the ``requests.Session`` (CA bundle, token, no
+    proxy variables), for a URL the emulator handed out, such as a ``Location`` header.
+    """
+
+    def __init__(self, arm: ArmEmulatorHandle) -> None:
+        self.endpoint = arm.endpoint
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = arm.ca_bundle
+        token = arm.credential().get_token(ARM_SCOPE).token
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, resource_id: str, api_version: str, body: Any = None) -> requests.Response:
+        """``method`` on ``resource_id`` (or an action below it) at ``api_version``, any answer."""
+        return self.session.request(
+            method, f"{self.endpoint}{resource_id}?api-version={api_version}", json=body, timeout=10
+        )
+
+    def call_json(self, method: str, resource_id: str, api_version: str, body: Any = None) -> dict[str, Any]:
+        """The JSON body of a call that must succeed (``{}`` for an empty one); raises
+        ``requests.HTTPError`` with ARM's error body otherwise."""
+        resp = self.call(method, resource_id, api_version, body)
+        if resp.status_code >= 400:
+            raise requests.HTTPError(f"{method} {resource_id}: {resp.status_code} {resp.text}", response=resp)
+        result: dict[str, Any] = resp.json() if resp.content else {}
+        return result
+
+
 def _handle_from_info(info: dict[str, Any], control: ArmControlClient) -> ArmEmulatorHandle:
     return ArmEmulatorHandle(
         endpoint=info["endpoint"],
@@ -503,6 +537,12 @@ def arm_emulator_factory() -> Iterator[Callable[..., ArmEmulatorHandle]]:
     finally:
         for runner in reversed(started):
             runner.stop()
+
+
+@pytest.fixture
+def arm_http(arm_emulator: ArmEmulatorHandle) -> ArmHttp:
+    """Plain HTTPS calls to the (reset) ARM emulator with the default principal's token."""
+    return ArmHttp(arm_emulator)
 
 
 @pytest.fixture
