@@ -168,6 +168,19 @@ class Cluster:
         _meta(body) if "metadata" in body else body.setdefault("metadata", {})
         return body
 
+    def _check_named_body(self, rt: ResourceType, version: str, ns: str, name: str, body: Any) -> Json:
+        """The body of a write to the object ``name`` (an update or an apply): its name, when set,
+        is the one on the URL."""
+        obj = self._check_body(rt, version, body)
+        meta = obj["metadata"]
+        if meta.get("name", name) != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
+        meta["name"] = name
+        self._check_namespace(rt, ns, meta)
+        return obj
+
     def _check_namespace(self, rt: ResourceType, ns: str, meta: Json) -> None:
         if not rt.namespaced:
             meta.pop("namespace", None)
@@ -427,14 +440,8 @@ class Cluster:
         opts: WriteOptions,
         subresource: str | None,
     ) -> Json:
-        obj = self._check_body(rt, version.name, body)
+        obj = self._check_named_body(rt, version.name, ns, name, body)
         meta = obj["metadata"]
-        if meta.get("name", name) != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
-            )
-        meta["name"] = name
-        self._check_namespace(rt, ns, meta)
         current = self.store.get(rt.key, ns if rt.namespaced else "", name)
         if current is None:
             if rt.key == builtin.EVENTS.key and subresource is None:
@@ -641,14 +648,8 @@ class Cluster:
                     )
                 ],
             )
-        config = self._check_body(rt, version.name, config)
+        config = self._check_named_body(rt, version.name, ns, name, config)
         meta = config["metadata"]
-        if meta.get("name", name) != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
-            )
-        meta["name"] = name
-        self._check_namespace(rt, ns, meta)
         for _attempt in range(10):
             current = self.store.get(rt.key, ns if rt.namespaced else "", name)
             current_v = None
