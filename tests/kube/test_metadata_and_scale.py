@@ -10,7 +10,17 @@ import urllib3
 
 from aso.testing.kube import KubeApi
 
-from .conftest import GROUP, PLURAL, Kubectl, raw, widget, widget_crd
+from .conftest import (
+    GROUP,
+    PLURAL,
+    Kubectl,
+    group_crd,
+    object_schema,
+    raw,
+    served_version,
+    widget,
+    widget_crd,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,53 +37,22 @@ CLIENT_GO_LIST = (
 
 
 def sprocket_crd() -> Json:
-    schema = {
-        "type": "object",
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": {
-                "type": "object",
-                "properties": {"replicas": {"type": "integer", "maximum": 50}, "color": {"type": "string"}},
-            },
-            "status": {
-                "type": "object",
-                "properties": {"replicas": {"type": "integer"}, "selector": {"type": "string"}},
-            },
+    schema = object_schema(
+        spec={
+            "type": "object",
+            "properties": {"replicas": {"type": "integer", "maximum": 50}, "color": {"type": "string"}},
         },
-    }
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"sprockets.{GROUP}"},
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced",
-            "names": {
-                "kind": "Sprocket",
-                "listKind": "SprocketList",
-                "plural": "sprockets",
-                "singular": "sprocket",
-            },
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": schema},
-                    "subresources": {
-                        "status": {},
-                        "scale": {
-                            "specReplicasPath": ".spec.replicas",
-                            "statusReplicasPath": ".status.replicas",
-                            "labelSelectorPath": ".status.selector",
-                        },
-                    },
-                }
-            ],
+        status={
+            "type": "object",
+            "properties": {"replicas": {"type": "integer"}, "selector": {"type": "string"}},
         },
+    )
+    scale = {
+        "specReplicasPath": ".spec.replicas",
+        "statusReplicasPath": ".status.replicas",
+        "labelSelectorPath": ".status.selector",
     }
+    return group_crd("Sprocket", [served_version("v1", schema, subresources={"status": {}, "scale": scale})])
 
 
 @pytest.fixture
