@@ -9,7 +9,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso import ArmLro, ArmProfile, ArmRefusal, hookimpl
+from aso import ArmLro, ArmProfile, ArmValueRule, hookimpl
 from aso.sandbox.arm.profiles import ProfileRegistry, plugin_profiles
 from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
@@ -298,7 +298,9 @@ def test_refusals_by_body_and_by_ancestor(arm_emulator_factory: Any) -> None:
 
 
 def test_refusal_problems_name_the_field() -> None:
-    assert ArmProfile(type="A.B/c", refusals=(ArmRefusal(ancestor="A.B/c"),)).problems() == [
-        "refusals[0].ancestor/ancestor_has: give both or neither"
+    assert ArmProfile(type="A.B/c", values=(ArmValueRule(ancestor="A.B/c"),)).problems() == [
+        "values[0].ancestor/ancestor_has: give both or neither"
     ]
-    assert ArmRefusal().problems() == ["present/ancestor: give a property path or an ancestor type"]
+    assert ArmValueRule().problems() == [
+        "path/present/ancestor: give a property path or the conditions of a refused combination"
+    ]
