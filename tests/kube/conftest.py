@@ -16,6 +16,7 @@ import pytest
 import urllib3
 import yaml
 
+from aso.schemas import resource_schema
 from aso.testing.kube import KubeApi
 
 Json = dict[str, Any]
@@ -36,20 +37,6 @@ _CONDITION: Json = {
         "observedGeneration": {"type": "integer"},
     },
 }
-
-
-def object_schema(spec: Json, status: Json) -> Json:
-    """The openAPIV3Schema of a custom resource: apiVersion, kind, metadata, ``spec``, ``status``."""
-    return {
-        "type": "object",
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": spec,
-            "status": status,
-        },
-    }
 
 
 def served_version(
@@ -87,7 +74,7 @@ def group_crd(kind: str, versions: list[Json], *, names: Json | None = None) -> 
     }
 
 
-_SCHEMA: Json = object_schema(
+_SCHEMA: Json = resource_schema(
     spec={
         "type": "object",
         "required": ["location", "size"],

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 import urllib3
 
+from aso.schemas import resource_schema
 from aso.testing.kube import KubeApi
 
 from .conftest import (
     GROUP,
     PLURAL,
+    Json,
     Kubectl,
     group_crd,
-    object_schema,
     raw,
     served_version,
     widget,
@@ -24,7 +24,6 @@ from .conftest import (
 
 pytestmark = pytest.mark.timeout(60)
 
-Json = dict[str, Any]
 WIDGETS = f"/apis/{GROUP}/v1/namespaces/default/{PLURAL}"
 SPROCKETS = f"/apis/{GROUP}/v1/namespaces/default/sprockets"
 META_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -37,7 +36,7 @@ CLIENT_GO_LIST = (
 
 
 def sprocket_crd() -> Json:
-    schema = object_schema(
+    schema = resource_schema(
         spec={
             "type": "object",
             "properties": {"replicas": {"type": "integer", "maximum": 50}, "color": {"type": "string"}},

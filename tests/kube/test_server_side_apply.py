@@ -8,14 +8,15 @@ from typing import Any
 import pytest
 import yaml
 
+from aso.schemas import resource_schema
 from aso.testing.kube import KubeApi
 
 from .conftest import (
     GROUP,
     PLURAL,
+    Json,
     Kubectl,
     group_crd,
-    object_schema,
     raw,
     served_version,
     widget,
@@ -24,7 +25,6 @@ from .conftest import (
 
 pytestmark = pytest.mark.timeout(90)
 
-Json = dict[str, Any]
 APPLY = "application/apply-patch+yaml"
 WIDGETS = f"/apis/{GROUP}/v1/namespaces/default/{PLURAL}"
 GADGETS = f"/apis/{GROUP}/v1/namespaces/default/gadgets"
@@ -32,7 +32,7 @@ GADGETS = f"/apis/{GROUP}/v1/namespaces/default/gadgets"
 
 def gadget_crd() -> Json:
     """A kind whose lists are a map list (keyed by name), a set and an atomic list."""
-    schema = object_schema(
+    schema = resource_schema(
         spec={
             "type": "object",
             "properties": {

@@ -39,8 +39,8 @@ APPLY_PATCH = "application/apply-patch+yaml"
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 
 
-class _Retry(Exception):
-    """The object changed while a write awaited a conversion; the caller starts over."""
+class WriteRetry(Exception):
+    """The object changed while a write awaited a conversion; the caller re-reads it and starts over."""
 
 
 @dataclass(kw_only=True)
@@ -460,8 +460,8 @@ class Cluster:
             raise errors.stale(rt.group, rt.plural, name)
         (current_v,) = await self.converter.convert(rt, [current], version.name)
         try:
-            return await self._write_update(rt, version, current, current_v, obj, opts, subresource)
-        except _Retry:
+            return await self.write_update(rt, version, current, current_v, obj, opts, subresource)
+        except WriteRetry:
             raise errors.stale(rt.group, rt.plural, name) from None
 
     async def patch(
@@ -517,12 +517,12 @@ class Cluster:
                     f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
                 )
             try:
-                return await self._write_update(rt, version, current, current_v, patched, opts, subresource)
-            except _Retry:
+                return await self.write_update(rt, version, current, current_v, patched, opts, subresource)
+            except WriteRetry:
                 continue
         raise errors.stale(rt.group, rt.plural, name)
 
-    async def _write_update(
+    async def write_update(
         self,
         rt: ResourceType,
         version: Version,
@@ -534,6 +534,8 @@ class Cluster:
         *,
         applied: bool = False,
     ) -> Json:
+        """Admit and store ``new`` over ``current`` (an update, a patch, an apply, or a subresource
+        served elsewhere such as scale); :class:`WriteRetry` when ``current`` changed meanwhile."""
         new["apiVersion"], new["kind"] = rt.api_version(version.name), rt.kind
         self._decode(rt, version, new, opts)
         old_meta = current_v["metadata"]
@@ -595,7 +597,7 @@ class Cluster:
             return new
         meta = current["metadata"]
         if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is not current:
-            raise _Retry()
+            raise WriteRetry()
         if self._finalized(rt, stored):
             event = self._remove(rt, meta.get("namespace", ""), meta["name"])
             assert event is not None
@@ -683,28 +685,12 @@ class Cluster:
                 raise errors.stale(rt.group, rt.plural, name)
             result["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
             try:
-                return await self._write_update(
+                return await self.write_update(
                     rt, version, current, current_v, result, opts, subresource, applied=True
                 )
-            except _Retry:
+            except WriteRetry:
                 continue
         raise errors.stale(rt.group, rt.plural, name)
-
-    #: Raised by :meth:`write_update` when the object changed meanwhile (re-read and retry).
-    Retry = _Retry
-
-    async def write_update(
-        self,
-        rt: ResourceType,
-        version: Version,
-        current: Json,
-        current_v: Json,
-        new: Json,
-        opts: WriteOptions,
-        subresource: str | None,
-    ) -> Json:
-        """Admit and store ``new`` over ``current`` (for subresources served elsewhere, e.g. scale)."""
-        return await self._write_update(rt, version, current, current_v, new, opts, subresource)
 
     @staticmethod
     def _finalized(rt: ResourceType, obj: Json) -> bool:

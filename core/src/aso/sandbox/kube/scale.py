@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aso.common import merge_patch
 
 from . import errors
+from .cluster import WriteRetry
 from .patch import PatchError, json_patch
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ async def serve(
         write(new, spec.spec_replicas_path, replicas)
         try:
             written = await cluster.write_update(rt, version, current, current_v, new, opts, "scale")
-        except cluster.Retry:
+        except WriteRetry:
             continue
         return to_scale(written, spec)
     raise errors.stale(rt.group, rt.plural, name)
