@@ -307,11 +307,18 @@ class ArmEmulatorHandle:
             tenant_id or self.tenant_id,
             client_id or self.client_id,
             client_secret or self.client_secret,
-            authority=self.endpoint,
-            disable_instance_discovery=True,
-            connection_verify=self.ca_bundle,
             use_env_settings=False,
+            **self.identity_kwargs(),
         )
+
+    def identity_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments that point any azure-identity credential at the emulator's token
+        endpoint (``CertificateCredential``, ``ClientAssertionCredential``, ...)."""
+        return {
+            "authority": self.endpoint,
+            "disable_instance_discovery": True,
+            "connection_verify": self.ca_bundle,
+        }
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments that point any azure-mgmt client at the emulator.
