@@ -101,3 +101,17 @@ def secret_data(k8s: KubeApi, name: str, namespace: str) -> dict[str, str] | Non
             return None
         raise
     return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+
+
+def slow_cache_writes(arm: ArmEmulatorHandle, polls: int = 8) -> None:
+    """A cache create or update takes ``polls`` reads from now on (ARM's "201 + provisioningState"
+    pattern, no operation headers), so writes meet a cache that is still busy."""
+    arm.control.set_lro(
+        "Microsoft.Cache/redis",
+        "PUT",
+        mode="async",
+        polls=polls,
+        headers=[],
+        create_status=201,
+        update_status=200,
+    )

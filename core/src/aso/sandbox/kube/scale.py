@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from aso.common import merge_patch
+from aso.common import get_path, merge_patch, set_path
 
 from . import errors
 from .cluster import WriteRetry
@@ -28,28 +28,9 @@ Json = dict[str, Any]
 SCALE_API_VERSION = "autoscaling/v1"
 
 
-def _steps(path: str) -> list[str]:
-    return path.lstrip(".").split(".")
-
-
 def read(obj: Json, path: str) -> Any:
-    value: Any = obj
-    for step in _steps(path):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(step)
-    return value
-
-
-def write(obj: Json, path: str, value: Any) -> None:
-    *parents, last = _steps(path)
-    node = obj
-    for step in parents:
-        child = node.get(step)
-        if not isinstance(child, dict):
-            child = node[step] = {}
-        node = child
-    node[last] = value
+    """The value at a scale path (``.spec.replicas``, JSONPath-like with a leading dot)."""
+    return get_path(obj, path.lstrip("."))
 
 
 def to_scale(obj: Json, spec: ScaleSpec) -> Json:
@@ -140,7 +121,7 @@ async def serve(
         if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
             raise errors.stale(rt.group, rt.plural, name)
         new = copy.deepcopy(current_v)
-        write(new, spec.spec_replicas_path, replicas)
+        set_path(new, spec.spec_replicas_path.lstrip("."), replicas)
         try:
             written = await cluster.write_update(rt, version, current, current_v, new, opts, "scale")
         except WriteRetry:
