@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,6 +194,33 @@ def raw(
 
 
 _POOL = urllib3.PoolManager()
+
+
+def watch_events(
+    api: KubeApi, path: str, until: Callable[[list[Json]], bool], accept: str = ""
+) -> list[Json]:
+    """Watch events read from a raw stream (what kopf and kubectl parse) until ``until(events)``
+    holds or the server ends the stream; ``path`` carries ``?watch=true`` and the query."""
+    response = _POOL.request(
+        "GET",
+        api.url + path,
+        headers={"Accept": accept} if accept else {},
+        preload_content=False,
+        timeout=urllib3.Timeout(read=10),
+    )
+    events: list[Json] = []
+    buffer = b""
+    try:
+        for chunk in response.stream(1024):
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                events.append(json.loads(line))
+                if until(events):
+                    return events
+        return events
+    finally:
+        response.release_conn()
 
 
 KUBECTL = shutil.which("kubectl")

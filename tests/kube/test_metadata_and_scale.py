@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import urllib3
 
 from aso.schemas import resource_schema
 from aso.testing.kube import KubeApi
@@ -18,6 +15,7 @@ from .conftest import (
     group_crd,
     raw,
     served_version,
+    watch_events,
     widget,
     widget_crd,
 )
@@ -109,24 +107,13 @@ def test_plain_json_and_tables_are_unchanged_and_a_wrong_form_is_406(kube_api: K
 
 def test_watch_streams_metadata_only(kube_api: KubeApi) -> None:
     assert raw(kube_api, "POST", WIDGETS, widget("w1")).status == 201
-    response = urllib3.request(
-        "GET",
-        f"{kube_api.url}{WIDGETS}?watch=true&allowWatchBookmarks=true&sendInitialEvents=true"
+    events = watch_events(
+        kube_api,
+        f"{WIDGETS}?watch=true&allowWatchBookmarks=true&sendInitialEvents=true"
         "&resourceVersionMatch=NotOlderThan&timeoutSeconds=5",
-        headers={"Accept": f"{META_ITEM},application/json"},
-        preload_content=False,
-        timeout=urllib3.Timeout(read=10),
+        lambda events: events[-1]["type"] == "BOOKMARK",
+        accept=f"{META_ITEM},application/json",
     )
-    events: list[Json] = []
-    buffer = b""
-    for chunk in response.stream(1024):
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            events.append(json.loads(line))
-        if events and events[-1]["type"] == "BOOKMARK":
-            break
-    response.release_conn()
     assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
     added = events[0]["object"]
     assert added["kind"] == "PartialObjectMetadata"
