@@ -30,6 +30,23 @@ def _redis(rg: str) -> str:
     return f"{rg}/providers/{REDIS}/{unique('redis')}"
 
 
+def _caches_to_link(arm_http: ArmHttp, rg: str, api: str) -> tuple[str, str, str, dict[str, Any]]:
+    """Two finished caches, the id of a link from the first to the second, and its PUT body."""
+    primary, secondary = _redis(rg), _redis(rg)
+    for rid in (primary, secondary):
+        arm_http.call("PUT", rid, api, _cache_body())
+        wait_redis(arm_http, rid, api)
+    link = f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}"
+    body = {
+        "properties": {
+            "linkedRedisCacheId": secondary,
+            "linkedRedisCacheLocation": "westus2",
+            "serverRole": "Secondary",
+        }
+    }
+    return primary, secondary, link, body
+
+
 def _cache_body(**props: Any) -> dict[str, Any]:
     return {"location": "westus2", "properties": {"redisVersion": "6", **PREMIUM, **props}}
 
@@ -59,18 +76,7 @@ def test_redis_answers_per_api_version(arm_http: ArmHttp, rg: str) -> None:
 
 
 def test_linked_server_completes_per_api_version(arm_http: ArmHttp, rg: str) -> None:
-    primary, secondary = _redis(rg), _redis(rg)
-    for rid in (primary, secondary):
-        arm_http.call("PUT", rid, "2020-12-01", _cache_body())
-        wait_redis(arm_http, rid, "2020-12-01")
-    link = f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}"
-    body = {
-        "properties": {
-            "linkedRedisCacheId": secondary,
-            "linkedRedisCacheLocation": "westus2",
-            "serverRole": "Secondary",
-        }
-    }
+    _, _, link, body = _caches_to_link(arm_http, rg, "2020-12-01")
     made = arm_http.call("PUT", link, "2020-12-01", body)
     assert made.status_code == 201
     assert "Azure-AsyncOperation" not in made.headers
@@ -303,18 +309,7 @@ def test_unlinking_goes_on_after_the_link_is_deleted(arm_http: ArmHttp, rg: str)
     """Redis 2020-12-01 answers an unlink with 204, then both caches go on unlinking for a while:
     deleting either is refused as "has linked servers" until that ends."""
     api = "2020-12-01"
-    primary, secondary = _redis(rg), _redis(rg)
-    for rid in (primary, secondary):
-        arm_http.call("PUT", rid, api, _cache_body())
-        wait_redis(arm_http, rid, api)
-    link = f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}"
-    body = {
-        "properties": {
-            "linkedRedisCacheId": secondary,
-            "linkedRedisCacheLocation": "westus2",
-            "serverRole": "Secondary",
-        }
-    }
+    primary, secondary, link, body = _caches_to_link(arm_http, rg, api)
     arm_http.call("PUT", link, api, body)
     assert arm_http.call("DELETE", link, api).status_code == 204
     assert arm_http.call("GET", secondary, api).json()["properties"]["provisioningState"] == "Unlinking"
