@@ -72,15 +72,7 @@ def _leader_and_standby(
     """Operator ``a`` holding the Lease and operator ``b`` started as its standby (the caller
     stops ``b``); ARM's request counts start from zero."""
     aso_operator.env.update(LEASE_ENV, ASO_LEADER_ELECTION_IDENTITY="a")
-    workdir = tmp_path / "b"
-    workdir.mkdir()
-    standby = OperatorProcess(
-        kube=kube_api,
-        arm=arm_emulator,
-        workdir=workdir,
-        plugins=aso_operator.plugins,
-        env={**LEASE_ENV, "ASO_LEADER_ELECTION_IDENTITY": "b"},
-    )
+    standby = aso_operator.second(tmp_path / "b", {**LEASE_ENV, "ASO_LEADER_ELECTION_IDENTITY": "b"})
     arm_emulator.control.reset_counts()
     aso_operator.start()
     wait_for(lambda: _holder(kube_api) == "a", timeout=20, what="a holds the lease")

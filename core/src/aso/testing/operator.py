@@ -79,6 +79,13 @@ class OperatorProcess:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def second(self, workdir: Path, env: dict[str, str]) -> OperatorProcess:
+        """Another operator against the same backends and plugins (a standby, another shard) with
+        its own ``workdir`` (made here) and ``env``; not started, and the caller stops it. It serves
+        no conversion webhook (this one's port is this one's)."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        return OperatorProcess(kube=self.kube, arm=self.arm, workdir=workdir, plugins=self.plugins, env=env)
+
     def start(self, timeout: float = 60.0) -> OperatorProcess:
         """Start ``aso run`` with ``env`` and wait until it answers ``/readyz``; a no-op while it runs."""
         if self.running:
