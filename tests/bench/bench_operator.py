@@ -435,6 +435,13 @@ class Bench:
         self.kubeconfig = self.workdir / "kubeconfig"
         self.webhook = Webhook(self.workdir)
 
+    def stop(self, emulator: Any) -> None:
+        """Stop every child process (last started first), then the ARM emulator (if it started)."""
+        for child in reversed(self.children):
+            child.stop()
+        if emulator is not None:
+            emulator.stop()
+
     # kube counts
     def kube_counts(self) -> dict[str, int]:
         counts: dict[str, int] = _http("GET", self.kube_url + "/_bench/counts")
@@ -755,10 +762,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 print(child.log_path.read_text(errors="replace")[-2000:], file=sys.stderr)
         return 1
     finally:
-        for child in reversed(bench.children):
-            child.stop()
-        if emulator is not None:
-            emulator.stop()
+        bench.stop(emulator)
     _summary(n, results)
     return 0
 
