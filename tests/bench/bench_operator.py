@@ -409,13 +409,10 @@ class Child:
             raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
+        from aso.common import stop_process
+
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 @dataclass

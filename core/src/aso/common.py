@@ -8,6 +8,7 @@ import contextlib
 import datetime
 import signal
 import socket
+import subprocess
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ __all__ = [
     "merge_patch",
     "set_path",
     "stop_on_signals",
+    "stop_process",
     "utc_now",
     "wait_for_stop",
 ]
@@ -91,6 +93,18 @@ def utc_now(digits: int = 0) -> str:
     Kubernetes' timestamps have 0, its MicroTime 6, ARM's 3 or more."""
     text = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     return (text[: 20 + digits] if digits else text[:19]) + "Z"
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 30.0) -> int:
+    """SIGTERM ``proc`` (if it still runs) and wait for it, SIGKILL it after ``timeout`` seconds;
+    its exit code."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(timeout)
 
 
 def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:

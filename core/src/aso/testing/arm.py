@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from aso.common import LoopThread
+from aso.common import LoopThread, stop_process
 
 ARM_SCOPE = "https://management.azure.com/.default"
 T = TypeVar("T")
@@ -474,14 +474,7 @@ class EmulatorProcess:
         return _handle_from_info(control.info(), control)
 
     def stop(self) -> int:
-        if self.proc is None:
-            return 0
-        self.proc.terminate()
-        try:
-            return self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(30)
+        return 0 if self.proc is None else stop_process(self.proc)
 
 
 def read_env_file(path: Path) -> dict[str, str]:

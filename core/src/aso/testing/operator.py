@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from aso.common import free_port
+from aso.common import free_port, stop_process
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import (
     ConversionWebhook,
@@ -148,13 +148,8 @@ class OperatorProcess:
             self.proc.wait(30)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(20)
+        if self.proc is not None:
+            stop_process(self.proc, 20)
 
 
 @pytest.fixture
