@@ -9,7 +9,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso import ArmLro, ArmProfile, ArmValueRule, hookimpl
+from aso import ArmLro, ArmProfile, ArmRefusal, ArmValueRule, hookimpl
 from aso.sandbox.arm.profiles import ProfileRegistry, plugin_profiles
 from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
@@ -304,3 +304,15 @@ def test_refusal_problems_name_the_field() -> None:
     assert ArmValueRule().problems() == [
         "path/present/ancestor: give a property path or the conditions of a refused combination"
     ]
+
+
+def test_the_older_refusals_are_value_rules() -> None:
+    """ArmRefusal and ArmProfile(refusals=...) are what plugins outside the repository may use."""
+    both = ArmValueRule(present=("properties.a", "properties.b"), code="Both")
+    profile = ArmProfile(
+        type="A.B/c", values=(ArmValueRule(path="x"),), refusals=(ArmRefusal(present=("y",)), both)
+    )
+    assert ArmRefusal is ArmValueRule
+    assert profile.values == (ArmValueRule(path="x"), ArmValueRule(present=("y",)), both)
+    assert profile.refusals == ()
+    assert profile.problems() == []

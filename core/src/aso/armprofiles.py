@@ -401,6 +401,9 @@ class ArmProfile:
     #: What the provider refuses on PUT and PATCH: documented value ranges of the body, and
     #: combinations (with an ancestor's state, or not).
     values: tuple[ArmValueRule, ...] = ()
+    #: The older place of the combination rules (:data:`ArmRefusal`), kept for plugins outside
+    #: this repository: they are moved to the end of ``values`` at construction.
+    refusals: tuple[ArmValueRule, ...] = ()
     #: Names unique across all of Azure: ``(code, status, message template)``.
     globally_unique: tuple[str, int, str] | None = None
     #: Properties that cannot change: path -> ``(status, code, message)``.
@@ -437,6 +440,11 @@ class ArmProfile:
     variants: tuple[ArmVariant, ...] = ()
     #: Where the profile came from (``builtin:<file>``, ``plugin:<name>``); set by the loader.
     source: str = "builtin"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.values, tuple) and isinstance(self.refusals, tuple) and self.refusals:
+            object.__setattr__(self, "values", (*self.values, *self.refusals))
+            object.__setattr__(self, "refusals", ())
 
     def problems(self) -> list[str]:
         """Everything wrong with this profile, each naming the field; empty when valid."""

@@ -266,10 +266,10 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
         kwargs["parent_missing_error"] = {"*": o} if isinstance(o, str) else dict(o)
     if d.get("not_found"):
         kwargs["not_found"] = (d["not_found"]["code"], d["not_found"]["message"])
-    # ``refusals`` is the older key of the combination rules: the same rules, still accepted.
-    rules = [*(d.get("values") or ()), *(d.get("refusals") or ())]
-    if rules:
-        kwargs["values"] = tuple(_value_rule(r) for r in rules)
+    # ``refusals`` is the older key of the combination rules (read into ``values`` by ArmProfile).
+    for name in ("values", "refusals"):
+        if d.get(name):
+            kwargs[name] = tuple(_value_rule(r) for r in d[name])
     if d.get("busy"):
         kwargs["busy"] = ArmBusy(**d["busy"])
     if d.get("after_delete"):
