@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aso import ApiVersion, Export, ResourceKind, Scope
+from aso import Export, KindVersion, ResourceKind, Scope
 
 BASE = ResourceKind(
     group="contoso.azure.com",
@@ -10,7 +10,7 @@ BASE = ResourceKind(
     plural="gadgets",
     arm_type="Contoso.Gadgets/gadgets",
     owner=Scope.RESOURCE_GROUP,
-    versions=(ApiVersion(name="v1api20230101", arm_api_version="2023-01-01"),),
+    versions=(KindVersion(name="v1api20230101", arm_api_version="2023-01-01"),),
     storage_version="v1api20230101",
     schema_package="aso_contoso",
 )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from aso import ApiVersion, ResourceKind, Scope, hookimpl
+from aso import KindVersion, ResourceKind, Scope, hookimpl
 from aso.host import load_registry
 
 _SCHEMA = {
@@ -48,7 +48,7 @@ def _kind(group: str = "acme.example.com", kind: str = "Gizmo", **overrides: obj
         "plural": kind.lower() + "s",
         "arm_type": "Acme.Things/gizmos",
         "owner": Scope.RESOURCE_GROUP,
-        "versions": (ApiVersion(name="v1api20240101", arm_api_version="2024-01-01"),),
+        "versions": (KindVersion(name="v1api20240101", arm_api_version="2024-01-01"),),
         "storage_version": "v1api20240101",
         "schema_package": "acme",
     }
@@ -185,14 +185,14 @@ py-modules = ["{module}"]
 """
 
 _MODULE = """\
-from aso import ApiVersion, ResourceKind, Scope, hookimpl
+from aso import KindVersion, ResourceKind, Scope, hookimpl
 
 @hookimpl
 def aso_register_kinds():
     return [ResourceKind(
         group="acme.example.com", kind="Gizmo", plural="gizmos", arm_type="Acme.Things/gizmos",
         owner=Scope.RESOURCE_GROUP, storage_version="v1api20240101", schema_package="acme_gizmos_data",
-        versions=(ApiVersion(name="v1api20240101", arm_api_version="2024-01-01"),),
+        versions=(KindVersion(name="v1api20240101", arm_api_version="2024-01-01"),),
     )]
 """
 
@@ -270,7 +270,7 @@ def test_versions_as_a_list_skips_the_kind_naming_plugin_kind_and_fix(
     listed = _kind(
         kind="Other",
         plural="others",
-        versions=[ApiVersion(name="v1api20240101", arm_api_version="2024-01-01")],
+        versions=[KindVersion(name="v1api20240101", arm_api_version="2024-01-01")],
     )
     with caplog.at_level(logging.ERROR, logger="aso.plugins"):
         registry = load_registry(extra_plugins=[("acme", _plugin(_kind(), listed))])
@@ -318,7 +318,7 @@ def test_crds_and_plugins_still_work_for_the_others(
     """A third-party plugin with a broken kind: `aso crds` writes the rest, `aso plugins` says why."""
     module = (
         _MODULE.replace('kind="Gizmo", plural="gizmos"', 'kind="Gizmo", plural="gizmos"')
-        .replace("versions=(ApiVersion", "versions=[ApiVersion")
+        .replace("versions=(KindVersion", "versions=[KindVersion")
         .replace('"2024-01-01"),),', '"2024-01-01")],')
     )
     site = _build_distribution(tmp_path, "acme-gizmos", "acme", "acme_gizmos", module)

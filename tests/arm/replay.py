@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 RECORDED_HOST = "https://management.azure.com"
 LRO_HEADERS = ("Azure-AsyncOperation", "Location")
@@ -219,11 +219,7 @@ class Replayer:
     def __init__(self, arm: ArmEmulatorHandle, subscription: str) -> None:
         self.arm = arm
         self.subscription = subscription
-        self.session = requests.Session()
-        self.session.trust_env = False  # a REQUESTS_CA_BUNDLE in the environment would win over verify
-        self.session.verify = arm.ca_bundle
-        token = arm.credential().get_token("https://management.azure.com/.default").token
-        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session = ArmHttp(arm).session
         # The last PUT body per resource path: the values a client set, and may compare later.
         self._last_put: dict[str, dict[str, Any]] = {}
 

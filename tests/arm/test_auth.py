@@ -122,9 +122,7 @@ def test_certificate_credential(arm_emulator: ArmEmulatorHandle) -> None:
         arm_emulator.tenant_id,
         client_id,
         certificate_data=bundle,
-        authority=arm_emulator.endpoint,
-        disable_instance_discovery=True,
-        connection_verify=arm_emulator.ca_bundle,
+        **arm_emulator.identity_kwargs(),
     )
     client = arm_emulator.resource_client(credential=cred)
     assert client.resource_groups.create_or_update("cert-rg", {"location": "westus2"}).name == "cert-rg"
@@ -134,9 +132,7 @@ def test_certificate_credential(arm_emulator: ArmEmulatorHandle) -> None:
         arm_emulator.tenant_id,
         client_id,
         certificate_data=other_bundle,
-        authority=arm_emulator.endpoint,
-        disable_instance_discovery=True,
-        connection_verify=arm_emulator.ca_bundle,
+        **arm_emulator.identity_kwargs(),
     )
     with pytest.raises(ClientAuthenticationError):
         wrong.get_token("https://management.azure.com/.default")
@@ -180,9 +176,7 @@ def test_workload_identity_federation(arm_emulator: ArmEmulatorHandle) -> None:
         arm_emulator.tenant_id,
         client_id,
         service_account_token,
-        authority=arm_emulator.endpoint,
-        disable_instance_discovery=True,
-        connection_verify=arm_emulator.ca_bundle,
+        **arm_emulator.identity_kwargs(),
     )
     client = arm_emulator.resource_client(credential=cred)
     assert client.resource_groups.create_or_update("wi-rg", {"location": "westus2"}).name == "wi-rg"
@@ -190,9 +184,7 @@ def test_workload_identity_federation(arm_emulator: ArmEmulatorHandle) -> None:
         arm_emulator.tenant_id,
         client_id,
         lambda: service_account_token("system:serviceaccount:other:sa"),
-        authority=arm_emulator.endpoint,
-        disable_instance_discovery=True,
-        connection_verify=arm_emulator.ca_bundle,
+        **arm_emulator.identity_kwargs(),
     )
     with pytest.raises(ClientAuthenticationError):
         impostor.get_token("https://management.azure.com/.default")

@@ -8,19 +8,14 @@ import pytest
 import requests
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 from .conftest import unique
 
 
 @pytest.fixture
 def http(arm_emulator: ArmEmulatorHandle) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = arm_emulator.ca_bundle
-    token = arm_emulator.credential().get_token("https://management.azure.com/.default").token
-    session.headers["Authorization"] = f"Bearer {token}"
-    return session
+    return ArmHttp(arm_emulator).session
 
 
 def test_cloud_metadata_needs_no_token(arm_emulator: ArmEmulatorHandle) -> None:

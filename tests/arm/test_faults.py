@@ -8,7 +8,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 from .conftest import API, WIDGETS, error_code, props
 
@@ -25,16 +25,9 @@ def test_throttling_is_retried_by_the_sdk(
 
 
 def test_throttle_shape(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
-    import requests
-
-    token = arm_emulator.credential().get_token("https://management.azure.com/.default").token
+    arm_http = ArmHttp(arm_emulator)
     arm_emulator.control.throttle("resourcegroups", retry_after=7, count=2)
-    resp = requests.get(
-        f"{arm_emulator.endpoint}{rg}?api-version=2020-06-01",
-        headers={"Authorization": f"Bearer {token}"},
-        verify=arm_emulator.ca_bundle,
-        timeout=10,
-    )
+    resp = arm_http.call("GET", rg, "2020-06-01")
     assert resp.status_code == 429
     assert resp.headers["Retry-After"] == "7"
     assert resp.json()["error"]["code"] == "SubscriptionRequestsThrottled"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import requests
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from aso.sandbox.arm.ids import parse
-from aso.testing.arm import ArmEmulatorHandle, ControlApiError
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp, ControlApiError
 
 from .conftest import API, WIDGETS, unique
 
@@ -50,11 +49,7 @@ def test_lists_and_head(arm_emulator: ArmEmulatorHandle, rm: ResourceManagementC
     rm.resources.begin_create_or_update_by_id(
         f"{rg}/providers/{WIDGETS}/a/gears/g", {}, api_version=API
     ).result()
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = arm_emulator.ca_bundle
-    token = arm_emulator.credential().get_token("https://management.azure.com/.default").token
-    session.headers["Authorization"] = f"Bearer {token}"
+    session = ArmHttp(arm_emulator).session
 
     def names(path: str) -> list[str]:
         resp = session.get(f"{arm_emulator.endpoint}{path}?api-version={API}", timeout=10)

@@ -9,29 +9,18 @@ import requests
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 from .conftest import API, WIDGETS, error_code, props
 
 
-def _token(arm: ArmEmulatorHandle) -> str:
-    return str(arm.credential().get_token("https://management.azure.com/.default").token)
-
-
 def _put(arm: ArmEmulatorHandle, rid: str, body: dict[str, Any]) -> requests.Response:
-    return requests.put(
-        f"{arm.endpoint}{rid}?api-version={API}",
-        json=body,
-        headers={"Authorization": f"Bearer {_token(arm)}"},
-        verify=arm.ca_bundle,
-        timeout=10,
-    )
+    return ArmHttp(arm).call("PUT", rid, API, body)
 
 
 def _get(arm: ArmEmulatorHandle, url: str) -> requests.Response:
-    return requests.get(
-        url, headers={"Authorization": f"Bearer {_token(arm)}"}, verify=arm.ca_bundle, timeout=10
-    )
+    """A GET of a URL the emulator handed out (an operation's status, a ``Location``)."""
+    return ArmHttp(arm).session.get(url, timeout=10)
 
 
 def test_generic_types_are_synchronous(arm_emulator: ArmEmulatorHandle, rg: str) -> None:
@@ -102,13 +91,7 @@ def test_location_only_delete(arm_emulator: ArmEmulatorHandle, rm: ResourceManag
     # Made asynchronous before the create: such a type reports its provisioningState.
     arm_emulator.control.set_lro(WIDGETS, "DELETE", mode="async", polls=2, headers=["Location"])
     rm.resources.begin_create_or_update_by_id(rid, {"properties": {}}, api_version=API).result()
-    token = _token(arm_emulator)
-    resp = requests.delete(
-        f"{arm_emulator.endpoint}{rid}?api-version={API}",
-        headers={"Authorization": f"Bearer {token}"},
-        verify=arm_emulator.ca_bundle,
-        timeout=10,
-    )
+    resp = ArmHttp(arm_emulator).call("DELETE", rid, API)
     assert resp.status_code == 202
     assert "Azure-AsyncOperation" not in resp.headers
     location = resp.headers["Location"]
@@ -167,12 +150,7 @@ def test_deleting_again_joins_the_running_delete_and_polls_it(
     arm_emulator.control.set_lro(WIDGETS, "DELETE", mode="async", polls=2, headers=["Azure-AsyncOperation"])
 
     def delete() -> requests.Response:
-        return requests.delete(
-            f"{arm_emulator.endpoint}{rid}?api-version={API}",
-            headers={"Authorization": f"Bearer {_token(arm_emulator)}"},
-            verify=arm_emulator.ca_bundle,
-            timeout=10,
-        )
+        return ArmHttp(arm_emulator).call("DELETE", rid, API)
 
     first = delete()
     assert first.status_code == 202

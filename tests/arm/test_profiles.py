@@ -6,13 +6,12 @@ import logging
 from typing import Any
 
 import pytest
-import requests
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso import ArmLro, ArmProfile, ArmRefusal, hookimpl
+from aso import ArmLro, ArmProfile, ArmRefusal, ArmValueRule, hookimpl
 from aso.sandbox.arm.profiles import ProfileRegistry, plugin_profiles
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 from .conftest import error_code, props, unique
 
@@ -20,35 +19,13 @@ STORAGE = "2023-01-01"
 REDIS = "2023-08-01"
 
 
-class Raw:
-    """Plain HTTPS calls with a real token, to see status codes and headers as sent."""
-
-    def __init__(self, arm: ArmEmulatorHandle) -> None:
-        self.arm = arm
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.verify = arm.ca_bundle
-        token = arm.credential().get_token("https://management.azure.com/.default").token
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, rid: str, api: str, body: Any = None) -> requests.Response:
-        return self.session.request(
-            method, f"{self.arm.endpoint}{rid}?api-version={api}", json=body, timeout=10
-        )
-
-
-@pytest.fixture
-def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
-    return Raw(arm_emulator)
-
-
 def test_storage_account(
-    rm: ResourceManagementClient, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle
+    rm: ResourceManagementClient, rg: str, arm_http: ArmHttp, arm_emulator: ArmEmulatorHandle
 ) -> None:
     name = unique("st").replace("-", "")
     rid = f"{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
     body = {"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}, "tags": None}
-    first = raw.call("PUT", rid, STORAGE, body)
+    first = arm_http.call("PUT", rid, STORAGE, body)
     assert first.status_code == 202
     assert "Location" in first.headers
     assert "Azure-AsyncOperation" not in first.headers
@@ -60,25 +37,25 @@ def test_storage_account(
     assert account.sku.tier == "Standard"
     # Read-only values are the server's, whatever the client sends.
     body2 = {**body, "properties": {"primaryEndpoints": {"blob": "https://evil/"}}}
-    again = raw.call("PUT", rid, STORAGE, body2)
+    again = arm_http.call("PUT", rid, STORAGE, body2)
     assert again.status_code == 200  # updates are synchronous
     assert again.json()["properties"]["primaryEndpoints"]["blob"].startswith(f"https://{name}.")
-    keys = raw.call("POST", f"{rid}/listKeys", STORAGE).json()["keys"]
+    keys = arm_http.call("POST", f"{rid}/listKeys", STORAGE).json()["keys"]
     assert [k["keyName"] for k in keys] == ["key1", "key2"]
-    regenerated = raw.call("POST", f"{rid}/regenerateKey", STORAGE, {"keyName": "key1"}).json()["keys"]
+    regenerated = arm_http.call("POST", f"{rid}/regenerateKey", STORAGE, {"keyName": "key1"}).json()["keys"]
     assert regenerated[0]["value"] != keys[0]["value"]
     assert regenerated[1]["value"] == keys[1]["value"]
-    moved = raw.call("PUT", rid, STORAGE, {**body, "location": "eastus"})
+    moved = arm_http.call("PUT", rid, STORAGE, {**body, "location": "eastus"})
     assert moved.status_code == 400
     assert moved.json()["error"]["code"] == "InvalidResourceLocation"
 
 
 def test_storage_account_names(
-    rm: ResourceManagementClient, raw: Raw, arm_emulator: ArmEmulatorHandle
+    rm: ResourceManagementClient, arm_http: ArmHttp, arm_emulator: ArmEmulatorHandle
 ) -> None:
     rg1 = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"}).id
     rg2 = rm.resource_groups.create_or_update(unique("rg"), {"location": "westus2"}).id
-    bad = raw.call(
+    bad = arm_http.call(
         "PUT",
         f"{rg1}/providers/Microsoft.Storage/storageAccounts/Not_Valid",
         STORAGE,
@@ -87,10 +64,10 @@ def test_storage_account_names(
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "AccountNameInvalid"
     name = unique("uniq").replace("-", "")
-    assert raw.call(
+    assert arm_http.call(
         "PUT", f"{rg1}/providers/Microsoft.Storage/storageAccounts/{name}", STORAGE, {"location": "westus2"}
     ).ok
-    taken = raw.call(
+    taken = arm_http.call(
         "PUT", f"{rg2}/providers/Microsoft.Storage/storageAccounts/{name}", STORAGE, {"location": "westus2"}
     )
     assert taken.status_code == 409
@@ -98,18 +75,18 @@ def test_storage_account_names(
 
 
 def test_redis_normalisation_and_keys(
-    rm: ResourceManagementClient, rg: str, raw: Raw, arm_emulator: ArmEmulatorHandle
+    rm: ResourceManagementClient, rg: str, arm_http: ArmHttp, arm_emulator: ArmEmulatorHandle
 ) -> None:
     rid = f"{rg}/providers/Microsoft.Cache/redis/{unique('cache')}"
     body = {
         "location": "westus2",
         "properties": {"redisVersion": "6", "sku": {"name": "Premium", "family": "P", "capacity": 1}},
     }
-    created = raw.call("PUT", rid, REDIS, body)
+    created = arm_http.call("PUT", rid, REDIS, body)
     assert created.status_code == 201
     assert created.json()["properties"]["provisioningState"] == "Creating"
     # A create takes several reads (each GET is a poll of the creation).
-    answers = [raw.call("GET", rid, REDIS) for _ in range(4)]
+    answers = [arm_http.call("GET", rid, REDIS) for _ in range(4)]
     reads = [a.json() for a in answers]
     assert [r["properties"]["provisioningState"] for r in reads] == ["Creating"] * 3 + ["Succeeded"]
     # While it is creating, each read says when to read again (the test emulator: at once).
@@ -123,28 +100,30 @@ def test_redis_normalisation_and_keys(
     assert (props["port"], props["sslPort"], props["accessKeys"]) == (6379, 6380, None)
     assert props["hostName"].endswith(".redis.cache.windows.net")
     # Same region written either way is not a location change.
-    assert raw.call("PUT", rid, REDIS, {**body, "location": "West US 2"}).status_code == 200
-    keys = raw.call("POST", f"{rid}/listKeys", REDIS).json()
+    assert arm_http.call("PUT", rid, REDIS, {**body, "location": "West US 2"}).status_code == 200
+    keys = arm_http.call("POST", f"{rid}/listKeys", REDIS).json()
     assert set(keys) == {"primaryKey", "secondaryKey"}
-    new = raw.call("POST", f"{rid}/regenerateKey", REDIS, {"keyType": "Secondary"}).json()
+    new = arm_http.call("POST", f"{rid}/regenerateKey", REDIS, {"keyType": "Secondary"}).json()
     assert new["primaryKey"] == keys["primaryKey"]
     assert new["secondaryKey"] != keys["secondaryKey"]
 
 
-def test_redis_with_linked_server_cannot_be_deleted(rg: str, raw: Raw) -> None:
+def test_redis_with_linked_server_cannot_be_deleted(rg: str, arm_http: ArmHttp) -> None:
     body = {"location": "westus2", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 1}}}
     primary = f"{rg}/providers/Microsoft.Cache/redis/{unique('p')}"
     secondary = f"{rg}/providers/Microsoft.Cache/redis/{unique('s')}"
-    raw.call("PUT", primary, REDIS, body)
-    raw.call("PUT", secondary, REDIS, body)
+    arm_http.call("PUT", primary, REDIS, body)
+    arm_http.call("PUT", secondary, REDIS, body)
     link_path = f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}"
     # A cache that is still being created refuses writes to its children.
-    early = raw.call("PUT", link_path, REDIS, {"properties": {"linkedRedisCacheId": secondary}})
+    early = arm_http.call("PUT", link_path, REDIS, {"properties": {"linkedRedisCacheId": secondary}})
     assert (early.status_code, early.json()["error"]["code"]) == (409, "Conflict")
     for cache in (primary, secondary):  # each GET is a poll of the creation
-        states = [raw.call("GET", cache, REDIS).json()["properties"]["provisioningState"] for _ in range(4)]
+        states = [
+            arm_http.call("GET", cache, REDIS).json()["properties"]["provisioningState"] for _ in range(4)
+        ]
         assert states[-1] == "Succeeded"
-    link = raw.call(
+    link = arm_http.call(
         "PUT",
         f"{primary}/linkedServers/{secondary.rsplit('/', 1)[1]}",
         REDIS,
@@ -160,18 +139,18 @@ def test_redis_with_linked_server_cannot_be_deleted(rg: str, raw: Raw) -> None:
     assert "Azure-AsyncOperation" in link.headers
     assert link.json()["properties"]["linkedRedisCacheLocation"] == "West US 2"
     for cache in (primary, secondary):
-        refused = raw.call("DELETE", cache, REDIS)
+        refused = arm_http.call("DELETE", cache, REDIS)
         assert refused.status_code == 400
         assert refused.json()["error"]["code"] == "BadRequest"
 
 
-def test_sql_server_hides_the_password(rm: ResourceManagementClient, rg: str, raw: Raw) -> None:
+def test_sql_server_hides_the_password(rm: ResourceManagementClient, rg: str, arm_http: ArmHttp) -> None:
     rid = f"{rg}/providers/Microsoft.Sql/servers/{unique('sql')}"
     body = {
         "location": "westus2",
         "properties": {"administratorLogin": "me", "administratorLoginPassword": "pw"},
     }
-    accepted = raw.call("PUT", rid, "2021-11-01", body)
+    accepted = arm_http.call("PUT", rid, "2021-11-01", body)
     assert accepted.status_code == 202
     assert set(accepted.json()) == {"operation", "startTime"}
     server = rm.resources.begin_create_or_update_by_id(rid, body, api_version="2021-11-01").result()
@@ -180,7 +159,9 @@ def test_sql_server_hides_the_password(rm: ResourceManagementClient, rg: str, ra
     assert "provisioningState" not in props(server)
 
 
-def test_cosmos_children_keep_only_the_resource(rm: ResourceManagementClient, rg: str, raw: Raw) -> None:
+def test_cosmos_children_keep_only_the_resource(
+    rm: ResourceManagementClient, rg: str, arm_http: ArmHttp
+) -> None:
     api = "2021-05-15"
     account = f"{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{unique('cosmos')}"
     made = rm.resources.begin_create_or_update_by_id(
@@ -196,7 +177,7 @@ def test_cosmos_children_keep_only_the_resource(rm: ResourceManagementClient, rg
     ).result()
     assert set(props(db)) == {"resource"}
     assert props(db)["resource"]["id"] == "db1"
-    keys = raw.call("POST", f"{account}/listKeys", api).json()
+    keys = arm_http.call("POST", f"{account}/listKeys", api).json()
     assert {"primaryMasterKey", "secondaryMasterKey"} <= set(keys)
 
 
@@ -255,13 +236,13 @@ def test_profiles_given_to_an_emulator(arm_emulator_factory: Any) -> None:
             }
         ]
     )
-    raw = Raw(arm)
+    arm_http = ArmHttp(arm)
     rg = arm.resource_client().resource_groups.create_or_update("g", {"location": "westus2"}).id
-    made = raw.call("PUT", f"{rg}/providers/Contoso.Widgets/gadgets/x", "2024-01-01", {"properties": {}})
+    made = arm_http.call("PUT", f"{rg}/providers/Contoso.Widgets/gadgets/x", "2024-01-01", {"properties": {}})
     assert made.status_code == 202
     assert "Location" in made.headers
-    assert raw.session.get(made.headers["Location"], timeout=10).status_code == 200
-    got = raw.call("GET", f"{rg}/providers/Contoso.Widgets/gadgets/x", "2024-01-01").json()
+    assert arm_http.session.get(made.headers["Location"], timeout=10).status_code == 200
+    got = arm_http.call("GET", f"{rg}/providers/Contoso.Widgets/gadgets/x", "2024-01-01").json()
     assert got["properties"] == {"serial": "x-0001"}
 
 
@@ -290,34 +271,48 @@ def test_refusals_by_body_and_by_ancestor(arm_emulator_factory: Any) -> None:
             },
         ]
     )
-    raw = Raw(arm)
+    arm_http = ArmHttp(arm)
     rg = arm.resource_client().resource_groups.create_or_update("g", {"location": "westus2"}).id
     plain, fixed = (
         f"{rg}/providers/Contoso.Widgets/gadgets/plain",
         f"{rg}/providers/Contoso.Widgets/gadgets/fixed",
     )
-    assert raw.call("PUT", plain, "2024-01-01", {"properties": {"features": [{"name": "Other"}]}}).ok
-    assert raw.call(
+    assert arm_http.call("PUT", plain, "2024-01-01", {"properties": {"features": [{"name": "Other"}]}}).ok
+    assert arm_http.call(
         "PUT", fixed, "2024-01-01", {"properties": {"features": [{"name": "x"}, {"name": "FIXED"}]}}
     ).ok
-    both = raw.call(
+    both = arm_http.call(
         "PUT", f"{plain}/parts/p", "2024-01-01", {"properties": {"size": 1, "autoSize": {"max": 2}}}
     )
     assert (both.status_code, both.json()["error"]["code"]) == (400, "BothSizes")
-    assert raw.call("PUT", f"{plain}/parts/p", "2024-01-01", {"properties": {"size": 1}}).ok
-    refused = raw.call("PUT", f"{fixed}/parts/p", "2024-01-01", {"properties": {"size": 1}})
+    assert arm_http.call("PUT", f"{plain}/parts/p", "2024-01-01", {"properties": {"size": 1}}).ok
+    refused = arm_http.call("PUT", f"{fixed}/parts/p", "2024-01-01", {"properties": {"size": 1}})
     assert (refused.status_code, refused.json()["error"]) == (
         400,
         {"code": "FixedGadget", "message": "properties.size is not supported on p"},
     )
-    assert raw.call("GET", f"{fixed}/parts/p", "2024-01-01").status_code == 404
-    assert raw.call("PUT", f"{fixed}/parts/p", "2024-01-01", {"properties": {"color": "red"}}).ok
-    patched = raw.call("PATCH", f"{fixed}/parts/p", "2024-01-01", {"properties": {"size": 2}})
+    assert arm_http.call("GET", f"{fixed}/parts/p", "2024-01-01").status_code == 404
+    assert arm_http.call("PUT", f"{fixed}/parts/p", "2024-01-01", {"properties": {"color": "red"}}).ok
+    patched = arm_http.call("PATCH", f"{fixed}/parts/p", "2024-01-01", {"properties": {"size": 2}})
     assert patched.status_code == 400
 
 
 def test_refusal_problems_name_the_field() -> None:
-    assert ArmProfile(type="A.B/c", refusals=(ArmRefusal(ancestor="A.B/c"),)).problems() == [
-        "refusals[0].ancestor/ancestor_has: give both or neither"
+    assert ArmProfile(type="A.B/c", values=(ArmValueRule(ancestor="A.B/c"),)).problems() == [
+        "values[0].ancestor/ancestor_has: give both or neither"
     ]
-    assert ArmRefusal().problems() == ["present/ancestor: give a property path or an ancestor type"]
+    assert ArmValueRule().problems() == [
+        "path/present/ancestor: give a property path or the conditions of a refused combination"
+    ]
+
+
+def test_the_older_refusals_are_value_rules() -> None:
+    """ArmRefusal and ArmProfile(refusals=...) are what plugins outside the repository may use."""
+    both = ArmValueRule(present=("properties.a", "properties.b"), code="Both")
+    profile = ArmProfile(
+        type="A.B/c", values=(ArmValueRule(path="x"),), refusals=(ArmRefusal(present=("y",)), both)
+    )
+    assert ArmRefusal is ArmValueRule
+    assert profile.values == (ArmValueRule(path="x"), ArmValueRule(present=("y",)), both)
+    assert profile.refusals == ()
+    assert profile.problems() == []

@@ -8,16 +8,9 @@ from typing import Any
 import pytest
 
 from aso import ArmProfile, ArmValueRule
-from aso.testing.arm import ArmEmulatorHandle
-
-from .test_profiles import Raw
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 STORAGE = "2023-01-01"
-
-
-@pytest.fixture
-def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
-    return Raw(arm_emulator)
 
 
 @pytest.fixture
@@ -26,9 +19,9 @@ def rg(arm_emulator: ArmEmulatorHandle) -> str:
     return str(group.id)
 
 
-def _account(raw: Raw, rg: str, name: str, kind: str, sku: str) -> Any:
+def _account(arm_http: ArmHttp, rg: str, name: str, kind: str, sku: str) -> Any:
     body = {"location": "westus2", "kind": kind, "sku": {"name": sku}}
-    return raw.call("PUT", f"{rg}/providers/Microsoft.Storage/storageAccounts/{name}", STORAGE, body)
+    return arm_http.call("PUT", f"{rg}/providers/Microsoft.Storage/storageAccounts/{name}", STORAGE, body)
 
 
 @pytest.mark.parametrize(
@@ -36,9 +29,9 @@ def _account(raw: Raw, rg: str, name: str, kind: str, sku: str) -> Any:
     [("BlockBlobStorage", "Standard_LRS"), ("FileStorage", "Standard_GRS"), ("BlobStorage", "Standard_ZRS")],
 )
 def test_storage_refuses_a_kind_with_a_sku_it_does_not_take(
-    raw: Raw, rg: str, arm_emulator: ArmEmulatorHandle, kind: str, sku: str
+    arm_http: ArmHttp, rg: str, arm_emulator: ArmEmulatorHandle, kind: str, sku: str
 ) -> None:
-    refused = _account(raw, rg, "combo0001", kind, sku)
+    refused = _account(arm_http, rg, "combo0001", kind, sku)
     assert refused.status_code == 400
     assert refused.json()["error"] == {
         "code": "InvalidValuesForRequestParameters",
@@ -48,30 +41,34 @@ def test_storage_refuses_a_kind_with_a_sku_it_does_not_take(
     assert arm_emulator.control.resources("Microsoft.Storage/storageAccounts") == []
 
 
-def test_premium_accounts_have_their_tier_and_only_the_services_they_support(raw: Raw, rg: str) -> None:
-    assert _account(raw, rg, "blockblob0001", "BlockBlobStorage", "Premium_LRS").status_code == 202
-    assert _account(raw, rg, "pageblob0001", "StorageV2", "Premium_LRS").status_code == 202
-    assert _account(raw, rg, "files0001", "FileStorage", "Premium_ZRS").status_code == 202
-    assert _account(raw, rg, "standard0001", "StorageV2", "Standard_LRS").status_code == 202
+def test_premium_accounts_have_their_tier_and_only_the_services_they_support(
+    arm_http: ArmHttp, rg: str
+) -> None:
+    assert _account(arm_http, rg, "blockblob0001", "BlockBlobStorage", "Premium_LRS").status_code == 202
+    assert _account(arm_http, rg, "pageblob0001", "StorageV2", "Premium_LRS").status_code == 202
+    assert _account(arm_http, rg, "files0001", "FileStorage", "Premium_ZRS").status_code == 202
+    assert _account(arm_http, rg, "standard0001", "StorageV2", "Standard_LRS").status_code == 202
     accounts = f"{rg}/providers/Microsoft.Storage/storageAccounts"
-    got = raw.call("GET", f"{accounts}/pageblob0001", STORAGE).json()
+    got = arm_http.call("GET", f"{accounts}/pageblob0001", STORAGE).json()
     assert got["sku"] == {"name": "Premium_LRS", "tier": "Premium"}
-    assert raw.call("GET", f"{accounts}/standard0001", STORAGE).json()["sku"]["tier"] == "Standard"
+    assert arm_http.call("GET", f"{accounts}/standard0001", STORAGE).json()["sku"]["tier"] == "Standard"
 
     for account in ("blockblob0001", "pageblob0001", "files0001"):
-        queues = raw.call("PUT", f"{accounts}/{account}/queueServices/default", STORAGE, {"properties": {}})
+        queues = arm_http.call(
+            "PUT", f"{accounts}/{account}/queueServices/default", STORAGE, {"properties": {}}
+        )
         assert queues.status_code == 400, account
         assert queues.json()["error"] == {
             "code": "FeatureNotSupportedForAccount",
             "message": "Queue is not supported for the account.",
         }
-    blobs = raw.call("PUT", f"{accounts}/files0001/blobServices/default", STORAGE, {"properties": {}})
+    blobs = arm_http.call("PUT", f"{accounts}/files0001/blobServices/default", STORAGE, {"properties": {}})
     assert blobs.json()["error"]["code"] == "FeatureNotSupportedForAccount"
-    assert raw.call("GET", f"{accounts}/files0001/blobServices/default", STORAGE).status_code == 404
+    assert arm_http.call("GET", f"{accounts}/files0001/blobServices/default", STORAGE).status_code == 404
     for account in ("blockblob0001", "pageblob0001"):
-        made = raw.call("PUT", f"{accounts}/{account}/blobServices/default", STORAGE, {"properties": {}})
+        made = arm_http.call("PUT", f"{accounts}/{account}/blobServices/default", STORAGE, {"properties": {}})
         assert made.status_code in (200, 201), account
-    made = raw.call("PUT", f"{accounts}/standard0001/queueServices/default", STORAGE, {"properties": {}})
+    made = arm_http.call("PUT", f"{accounts}/standard0001/queueServices/default", STORAGE, {"properties": {}})
     assert made.status_code in (200, 201)
 
 
@@ -96,26 +93,32 @@ def test_conditions_are_profile_data_checked_at_load(arm_emulator_factory: Any) 
             }
         ]
     )
-    raw = Raw(arm)
+    arm_http = ArmHttp(arm)
     group = arm.resource_client().resource_groups.create_or_update("g", {"location": "westus2"}).id
     gadgets = f"{group}/providers/Contoso.Widgets/gadgets"
     body = {"properties": {"tier": "Basic", "size": "large"}}
-    refused = raw.call("PUT", f"{gadgets}/a", "2024-01-01", body)
+    refused = arm_http.call("PUT", f"{gadgets}/a", "2024-01-01", body)
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "InvalidValuesForRequestParameters"
-    made = raw.call("PUT", f"{gadgets}/b", "2024-01-01", {"properties": {"tier": "premium", "size": "large"}})
+    made = arm_http.call(
+        "PUT", f"{gadgets}/b", "2024-01-01", {"properties": {"tier": "premium", "size": "large"}}
+    )
     assert made.status_code in (200, 201)
 
 
-def test_a_legacy_blob_account_has_blob_and_table_endpoints_only(raw: Raw, rg: str) -> None:
-    assert _account(raw, rg, "legacyblob0001", "BlobStorage", "Standard_RAGRS").status_code == 202
-    got = raw.call("GET", f"{rg}/providers/Microsoft.Storage/storageAccounts/legacyblob0001", STORAGE).json()
+def test_a_legacy_blob_account_has_blob_and_table_endpoints_only(arm_http: ArmHttp, rg: str) -> None:
+    assert _account(arm_http, rg, "legacyblob0001", "BlobStorage", "Standard_RAGRS").status_code == 202
+    got = arm_http.call(
+        "GET", f"{rg}/providers/Microsoft.Storage/storageAccounts/legacyblob0001", STORAGE
+    ).json()
     assert sorted(got["properties"]["primaryEndpoints"]) == ["blob", "dfs", "table"]
 
 
-def test_a_different_write_while_the_account_is_created_gets_storages_conflict(raw: Raw, rg: str) -> None:
-    assert _account(raw, rg, "busyacct0001", "StorageV2", "Standard_LRS").status_code == 202
-    busy = _account(raw, rg, "busyacct0001", "StorageV2", "Standard_GRS")
+def test_a_different_write_while_the_account_is_created_gets_storages_conflict(
+    arm_http: ArmHttp, rg: str
+) -> None:
+    assert _account(arm_http, rg, "busyacct0001", "StorageV2", "Standard_LRS").status_code == 202
+    busy = _account(arm_http, rg, "busyacct0001", "StorageV2", "Standard_GRS")
     assert busy.status_code == 409
     assert busy.json()["error"] == {
         "code": "StorageAccountOperationInProgress",

@@ -248,10 +248,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         )
         return 0
     finally:
-        for child in reversed(bench.children):
-            child.stop()
-        if emulator is not None:
-            emulator.stop()
+        bench.stop(emulator)
 
 
 def main() -> int:

@@ -34,7 +34,6 @@ import datetime
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -96,6 +95,7 @@ def kube_worker(crds: str, kubeconfig: str) -> None:
     from aiohttp import web
 
     import aso.sandbox.kube.server as srv
+    from aso.common import wait_for_stop
 
     logging.basicConfig(level="WARNING")
     counts: dict[str, int] = defaultdict(int)
@@ -132,12 +132,8 @@ def kube_worker(crds: str, kubeconfig: str) -> None:
         await server.start()
         server.write_kubeconfig(kubeconfig)
         print(f"listening on {server.url}", file=sys.stderr, flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         try:
-            await stop.wait()
+            await wait_for_stop()
         finally:
             await server.stop()
 
@@ -367,6 +363,7 @@ def webhook_worker(port: int, cert: str, key: str) -> None:
 
     from aiohttp import web
 
+    from aso.common import wait_for_stop
     from aso.conversion import conversion_app
     from aso.host import load_registry
 
@@ -378,12 +375,8 @@ def webhook_worker(port: int, cert: str, key: str) -> None:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
         print(f"listening on https://127.0.0.1:{port}", file=sys.stderr, flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         try:
-            await stop.wait()
+            await wait_for_stop()
         finally:
             await runner.cleanup()
 
@@ -416,13 +409,10 @@ class Child:
             raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
+        from aso.common import stop_process
+
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 @dataclass
@@ -441,6 +431,13 @@ class Bench:
     def __post_init__(self) -> None:
         self.kubeconfig = self.workdir / "kubeconfig"
         self.webhook = Webhook(self.workdir)
+
+    def stop(self, emulator: Any) -> None:
+        """Stop every child process (last started first), then the ARM emulator (if it started)."""
+        for child in reversed(self.children):
+            child.stop()
+        if emulator is not None:
+            emulator.stop()
 
     # kube counts
     def kube_counts(self) -> dict[str, int]:
@@ -762,10 +759,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 print(child.log_path.read_text(errors="replace")[-2000:], file=sys.stderr)
         return 1
     finally:
-        for child in reversed(bench.children):
-            child.stop()
-        if emulator is not None:
-            emulator.stop()
+        bench.stop(emulator)
     _summary(n, results)
     return 0
 

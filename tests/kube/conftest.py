@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 import urllib3
 import yaml
 
+from aso.schemas import resource_schema
 from aso.testing.kube import KubeApi
 
 Json = dict[str, Any]
@@ -37,43 +38,73 @@ _CONDITION: Json = {
     },
 }
 
-_SCHEMA: Json = {
-    "type": "object",
-    "properties": {
-        "apiVersion": {"type": "string"},
-        "kind": {"type": "string"},
-        "metadata": {"type": "object"},
+
+def served_version(
+    name: str, schema: Json, *, storage: bool = True, subresources: Json | None = None
+) -> Json:
+    """One served version of a CRD; a status subresource unless ``subresources`` says otherwise."""
+    return {
+        "name": name,
+        "served": True,
+        "storage": storage,
+        "schema": {"openAPIV3Schema": schema},
+        "subresources": {"status": {}} if subresources is None else subresources,
+    }
+
+
+def group_crd(kind: str, versions: list[Json], *, names: Json | None = None) -> Json:
+    """A namespaced CRD of the test group for ``kind`` (plural: lower-case ``kind`` + ``s``)."""
+    plural = f"{kind.lower()}s"
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{GROUP}"},
         "spec": {
-            "type": "object",
-            "required": ["location", "size"],
-            "properties": {
-                "azureName": {"type": "string", "maxLength": 20},
-                "location": {"type": "string", "minLength": 1},
-                "size": {"type": "string", "enum": ["small", "medium", "large"]},
-                "replicas": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
-                "tags": {"type": "object", "additionalProperties": {"type": "string"}},
-                "owner": {
-                    "type": "object",
-                    "properties": {"name": {"type": "string"}, "armId": {"type": "string"}},
-                },
-                "settings": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                "port": {"x-kubernetes-int-or-string": True},
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                **(names or {}),
+            },
+            "versions": versions,
+        },
+    }
+
+
+_SCHEMA: Json = resource_schema(
+    spec={
+        "type": "object",
+        "required": ["location", "size"],
+        "properties": {
+            "azureName": {"type": "string", "maxLength": 20},
+            "location": {"type": "string", "minLength": 1},
+            "size": {"type": "string", "enum": ["small", "medium", "large"]},
+            "replicas": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "owner": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "armId": {"type": "string"}},
+            },
+            "settings": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "port": {"x-kubernetes-int-or-string": True},
+            "items": {
+                "type": "array",
                 "items": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"}},
-                    },
+                    "type": "object",
+                    "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"}},
                 },
             },
         },
-        "status": {
-            "type": "object",
-            "x-kubernetes-preserve-unknown-fields": True,
-            "properties": {"conditions": {"type": "array", "items": _CONDITION}, "id": {"type": "string"}},
-        },
     },
-}
+    status={
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": True,
+        "properties": {"conditions": {"type": "array", "items": _CONDITION}, "id": {"type": "string"}},
+    },
+)
 
 COLUMNS: list[Json] = [
     {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].status"},
@@ -95,37 +126,13 @@ def widget_crd(*, conversion: Json | None = None, storage: str = "v1") -> Json:
         schema = copy.deepcopy(_SCHEMA)
         if name == "v2":
             schema["properties"]["spec"]["properties"]["zone"] = {"type": "string"}
-        versions.append(
-            {
-                "name": name,
-                "served": True,
-                "storage": name == storage,
-                "schema": {"openAPIV3Schema": schema},
-                "subresources": {"status": {}},
-                "additionalPrinterColumns": copy.deepcopy(COLUMNS),
-            }
-        )
-    spec: Json = {
-        "group": GROUP,
-        "scope": "Namespaced",
-        "names": {
-            "kind": "Widget",
-            "listKind": "WidgetList",
-            "plural": PLURAL,
-            "singular": "widget",
-            "shortNames": ["wdg"],
-            "categories": ["azure"],
-        },
-        "versions": versions,
-    }
+        version = served_version(name, schema, storage=name == storage)
+        version["additionalPrinterColumns"] = copy.deepcopy(COLUMNS)
+        versions.append(version)
+    crd = group_crd("Widget", versions, names={"shortNames": ["wdg"], "categories": ["azure"]})
     if conversion is not None:
-        spec["conversion"] = conversion
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{PLURAL}.{GROUP}"},
-        "spec": spec,
-    }
+        crd["spec"]["conversion"] = conversion
+    return crd
 
 
 def widget(name: str, namespace: str = "default", version: str = "v1", **spec: Any) -> Json:
@@ -187,6 +194,33 @@ def raw(
 
 
 _POOL = urllib3.PoolManager()
+
+
+def watch_events(
+    api: KubeApi, path: str, until: Callable[[list[Json]], bool], accept: str = ""
+) -> list[Json]:
+    """Watch events read from a raw stream (what kopf and kubectl parse) until ``until(events)``
+    holds or the server ends the stream; ``path`` carries ``?watch=true`` and the query."""
+    response = _POOL.request(
+        "GET",
+        api.url + path,
+        headers={"Accept": accept} if accept else {},
+        preload_content=False,
+        timeout=urllib3.Timeout(read=10),
+    )
+    events: list[Json] = []
+    buffer = b""
+    try:
+        for chunk in response.stream(1024):
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                events.append(json.loads(line))
+                if until(events):
+                    return events
+        return events
+    finally:
+        response.release_conn()
 
 
 KUBECTL = shutil.which("kubectl")

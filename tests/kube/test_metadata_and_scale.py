@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-import urllib3
 
+from aso.schemas import resource_schema
 from aso.testing.kube import KubeApi
 
-from .conftest import GROUP, PLURAL, Kubectl, raw, widget, widget_crd
+from .conftest import (
+    GROUP,
+    PLURAL,
+    Json,
+    Kubectl,
+    group_crd,
+    raw,
+    served_version,
+    watch_events,
+    widget,
+    widget_crd,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
-Json = dict[str, Any]
 WIDGETS = f"/apis/{GROUP}/v1/namespaces/default/{PLURAL}"
 SPROCKETS = f"/apis/{GROUP}/v1/namespaces/default/sprockets"
 META_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -27,53 +34,22 @@ CLIENT_GO_LIST = (
 
 
 def sprocket_crd() -> Json:
-    schema = {
-        "type": "object",
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": {
-                "type": "object",
-                "properties": {"replicas": {"type": "integer", "maximum": 50}, "color": {"type": "string"}},
-            },
-            "status": {
-                "type": "object",
-                "properties": {"replicas": {"type": "integer"}, "selector": {"type": "string"}},
-            },
+    schema = resource_schema(
+        spec={
+            "type": "object",
+            "properties": {"replicas": {"type": "integer", "maximum": 50}, "color": {"type": "string"}},
         },
-    }
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"sprockets.{GROUP}"},
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced",
-            "names": {
-                "kind": "Sprocket",
-                "listKind": "SprocketList",
-                "plural": "sprockets",
-                "singular": "sprocket",
-            },
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": schema},
-                    "subresources": {
-                        "status": {},
-                        "scale": {
-                            "specReplicasPath": ".spec.replicas",
-                            "statusReplicasPath": ".status.replicas",
-                            "labelSelectorPath": ".status.selector",
-                        },
-                    },
-                }
-            ],
+        status={
+            "type": "object",
+            "properties": {"replicas": {"type": "integer"}, "selector": {"type": "string"}},
         },
+    )
+    scale = {
+        "specReplicasPath": ".spec.replicas",
+        "statusReplicasPath": ".status.replicas",
+        "labelSelectorPath": ".status.selector",
     }
+    return group_crd("Sprocket", [served_version("v1", schema, subresources={"status": {}, "scale": scale})])
 
 
 @pytest.fixture
@@ -131,24 +107,13 @@ def test_plain_json_and_tables_are_unchanged_and_a_wrong_form_is_406(kube_api: K
 
 def test_watch_streams_metadata_only(kube_api: KubeApi) -> None:
     assert raw(kube_api, "POST", WIDGETS, widget("w1")).status == 201
-    response = urllib3.request(
-        "GET",
-        f"{kube_api.url}{WIDGETS}?watch=true&allowWatchBookmarks=true&sendInitialEvents=true"
+    events = watch_events(
+        kube_api,
+        f"{WIDGETS}?watch=true&allowWatchBookmarks=true&sendInitialEvents=true"
         "&resourceVersionMatch=NotOlderThan&timeoutSeconds=5",
-        headers={"Accept": f"{META_ITEM},application/json"},
-        preload_content=False,
-        timeout=urllib3.Timeout(read=10),
+        lambda events: events[-1]["type"] == "BOOKMARK",
+        accept=f"{META_ITEM},application/json",
     )
-    events: list[Json] = []
-    buffer = b""
-    for chunk in response.stream(1024):
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            events.append(json.loads(line))
-        if events and events[-1]["type"] == "BOOKMARK":
-            break
-    response.release_conn()
     assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
     added = events[0]["object"]
     assert added["kind"] == "PartialObjectMetadata"

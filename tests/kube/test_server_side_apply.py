@@ -8,13 +8,23 @@ from typing import Any
 import pytest
 import yaml
 
+from aso.schemas import resource_schema
 from aso.testing.kube import KubeApi
 
-from .conftest import GROUP, PLURAL, Kubectl, raw, widget, widget_crd
+from .conftest import (
+    GROUP,
+    PLURAL,
+    Json,
+    Kubectl,
+    group_crd,
+    raw,
+    served_version,
+    widget,
+    widget_crd,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
-Json = dict[str, Any]
 APPLY = "application/apply-patch+yaml"
 WIDGETS = f"/apis/{GROUP}/v1/namespaces/default/{PLURAL}"
 GADGETS = f"/apis/{GROUP}/v1/namespaces/default/gadgets"
@@ -22,52 +32,28 @@ GADGETS = f"/apis/{GROUP}/v1/namespaces/default/gadgets"
 
 def gadget_crd() -> Json:
     """A kind whose lists are a map list (keyed by name), a set and an atomic list."""
-    schema = {
-        "type": "object",
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": {
-                "type": "object",
-                "properties": {
-                    "replicas": {"type": "integer"},
-                    "ports": {
-                        "type": "array",
-                        "x-kubernetes-list-type": "map",
-                        "x-kubernetes-list-map-keys": ["name"],
-                        "items": {
-                            "type": "object",
-                            "required": ["name"],
-                            "properties": {"name": {"type": "string"}, "port": {"type": "integer"}},
-                        },
+    schema = resource_schema(
+        spec={
+            "type": "object",
+            "properties": {
+                "replicas": {"type": "integer"},
+                "ports": {
+                    "type": "array",
+                    "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["name"],
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"type": "string"}, "port": {"type": "integer"}},
                     },
-                    "zones": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
-                    "args": {"type": "array", "items": {"type": "string"}},
                 },
+                "zones": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+                "args": {"type": "array", "items": {"type": "string"}},
             },
-            "status": {"type": "object", "properties": {"phase": {"type": "string"}}},
         },
-    }
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"gadgets.{GROUP}"},
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced",
-            "names": {"kind": "Gadget", "listKind": "GadgetList", "plural": "gadgets", "singular": "gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": schema},
-                    "subresources": {"status": {}},
-                }
-            ],
-        },
-    }
+        status={"type": "object", "properties": {"phase": {"type": "string"}}},
+    )
+    return group_crd("Gadget", [served_version("v1", schema)])
 
 
 @pytest.fixture

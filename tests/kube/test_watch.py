@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -11,29 +10,14 @@ from kubernetes import watch
 from aso.sandbox.kube import KubeApiServerThread
 from aso.testing.kube import KubeApi, api_client_for
 
-from .conftest import GROUP, PLURAL, widget, widget_crd
+from .conftest import GROUP, PLURAL, watch_events, widget, widget_crd
 
 
 def _stream(
     api: KubeApi, query: str, stop_after: int, path: str = f"/apis/{GROUP}/v1/namespaces/default/{PLURAL}"
 ) -> list[dict[str, Any]]:
-    """Read ``stop_after`` watch events from a raw stream (what kopf and kubectl parse)."""
-    import urllib3
-
-    response = urllib3.PoolManager().request(
-        "GET", f"{api.url}{path}?watch=true&{query}", preload_content=False, timeout=urllib3.Timeout(read=10)
-    )
-    events: list[dict[str, Any]] = []
-    buffer = b""
-    for chunk in response.stream(1024):
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            events.append(json.loads(line))
-            if len(events) >= stop_after:
-                response.release_conn()
-                return events
-    return events
+    """Read ``stop_after`` watch events from a raw stream."""
+    return watch_events(api, f"{path}?watch=true&{query}", lambda events: len(events) >= stop_after)
 
 
 def test_watch_from_list_resource_version_sees_changes(custom: Any, kube_api: KubeApi) -> None:

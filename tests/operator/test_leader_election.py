@@ -66,20 +66,18 @@ def _rg(k8s: KubeApi, name: str) -> None:
     )
 
 
-def _pair(
+def _leader_and_standby(
     aso_operator: OperatorProcess, kube_api: KubeApi, arm_emulator: ArmEmulatorHandle, tmp_path: Path
 ) -> tuple[OperatorProcess, OperatorProcess]:
+    """Operator ``a`` holding the Lease and operator ``b`` started as its standby (the caller
+    stops ``b``); ARM's request counts start from zero."""
     aso_operator.env.update(LEASE_ENV, ASO_LEADER_ELECTION_IDENTITY="a")
-    workdir = tmp_path / "b"
-    workdir.mkdir()
-    other = OperatorProcess(
-        kube=kube_api,
-        arm=arm_emulator,
-        workdir=workdir,
-        plugins=aso_operator.plugins,
-        env={**LEASE_ENV, "ASO_LEADER_ELECTION_IDENTITY": "b"},
-    )
-    return aso_operator, other
+    standby = aso_operator.second(tmp_path / "b", {**LEASE_ENV, "ASO_LEADER_ELECTION_IDENTITY": "b"})
+    arm_emulator.control.reset_counts()
+    aso_operator.start()
+    wait_for(lambda: _holder(kube_api) == "a", timeout=20, what="a holds the lease")
+    standby.start()
+    return aso_operator, standby
 
 
 def _puts(arm_emulator: ArmEmulatorHandle) -> int:
@@ -89,12 +87,8 @@ def _puts(arm_emulator: ArmEmulatorHandle) -> int:
 def test_one_leader_reconciles_and_sigterm_hands_over_at_once(
     aso_operator: OperatorProcess, kube_api: KubeApi, arm_emulator: ArmEmulatorHandle, tmp_path: Path
 ) -> None:
-    a, b = _pair(aso_operator, kube_api, arm_emulator, tmp_path)
-    arm_emulator.control.reset_counts()
+    a, b = _leader_and_standby(aso_operator, kube_api, arm_emulator, tmp_path)
     try:
-        a.start()
-        wait_for(lambda: _holder(kube_api) == "a", timeout=20, what="a holds the lease")
-        b.start()  # ready as a standby
         assert _holder(kube_api) == "a"
         assert "aso_leader 0.0" in b.metrics()
         assert "aso_leader 1.0" in a.metrics()
@@ -126,12 +120,8 @@ def test_one_leader_reconciles_and_sigterm_hands_over_at_once(
 def test_kill_9_hands_over_after_the_lease_expires(
     aso_operator: OperatorProcess, kube_api: KubeApi, arm_emulator: ArmEmulatorHandle, tmp_path: Path
 ) -> None:
-    a, b = _pair(aso_operator, kube_api, arm_emulator, tmp_path)
-    arm_emulator.control.reset_counts()
+    a, b = _leader_and_standby(aso_operator, kube_api, arm_emulator, tmp_path)
     try:
-        a.start()
-        wait_for(lambda: _holder(kube_api) == "a", timeout=20, what="a holds the lease")
-        b.start()
         _rg(kube_api, "le-kill-0")
         wait_ready(kube_api, STORED, "le-kill-0")
 

@@ -6,17 +6,15 @@ import base64
 import json
 import pathlib
 import socket
-import ssl
 import threading
 import time
-import urllib.request
 from typing import Any
 
 import pytest
 from aso_testkinds.objects import RG, WIDGET, resource_group, widget
 
 from aso.testing import OperatorProcess, create, ensure_namespace, get, ready_condition, wait_ready
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 from aso.testing.certs import self_signed
 from aso.testing.kube import KubeApi, create_secret, wait_for
 
@@ -36,16 +34,7 @@ def _puts(arm: ArmEmulatorHandle, resource_type: str) -> int:
 
 def _list_keys(arm: ArmEmulatorHandle, arm_id: str) -> dict[str, Any]:
     """POST listKeys as any ARM client would, with a token of the default principal."""
-    token = arm.credential().get_token(arm.scopes[0]).token
-    request = urllib.request.Request(
-        f"{arm.endpoint.rstrip('/')}{arm_id}/listKeys?api-version=2024-01-01",
-        method="POST",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    context = ssl.create_default_context(cafile=arm.ca_bundle)
-    with urllib.request.urlopen(request, context=context, timeout=10) as resp:
-        result: dict[str, Any] = json.loads(resp.read())
-        return result
+    return ArmHttp(arm).call_json("POST", f"{arm_id}/listKeys", "2024-01-01")
 
 
 def _reconciles(operator: OperatorProcess, kind: str) -> float:

@@ -31,12 +31,6 @@ def _rg(k8s: KubeApi, name: str, namespace: str = "default", labels: dict[str, s
     )
 
 
-def _second(first: OperatorProcess, tmp_path: Path, env: dict[str, str]) -> OperatorProcess:
-    workdir = tmp_path / "second"
-    workdir.mkdir()
-    return OperatorProcess(kube=first.kube, arm=first.arm, workdir=workdir, plugins=first.plugins, env=env)
-
-
 def _shard_env(name: str, **extra: str) -> dict[str, str]:
     # Leader election on, one Lease per shard: both processes lead at once.
     return {
@@ -53,7 +47,9 @@ def test_label_selector_shards_split_the_objects(
 ) -> None:
     arm_emulator.control.reset_counts()
     aso_operator.env.update(_shard_env("a", ASO_LABEL_SELECTOR="aso.dev/shard=a"))
-    other = _second(aso_operator, tmp_path, _shard_env("b", ASO_LABEL_SELECTOR="aso.dev/shard in (b)"))
+    other = aso_operator.second(
+        tmp_path / "second", _shard_env("b", ASO_LABEL_SELECTOR="aso.dev/shard in (b)")
+    )
     try:
         aso_operator.start()
         other.start()
@@ -85,7 +81,7 @@ def test_namespace_shards_split_the_objects(
         ensure_namespace(kube_api, ns)
     arm_emulator.control.reset_counts()
     aso_operator.env.update(_shard_env("a", AZURE_TARGET_NAMESPACES="team-a"))
-    other = _second(aso_operator, tmp_path, _shard_env("b", AZURE_TARGET_NAMESPACES="team-b"))
+    other = aso_operator.second(tmp_path / "second", _shard_env("b", AZURE_TARGET_NAMESPACES="team-b"))
     try:
         aso_operator.start()
         other.start()

@@ -9,9 +9,6 @@ Kubernetes: annotations of at most 256 KiB in total (422 Invalid), request bodie
 from __future__ import annotations
 
 import json
-import ssl
-import urllib.error
-import urllib.request
 from typing import Any
 
 import kubernetes
@@ -22,7 +19,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from aso.testing import OperatorProcess, create, get, ready_condition, wait_ready
-from aso.testing.arm import ArmEmulatorHandle
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 from aso.testing.kube import KubeApi
 
 pytestmark = pytest.mark.timeout(120)
@@ -186,19 +183,8 @@ def test_every_resource_type_has_the_rule_and_storage_names_stop_at_128(
 
 def _arm_request(arm: ArmEmulatorHandle, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
     """One request as any ARM client would send it (the SDK would stringify what it sends)."""
-    token = arm.credential().get_token(arm.scopes[0]).token
-    request = urllib.request.Request(
-        f"{arm.endpoint.rstrip('/')}{path}",
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    context = ssl.create_default_context(cafile=arm.ca_bundle)
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
+    resp = ArmHttp(arm).session.request(method, f"{arm.endpoint.rstrip('/')}{path}", json=body, timeout=10)
+    return resp.status_code, resp.json() if resp.content else {}
 
 
 @pytest.mark.parametrize(

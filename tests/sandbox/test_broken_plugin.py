@@ -11,19 +11,19 @@ from aso.testing import plugin_path, wait_ready
 from aso.testing.sandbox import SandboxProcess
 
 BROKEN = """
-from aso import ApiVersion, ResourceKind, Scope, hookimpl
+from aso import KindVersion, ResourceKind, Scope, hookimpl
 
 @hookimpl
 def aso_register_kinds():
     listed = ResourceKind(
         group="acme.example.com", kind="Gizmo", plural="gizmos", arm_type="Acme.Things/gizmos",
         owner=Scope.RESOURCE_GROUP, storage_version="v1api20240101", schema_package="acme_broken",
-        versions=[ApiVersion(name="v1api20240101", arm_api_version="2024-01-01")],
+        versions=[KindVersion(name="v1api20240101", arm_api_version="2024-01-01")],
     )
     unshipped = ResourceKind(
         group="acme.example.com", kind="Widget", plural="widgets", arm_type="Acme.Things/widgets",
         owner=Scope.RESOURCE_GROUP, storage_version="v1api20240101", schema_package="acme_broken",
-        versions=(ApiVersion(name="v1api20240101", arm_api_version="2024-01-01"),),
+        versions=(KindVersion(name="v1api20240101", arm_api_version="2024-01-01"),),
     )
     return [listed, unshipped]
 """

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aso import ApiVersion, ResourceKind, Scope
+from aso import KindVersion, ResourceKind, Scope
 
 CONFIG = """
 package: aso_kvtest
@@ -63,7 +63,7 @@ def test_vault_spec_and_status_as_aso_has_them(tmp_path: Path, monkeypatch: pyte
         plural="vaults",
         arm_type="Microsoft.KeyVault/vaults",
         owner=Scope.RESOURCE_GROUP,
-        versions=(ApiVersion(name="v1api20230701", arm_api_version="2023-07-01"),),
+        versions=(KindVersion(name="v1api20230701", arm_api_version="2023-07-01"),),
         storage_version="v1api20230701",
         schema_package="aso_kvtest",
     )

@@ -134,47 +134,66 @@ class ArmNameRule(NameRule):
 
 @dataclass(frozen=True, kw_only=True)
 class ArmValueRule:
-    """A documented range for one property (``path``, dotted) of a PUT or PATCH body.
+    """A request the provider refuses on PUT and PATCH, with its own error: a value outside a
+    documented range, or a combination of values (some with a stored ancestor's state).
 
-    ``allowed`` (strings compare without case), ``minimum``/``maximum`` and ``multiple_of``
-    (numbers) and ``pattern`` (the whole text) are checked when the property is present; a value outside them
-    is refused with ``status`` ``code`` (``message`` may use ``{path}``, ``{name}`` and
-    ``{value}``).
+    The rule applies when all of its conditions hold (none: always):
 
-    ``when`` limits the rule to bodies whose value at each of its paths is one of the listed ones
-    (a combination the provider refuses, e.g. a storage ``kind`` that takes only premium SKUs).
+    - ``when``: the value at each dotted path is one of the listed ones (a combination the
+      provider refuses, e.g. a storage ``kind`` that takes only premium SKUs);
+    - ``present``: each dotted path has a value in the request;
+    - ``ancestor``/``ancestor_has``: the stored ancestor of that ARM type (e.g.
+      ``Microsoft.DocumentDB/databaseAccounts``) holds each value (path -> value): a serverless
+      Cosmos DB account has no throughput, so a database sent with one is refused.
+
     ``of_parent`` reads ``path`` and ``when`` from the stored parent resource instead of the
     request: a child the parent's settings do not support (no queues on a premium account).
+
+    With ``path``, the value there is refused when it is outside ``allowed`` (strings compare
+    without case), ``minimum``/``maximum`` (numbers) or ``pattern`` (the whole text); an absent
+    value passes; ``multiple_of`` (numbers) refuses a value off its steps. Without ``path``, a
+    request that meets the conditions is refused. The answer
+    is ``status`` ``code``; ``message`` may use ``{path}`` (``path``, or the first of
+    ``present``), ``{name}`` and ``{value}``. Strings compare without case everywhere, and a list
+    on a path matches when any item holds the value (``properties.capabilities.name``).
     """
 
-    path: str
+    path: str = ""
     allowed: tuple[Any, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
     multiple_of: float | None = None
     pattern: str | None = None
+    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    present: tuple[str, ...] = ()
+    of_parent: bool = False
+    ancestor: str | None = None
+    ancestor_has: Mapping[str, Any] = field(default_factory=dict)
     status: int = 400
     code: str = "InvalidValuesForRequestParameters"
     message: str = "Values for request parameters are invalid: {path}. The value '{value}' is not allowed."
-    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    of_parent: bool = False
 
     def applies(self, body: Mapping[str, Any]) -> bool:
         """Whether ``body`` meets every ``when`` condition (always, without conditions)."""
-        for path, values in self.when.items():
-            node: Any = body
-            for part in path.split("."):
-                node = node.get(part) if isinstance(node, Mapping) else None
-            folded = {v.lower() if isinstance(v, str) else v for v in values}
-            if (node.lower() if isinstance(node, str) else node) not in folded:
-                return False
-        return True
+        return all(
+            any(_fold(v) in {_fold(w) for w in values} for v in values_at(body, path))
+            for path, values in self.when.items()
+        )
+
+    def has_present(self, body: Mapping[str, Any]) -> bool:
+        """Whether ``body`` has a value at every path of ``present``."""
+        return all(values_at(body, path) for path in self.present)
+
+    def matches_ancestor(self, ancestor: Mapping[str, Any]) -> bool:
+        """Whether the ancestor's body holds every value of ``ancestor_has``."""
+        return all(
+            _fold(expected) in {_fold(v) for v in values_at(ancestor, path)}
+            for path, expected in self.ancestor_has.items()
+        )
 
     def accepts(self, value: Any) -> bool:
-        if self.allowed:
-            folded = {a.lower() if isinstance(a, str) else a for a in self.allowed}
-            if (value.lower() if isinstance(value, str) else value) not in folded:
-                return False
+        if self.allowed and _fold(value) not in {_fold(a) for a in self.allowed}:
+            return False
         if self.minimum is not None or self.maximum is not None or self.multiple_of is not None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return False
@@ -190,8 +209,10 @@ class ArmValueRule:
 
     def problems(self) -> list[str]:
         found = []
-        if not self.path:
-            found.append("path: must name a property")
+        if not self.path and not self.present and self.ancestor is None:
+            found.append(
+                "path/present/ancestor: give a property path or the conditions of a refused combination"
+            )
         if not isinstance(self.when, Mapping):
             found.append("when: expected a mapping of property paths to allowed values")
         else:
@@ -200,12 +221,25 @@ class ArmValueRule:
                     found.append(f"when[{path!r}]: expected a non-empty tuple of values")
         if self.multiple_of is not None and self.multiple_of <= 0:
             found.append(f"multiple_of {self.multiple_of}: must be above 0")
+        if (self.ancestor is None) != (not self.ancestor_has):
+            found.append("ancestor/ancestor_has: give both or neither")
+        if self.ancestor is not None and not _ARM_TYPE.match(self.ancestor):
+            found.append(f"ancestor {self.ancestor!r}: must look like 'Microsoft.Provider/type[/child]'")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
             except re.error as exc:
                 found.append(f"pattern {self.pattern!r}: not a regular expression: {exc}")
         return found
+
+
+#: The name the combination rules had before they were one type with the value rules; kept
+#: because plugins outside this repository may import it.
+ArmRefusal = ArmValueRule
+
+
+def _fold(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def values_at(body: Any, path: str) -> list[Any]:
@@ -222,49 +256,6 @@ def values_at(body: Any, path: str) -> list[Any]:
     for value in found:
         flat += value if isinstance(value, list) else [value]
     return [v for v in flat if v is not None]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArmRefusal:
-    """A combination of values the provider refuses on PUT and PATCH, with its own error.
-
-    It applies when every dotted path of ``present`` has a value in the request body and, when
-    ``ancestor`` (an ARM type, e.g. ``Microsoft.DocumentDB/databaseAccounts``) is given, the stored
-    ancestor of that type holds every value of ``ancestor_has`` (path -> value; a path through a
-    list matches when any item holds it; strings compare without case). Cosmos DB: a serverless
-    account (``properties.capabilities.name: EnableServerless``) has no throughput, so a database
-    sent with ``properties.options.throughput`` is refused with 400 ``BadRequest``. ``message``
-    may use ``{name}`` and ``{path}`` (the first of ``present``).
-    """
-
-    present: tuple[str, ...] = ()
-    ancestor: str | None = None
-    ancestor_has: Mapping[str, Any] = field(default_factory=dict)
-    status: int = 400
-    code: str = "BadRequest"
-    message: str = "The request is not supported for this resource."
-
-    def problems(self) -> list[str]:
-        found = []
-        if not self.present and self.ancestor is None:
-            found.append("present/ancestor: give a property path or an ancestor type")
-        if (self.ancestor is None) != (not self.ancestor_has):
-            found.append("ancestor/ancestor_has: give both or neither")
-        if self.ancestor is not None and not _ARM_TYPE.match(self.ancestor):
-            found.append(f"ancestor {self.ancestor!r}: must look like 'Microsoft.Provider/type[/child]'")
-        return found
-
-    def matches_body(self, body: Mapping[str, Any]) -> bool:
-        return all(values_at(body, path) for path in self.present)
-
-    def matches_ancestor(self, ancestor: Mapping[str, Any]) -> bool:
-        def fold(v: Any) -> Any:
-            return v.lower() if isinstance(v, str) else v
-
-        return all(
-            fold(expected) in {fold(v) for v in values_at(ancestor, path)}
-            for path, expected in self.ancestor_has.items()
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -440,10 +431,12 @@ class ArmProfile:
     #: Value normalisation as the provider returns it, e.g. ``{"location": "display"}``.
     normalise: Mapping[str, Any] = field(default_factory=dict)
     name_rule: ArmNameRule | None = None
-    #: Documented value ranges of the body, checked on PUT and PATCH.
+    #: What the provider refuses on PUT and PATCH: documented value ranges of the body, and
+    #: combinations (with an ancestor's state, or not).
     values: tuple[ArmValueRule, ...] = ()
-    #: Combinations the provider refuses on PUT and PATCH (with an ancestor's state, or not).
-    refusals: tuple[ArmRefusal, ...] = ()
+    #: The older place of the combination rules (:data:`ArmRefusal`), kept for plugins outside
+    #: this repository: they are moved to the end of ``values`` at construction.
+    refusals: tuple[ArmValueRule, ...] = ()
     #: Names unique across all of Azure: ``(code, status, message template)``.
     globally_unique: tuple[str, int, str] | None = None
     #: Properties that cannot change: path -> ``(status, code, message)``.
@@ -481,6 +474,11 @@ class ArmProfile:
     #: Where the profile came from (``builtin:<file>``, ``plugin:<name>``); set by the loader.
     source: str = "builtin"
 
+    def __post_init__(self) -> None:
+        if isinstance(self.values, tuple) and isinstance(self.refusals, tuple) and self.refusals:
+            object.__setattr__(self, "values", (*self.values, *self.refusals))
+            object.__setattr__(self, "refusals", ())
+
     def problems(self) -> list[str]:
         """Everything wrong with this profile, each naming the field; empty when valid."""
         found = field_problems(self)
@@ -494,8 +492,6 @@ class ArmProfile:
             found += [f"after_delete.{p}" for p in self.after_delete.problems()]
         for i, rule in enumerate(self.values):
             found += [f"values[{i}].{p}" for p in rule.problems()]
-        for i, refusal in enumerate(self.refusals):
-            found += [f"refusals[{i}].{p}" for p in refusal.problems()]
         for i, version in enumerate(self.versions):
             found += [f"versions[{i}].{p}" for p in version.problems()]
         for i, variant in enumerate(self.variants):

@@ -4,13 +4,27 @@ each, here because those rooms may not import each other. Nothing here knows aso
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
+import signal
 import socket
+import subprocess
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["LoopThread", "copy_json", "free_port", "get_path", "merge_patch", "set_path", "utc_now"]
+__all__ = [
+    "LoopThread",
+    "copy_json",
+    "free_port",
+    "get_path",
+    "merge_patch",
+    "set_path",
+    "stop_on_signals",
+    "stop_process",
+    "utc_now",
+    "wait_for_stop",
+]
 
 T = TypeVar("T")
 
@@ -79,6 +93,42 @@ def utc_now(digits: int = 0) -> str:
     Kubernetes' timestamps have 0, its MicroTime 6, ARM's 3 or more."""
     text = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     return (text[: 20 + digits] if digits else text[:19]) + "Z"
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 30.0) -> int:
+    """SIGTERM ``proc`` (if it still runs) and wait for it, SIGKILL it after ``timeout`` seconds;
+    its exit code."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(timeout)
+
+
+def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    """SIGINT and SIGTERM set ``stop`` from now on; returns the signals whose handler was installed
+    (none off the main thread, or where the loop takes no signal handlers)."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    return installed
+
+
+async def wait_for_stop(stop: asyncio.Event | None = None) -> None:
+    """Wait for SIGINT/SIGTERM (or ``stop`` being set); the handlers are removed again after."""
+    stop = stop or asyncio.Event()
+    installed = stop_on_signals(stop)
+    try:
+        await stop.wait()
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 class LoopThread:

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from aso.host import Registry
-from aso.kinds import ApiVersion, ResourceKind
+from aso.kinds import KindVersion, ResourceKind
 from aso.schemas import ORIGINAL_VERSION_FIELD, PROPERTY_BAG_FIELD, object_schema
 
 __all__ = [
@@ -178,7 +178,7 @@ def convert_object(kind: ResourceKind, obj: Mapping[str, Any], version: str) -> 
 
 def _written_version(
     kind: ResourceKind,
-    src: ApiVersion,
+    src: KindVersion,
     src_storage: bool,
     body: dict[str, Any],
     annotations: Mapping[str, str],

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from aso.kinds import ApiVersion, ResourceKind
+    from aso.kinds import KindVersion, ResourceKind
 
 __all__ = [
     "ArmApi",
@@ -78,7 +78,7 @@ class ReconcileContext(Protocol):
 
     kind: ResourceKind
     #: The version the object was written in; its ``arm_api_version`` is used for requests.
-    api_version: ApiVersion
+    api_version: KindVersion
     namespace: str
     name: str
     #: The object as stored (hub version), read-only.

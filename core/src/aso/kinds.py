@@ -23,6 +23,7 @@ __all__ = [
     "ApiVersion",
     "Converter",
     "Export",
+    "KindVersion",
     "NameRule",
     "OwnerKind",
     "ResourceKind",
@@ -87,7 +88,7 @@ _RESOURCE_GROUP_OWNER = OwnerKind(group="resources.azure.com", kind="ResourceGro
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApiVersion:
+class KindVersion:
     """One served Kubernetes version of a kind, bound to one ARM API version.
 
     The CRD schema of the version is committed data in the plugin package:
@@ -102,6 +103,11 @@ class ApiVersion:
     to_hub: Converter | None = None
     #: Body converter from the hub version to this one; ``None`` is a plain copy.
     from_hub: Converter | None = None
+
+
+#: The name ``KindVersion`` had before: an object where ``api_version`` is a string elsewhere.
+#: Kept because plugins outside this repository may import it; new code says ``KindVersion``.
+ApiVersion = KindVersion
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +149,7 @@ class ResourceKind:
     owner: Scope | OwnerKind
     #: Versions users write; exactly one of them is named by ``storage_version``. Each also gets a
     #: generated storage version (ASO's ``<name>storage``), served but not for users to write.
-    versions: tuple[ApiVersion, ...]
+    versions: tuple[KindVersion, ...]
     #: The hub: the served version every ``to_hub``/``from_hub`` converter goes to and from. Kubernetes
     #: stores its storage version, :attr:`stored_version` (``v1api20200601`` -> ``v1api20200601storage``):
     #: the hub's schema plus ``spec.originalVersion`` and ASO's ``$propertyBag`` fields. Pick the
@@ -168,7 +174,7 @@ class ResourceKind:
     #: Free text for ``aso plugins`` and docs.
     description: str = ""
 
-    def version(self, name: str) -> ApiVersion:
+    def version(self, name: str) -> KindVersion:
         """The served version called ``name``; KeyError if the kind does not serve it."""
         for version in self.versions:
             if version.name == name:
@@ -176,7 +182,7 @@ class ResourceKind:
         raise KeyError(f"{self.group}/{self.kind} does not serve version {name!r}")
 
     @property
-    def hub(self) -> ApiVersion:
+    def hub(self) -> KindVersion:
         return self.version(self.storage_version)
 
     @property
@@ -189,7 +195,7 @@ class ResourceKind:
         """ASO's storage version of every served version, in the order of :attr:`versions`."""
         return tuple(storage_version_name(v.name) for v in self.versions)
 
-    def served_version_of(self, name: str) -> ApiVersion:
+    def served_version_of(self, name: str) -> KindVersion:
         """The served version ``name`` is, or is the storage version of; KeyError if neither."""
         if name.endswith(STORAGE_SUFFIX):
             name = name[: -len(STORAGE_SUFFIX)]
@@ -214,7 +220,7 @@ class ResourceKind:
         if not _ARM_TYPE.match(self.arm_type):
             found.append(f"arm_type {self.arm_type!r}: must look like 'Microsoft.Provider/type[/child]'")
         if not self.versions:
-            found.append("versions: at least one ApiVersion is required")
+            found.append("versions: at least one KindVersion is required")
         names = [v.name for v in self.versions]
         if len(set(names)) != len(names):
             found.append(f"versions: duplicate version names in {names}")

@@ -129,7 +129,7 @@ kinds:
 
 from collections.abc import Sequence
 
-from aso import ApiVersion, {owner_import}, ResourceKind, hookimpl
+from aso import KindVersion, {owner_import}, ResourceKind, hookimpl
 
 {facts.constant} = ResourceKind(
     group="{facts.group}",
@@ -137,7 +137,7 @@ from aso import ApiVersion, {owner_import}, ResourceKind, hookimpl
     plural="{facts.plural}",
     arm_type="{facts.arm_type}",
     owner={owner},
-    versions=(ApiVersion(name="{facts.version}", arm_api_version="{facts.arm_api_version}"),),
+    versions=(KindVersion(name="{facts.version}", arm_api_version="{facts.arm_api_version}"),),
     storage_version="{facts.version}",
     schema_package="{facts.package}",
 )

@@ -204,6 +204,12 @@ def object_schema(kind: ResourceKind, version: str) -> dict[str, Any]:
         "items": copy.deepcopy(CONDITION_SCHEMA),
     }
     status_props.setdefault("id", {"type": "string", "description": "The ARM id of the resource."})
+    return resource_schema(spec, status)
+
+
+def resource_schema(spec: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    """The openAPIV3 schema of a custom resource: ``apiVersion``, ``kind``, ``metadata``, and the
+    given ``spec`` and ``status`` schemas."""
     return {
         "type": "object",
         "properties": {

@@ -187,7 +187,7 @@ def test_polymorphic_model_becomes_one_property_per_subtype(server: tuple[Schema
     status_union = status["properties"]["backupPolicy"]
     status_type = status_union["properties"]["periodic"]["properties"]["type"]
     assert status_type == {"type": "string", "description": "Describes the mode of backups."}
-    validator = jsonschema.Draft7Validator(strip_extensions(spec))
+    validator = jsonschema.Draft202012Validator(strip_extensions(spec))
     base = {"location": "x", "versionFromConfig": {"name": "cm", "key": "v"}}
     good = {**base, "backupPolicy": {"periodic": {"type": "Periodic", "intervalInMinutes": 5}}}
     assert list(validator.iter_errors(good)) == []
@@ -218,11 +218,11 @@ def test_structural_and_strippable(server: tuple[Schema, Schema]) -> None:
         assert_structural(schema)
         stripped = strip_extensions(schema)
         assert "x-aso-" not in repr(stripped)
-        jsonschema.Draft7Validator.check_schema(stripped)
+        jsonschema.Draft202012Validator.check_schema(stripped)
 
 
 def test_sample_validates_and_bad_values_are_rejected(server: tuple[Schema, Schema]) -> None:
-    validator = jsonschema.Draft7Validator(strip_extensions(server[0]))
+    validator = jsonschema.Draft202012Validator(strip_extensions(server[0]))
     good = {
         "location": "westus",
         "sku": {"name": "Standard_LRS"},

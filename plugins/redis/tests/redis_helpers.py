@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes
-import requests
 
 from aso.testing import ArmEmulatorHandle, KubeApi, create, ensure_namespace, get, wait_ready
 
@@ -21,6 +20,8 @@ PLURALS = {
     "RedisLinkedServer": "redislinkedservers",
     "ResourceGroup": "resourcegroups",
 }
+#: The cache API version of the plain ARM calls that play a user outside aso.
+ARM_API = "2023-08-01"
 RG = ("resources.azure.com", "v1api20200601", "resourcegroups")
 
 #: ASO v2's samples for cache.azure.com (``shared/conformance/aso-samples/cache``).
@@ -92,33 +93,6 @@ def arm_get(arm: ArmEmulatorHandle, arm_id: str) -> Json | None:
     return arm.control.get_resource(arm_id)
 
 
-class ArmCalls:
-    """Plain HTTPS calls to the emulator with a real token: what a user does outside aso
-    (``az redis regenerate-keys``, a cache made by hand)."""
-
-    def __init__(self, arm: ArmEmulatorHandle) -> None:
-        self.arm = arm
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.verify = arm.ca_bundle
-        token = arm.credential().get_token("https://management.azure.com/.default").token
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, rid: str, api: str = "2023-08-01", body: Any = None) -> Json:
-        resp = self.session.request(
-            method, f"{self.arm.endpoint}{rid}?api-version={api}", json=body, timeout=10
-        )
-        assert resp.status_code < 400, f"{method} {rid}: {resp.status_code} {resp.text}"
-        result: Json = resp.json() if resp.content else {}
-        return result
-
-    def list_keys(self, cache_id: str) -> Json:
-        return self.call("POST", f"{cache_id}/listKeys")
-
-    def regenerate(self, cache_id: str, key_type: str) -> Json:
-        return self.call("POST", f"{cache_id}/regenerateKey", body={"keyType": key_type})
-
-
 def secret_data(k8s: KubeApi, name: str, namespace: str) -> dict[str, str] | None:
     try:
         secret = k8s.core.read_namespaced_secret(name, namespace)
@@ -127,3 +101,17 @@ def secret_data(k8s: KubeApi, name: str, namespace: str) -> dict[str, str] | Non
             return None
         raise
     return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+
+
+def slow_cache_writes(arm: ArmEmulatorHandle, polls: int = 8) -> None:
+    """A cache create or update takes ``polls`` reads from now on (ARM's "201 + provisioningState"
+    pattern, no operation headers), so writes meet a cache that is still busy."""
+    arm.control.set_lro(
+        "Microsoft.Cache/redis",
+        "PUT",
+        mode="async",
+        polls=polls,
+        headers=[],
+        create_status=201,
+        update_status=200,
+    )

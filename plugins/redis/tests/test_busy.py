@@ -7,7 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from redis_helpers import GROUP, Json, apply, redis, resource_group, wait_object_ready, which
+from redis_helpers import (
+    GROUP,
+    Json,
+    apply,
+    redis,
+    resource_group,
+    slow_cache_writes,
+    wait_object_ready,
+    which,
+)
 
 from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, get, ready_condition, wait_for
 
@@ -30,15 +39,7 @@ def test_writes_to_a_busy_cache_and_its_children_are_retried(
 ) -> None:
     # A cache create or update takes 8 reads here (the test emulator says to read again at once,
     # so the operator reads every half second).
-    arm_emulator.control.set_lro(
-        "Microsoft.Cache/redis",
-        "PUT",
-        mode="async",
-        polls=8,
-        headers=[],
-        create_status=201,
-        update_status=200,
-    )
+    slow_cache_writes(arm_emulator)
     aso_operator.env["ASO_RETRY_MAX_DELAY"] = "1"
     aso_operator.start()
     resource_group(kube_api, NS)

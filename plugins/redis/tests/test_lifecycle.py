@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from redis_helpers import (
+    ARM_API,
     GROUP,
     RG,
-    ArmCalls,
     Json,
     apply,
     redis,
@@ -16,7 +16,7 @@ from redis_helpers import (
     which,
 )
 
-from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, get, wait_for, wait_ready
+from aso.testing import ArmEmulatorHandle, ArmHttp, KubeApi, OperatorProcess, get, wait_for, wait_ready
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -82,15 +82,16 @@ def test_errors_owners_links_and_deletes(
     wait_object_ready(kube_api, rule)
 
     # A cache aso does not manage is an owner by its ARM id.
-    calls = ArmCalls(arm_emulator)
+    calls = ArmHttp(arm_emulator)
     outside = f"{rg_id}/providers/Microsoft.Cache/redis/outside"
-    calls.call(
+    calls.call_json(
         "PUT",
         outside,
-        body={"location": "westus2", "properties": {"sku": {"family": "C", "name": "Basic", "capacity": 0}}},
+        ARM_API,
+        {"location": "westus2", "properties": {"sku": {"family": "C", "name": "Basic", "capacity": 0}}},
     )
     wait_for(
-        lambda: calls.call("GET", outside)["properties"]["provisioningState"] == "Succeeded",
+        lambda: calls.call_json("GET", outside, ARM_API)["properties"]["provisioningState"] == "Succeeded",
         timeout=10,
         what="the cache made outside aso",
     )

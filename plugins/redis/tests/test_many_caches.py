@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from redis_helpers import RG, apply, redis, resource_group, which
+from redis_helpers import RG, apply, redis, resource_group, slow_cache_writes, which
 
 from aso.testing import (
     ArmEmulatorHandle,
@@ -36,15 +36,7 @@ CACHES = 50
 def slow_arm(arm_emulator_factory: Callable[..., ArmEmulatorHandle]) -> ArmEmulatorHandle:
     """An emulator answering Retry-After 1 s, where a cache create takes 8 reads."""
     arm = arm_emulator_factory(retry_after=1)
-    arm.control.set_lro(
-        "Microsoft.Cache/redis",
-        "PUT",
-        mode="async",
-        polls=8,
-        headers=[],
-        create_status=201,
-        update_status=200,
-    )
+    slow_cache_writes(arm)
     return arm
 
 

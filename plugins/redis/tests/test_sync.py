@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from redis_helpers import (
+    ARM_API,
     GROUP,
-    ArmCalls,
     Json,
     apply,
     redis,
@@ -21,7 +21,7 @@ from redis_helpers import (
     wait_object_ready,
 )
 
-from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, get, wait_for
+from aso.testing import ArmEmulatorHandle, ArmHttp, KubeApi, OperatorProcess, get, wait_for
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -113,9 +113,9 @@ def test_versions_exports_rotation_and_sync(
     )
 
     # Exports: keys from listKeys, the endpoint from the cache, in the Secret and the ConfigMap.
-    calls = ArmCalls(arm_emulator)
+    calls = ArmHttp(arm_emulator)
     old_id = old_ready["status"]["id"]
-    keys = calls.list_keys(old_id)
+    keys = calls.call_json("POST", f"{old_id}/listKeys", ARM_API)
     exported = wait_for(lambda: secret_data(kube_api, "cache-secrets", NS), timeout=30, what="secret")
     host = f"{old_id.rsplit('/', 1)[-1]}.redis.cache.windows.net"
     assert exported == {
@@ -133,7 +133,7 @@ def test_versions_exports_rotation_and_sync(
         assert key not in aso_operator.log()
 
     # A key regenerated outside aso is exported again at the next sync.
-    rotated = calls.regenerate(old_id, "Primary")
+    rotated = calls.call_json("POST", f"{old_id}/regenerateKey", ARM_API, {"keyType": "Primary"})
     assert rotated["primaryKey"] != keys["primaryKey"]
     wait_for(
         lambda: (secret_data(kube_api, "cache-secrets", NS) or {}).get("primaryKey") == rotated["primaryKey"],

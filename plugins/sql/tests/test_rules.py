@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 from sql_testkit import CONFIG_MAPS, create_config_map, create_sample_prerequisites, which
 
-from aso.testing import ArmEmulatorHandle, KubeApi, OperatorProcess, create, get, wait_for, wait_ready
+from aso.testing import (
+    ArmEmulatorHandle,
+    KubeApi,
+    OperatorProcess,
+    create,
+    get,
+    ready_condition,
+    wait_for,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.timeout(170)
 
@@ -35,6 +44,16 @@ def server(name: str, version: str = V1, rg: str = "aso-sample-rg", **spec: Any)
         "metadata": {"name": name, "namespace": "default"},
         "spec": body,
     }
+
+
+def _refused(k8s: KubeApi, kind: str, version: str, name: str, reason: str) -> dict[str, Any]:
+    """Wait until ``name`` is not Ready for ``reason`` with severity Error (the user must act);
+    its Ready condition."""
+    condition = ready_condition(
+        wait_ready(k8s, which(kind, version), name, status="False", reason=reason, timeout=60)
+    )
+    assert condition["severity"] == "Error", condition
+    return condition
 
 
 def child(kind: str, name: str, owner: str, version: str = V2, **spec: Any) -> dict[str, Any]:
@@ -310,23 +329,11 @@ def test_errors_are_clear_and_recover(
 
     # A server name ARM refuses: its code and message, severity Error, nothing written.
     apply(k8s, server("bad-name", azureName="Bad_Name"))
-    bad = wait_ready(
-        k8s, which("Server", V1), "bad-name", status="False", reason="InvalidServerName", timeout=60
-    )
-    assert bad["status"]["conditions"][0]["severity"] == "Error"
-    assert "ServerName" in bad["status"]["conditions"][0]["message"]
+    assert "ServerName" in _refused(k8s, "Server", V1, "bad-name", "InvalidServerName")["message"]
 
     # A value outside the documented set: refused, nothing deleted, and fixing the spec recovers.
     apply(k8s, server("aso-tls-sql", minimalTlsVersion="1.9"))
-    tls = wait_ready(
-        k8s,
-        which("Server", V1),
-        "aso-tls-sql",
-        status="False",
-        reason="InvalidValuesForRequestParameters",
-        timeout=60,
-    )
-    assert tls["status"]["conditions"][0]["severity"] == "Error"
+    _refused(k8s, "Server", V1, "aso-tls-sql", "InvalidValuesForRequestParameters")
     patch(k8s, "Server", "aso-tls-sql", {"minimalTlsVersion": "1.2"}, version=V1)
     wait_ready(k8s, which("Server", V1), "aso-tls-sql", timeout=60)
 
@@ -352,25 +359,13 @@ def test_errors_are_clear_and_recover(
 
     # A SKU ARM does not know: its code, nothing written; the right SKU recovers the database.
     apply(k8s, child("ServersDatabase", "gold-db", "aso-late-sql", location="westus2", sku={"name": "Gold"}))
-    gold = wait_ready(
-        k8s, which("ServersDatabase", V2), "gold-db", status="False", reason="InvalidSku", timeout=60
-    )
-    assert gold["status"]["conditions"][0]["severity"] == "Error"
-    assert "Gold" in gold["status"]["conditions"][0]["message"]
+    assert "Gold" in _refused(k8s, "ServersDatabase", V2, "gold-db", "InvalidSku")["message"]
     patch(k8s, "ServersDatabase", "gold-db", {"sku": {"name": "GP_S_Gen5_2", "tier": "GeneralPurpose"}})
     wait_ready(k8s, which("ServersDatabase", V2), "gold-db", timeout=60)
 
     # A region ARM does not serve.
     apply(k8s, server("aso-mars-sql", location="marsnorth"))
-    mars = wait_ready(
-        k8s,
-        which("Server", V1),
-        "aso-mars-sql",
-        status="False",
-        reason="LocationNotAvailableForResourceType",
-        timeout=60,
-    )
-    assert mars["status"]["conditions"][0]["severity"] == "Error"
+    _refused(k8s, "Server", V1, "aso-mars-sql", "LocationNotAvailableForResourceType")
 
     # Server names are unique across Azure: the same name in another group is refused.
     create(
@@ -384,10 +379,7 @@ def test_errors_are_clear_and_recover(
         plural="resourcegroups",
     )
     apply(k8s, server("twin", rg="other-rg", azureName="aso-late-sql"))
-    twin = wait_ready(
-        k8s, which("Server", V1), "twin", status="False", reason="NameAlreadyExists", timeout=60
-    )
-    assert twin["status"]["conditions"][0]["severity"] == "Error"
+    _refused(k8s, "Server", V1, "twin", "NameAlreadyExists")
     assert arm.control.get_resource(
         f"/subscriptions/{arm.subscription_id}/resourceGroups/aso-sample-rg/providers/Microsoft.Sql/servers/aso-late-sql"
     )

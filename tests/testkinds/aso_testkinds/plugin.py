@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aso import (
-    ApiVersion,
     ArmErrorInfo,
     Classification,
     Export,
     Extensions,
+    KindVersion,
     ReconcileContext,
     ResourceKind,
     Scope,
@@ -59,8 +59,8 @@ WIDGET = ResourceKind(
     arm_type="Microsoft.AsoTest/widgets",
     owner=Scope.RESOURCE_GROUP,
     versions=(
-        ApiVersion(name="v1api20240101", arm_api_version="2024-01-01"),
-        ApiVersion(
+        KindVersion(name="v1api20240101", arm_api_version="2024-01-01"),
+        KindVersion(
             name="v1api20250101", arm_api_version="2025-01-01", to_hub=tier_to_size, from_hub=size_to_tier
         ),
     ),

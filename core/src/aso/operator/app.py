@@ -13,7 +13,6 @@ import datetime
 import functools
 import logging
 import random
-import signal
 import socket
 import ssl
 import uuid
@@ -24,7 +23,7 @@ import kopf
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from aso.common import LoopThread
+from aso.common import LoopThread, stop_on_signals
 from aso.conversion import conversion_app, original_version, written_body
 from aso.errors import AsoError, RetryableError
 from aso.host import Registry
@@ -464,7 +463,7 @@ class Operator:
             if endpoints is not None:
                 await asyncio.to_thread(endpoints.start)
             if elector is not None:
-                _stop_on_signals(stop)
+                stop_on_signals(stop)  # a standby has no kopf to handle them; kopf installs its own
                 self.standby = True
                 acquired = await elector.acquire(stop)
                 self.standby = False
@@ -575,15 +574,6 @@ class Operator:
             syncer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await syncer
-
-
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    """SIGTERM/SIGINT set ``stop`` (a standby has no kopf to handle them; kopf installs its own
-    while it runs, and stops on them too)."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
 
 
 #: kopf's handler ids: while kopf keeps progress under one of them, the object is kopf's (retries).

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aso.kinds import ApiVersion, ResourceKind
+from aso.kinds import KindVersion, ResourceKind
 from aso.operator.arm import ArmClient
 from aso.operator.claims import Claimant, ClaimLookup, claimant, no_claims
 from aso.operator.conditions import build_ready, find_ready, replace_ready
@@ -54,7 +54,7 @@ class ObjectContext:
     _status: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def api_version(self) -> ApiVersion:
+    def api_version(self) -> KindVersion:
         return self.kind.version(self.written_version or self.kind.storage_version)
 
     @property
@@ -155,6 +155,6 @@ class Target:
     arm: ArmClient
     arm_id: str
     #: The version the object was written in: requests use its ARM api-version.
-    api_version: ApiVersion
+    api_version: KindVersion
     #: The owner object when the owner is a custom resource (for owner references).
     owner: Mapping[str, Any] | None = None

@@ -30,7 +30,6 @@ import contextlib
 import logging
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -39,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from aso.common import free_port
+from aso.common import free_port, wait_for_stop
 from aso.sandbox.arm import ArmEmulator, EmulatorConfig
 from aso.sandbox.kube import KubeApiServer
 from aso.sandbox.supervisor import OPERATOR_LOG, PID_FILE, OperatorSupervisor
@@ -112,22 +111,6 @@ def mark_ready(dir: Path) -> Path:
 
 def clear_ready(dir: Path) -> None:
     (dir / READY_FILE).unlink(missing_ok=True)
-
-
-async def wait_for_stop(stop: asyncio.Event | None = None) -> None:
-    """Wait for SIGINT/SIGTERM (or ``stop`` being set)."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
-        await stop.wait()
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
 
 
 def webhook_tls(dir: Path) -> tuple[Path, Path, bytes]:

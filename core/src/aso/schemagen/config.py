@@ -80,6 +80,15 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _section(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+    """A mapping whose keys are all ``allowed`` (the error lists those that are not, and those that are)."""
+    section = _mapping(value, where)
+    unknown = set(section) - allowed
+    if unknown:
+        raise _fail(where, f"unknown keys {sorted(unknown)} (allowed: {sorted(allowed)})")
+    return section
+
+
 def _string(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise _fail(where, "expected a non-empty string")
@@ -90,10 +99,8 @@ def _facts(raw: Any, where: str) -> dict[str, PropertyFacts]:
     result: dict[str, PropertyFacts] = {}
     for path, entry in _mapping(raw or {}, where).items():
         here = f"{where}.{path}"
-        entry = {_ASO_SPELLINGS.get(key, key): value for key, value in _mapping(entry, here).items()}
-        unknown = set(entry) - _FACT_KEYS
-        if unknown:
-            raise _fail(here, f"unknown keys {sorted(unknown)} (allowed: {sorted(_FACT_KEYS)})")
+        spelled = {_ASO_SPELLINGS.get(key, key): value for key, value in _mapping(entry, here).items()}
+        entry = _section(spelled, here, _FACT_KEYS)
         mode = entry.get("importConfigMapMode")
         if mode not in (None, "optional", "required"):
             raise _fail(here, "importConfigMapMode must be optional or required")
@@ -134,17 +141,11 @@ def load_config(plugin_dir: Path) -> PluginConfig:
     versions: list[VersionConfig] = []
     for kind, kind_raw in _mapping(raw.get("kinds"), f"{where}: kinds").items():
         kind_where = f"{where}: kinds.{kind}"
-        kind_raw = _mapping(kind_raw, kind_where)
-        unknown = set(kind_raw) - _KIND_KEYS
-        if unknown:
-            raise _fail(kind_where, f"unknown keys {sorted(unknown)}")
+        kind_raw = _section(kind_raw, kind_where, _KIND_KEYS)
         arm_type = _string(kind_raw.get("armType"), f"{kind_where}.armType")
         for version, version_raw in _mapping(kind_raw.get("versions"), f"{kind_where}.versions").items():
             version_where = f"{kind_where}.versions.{version}"
-            version_raw = _mapping(version_raw, version_where)
-            unknown = set(version_raw) - _VERSION_KEYS
-            if unknown:
-                raise _fail(version_where, f"unknown keys {sorted(unknown)}")
+            version_raw = _section(version_raw, version_where, _VERSION_KEYS)
             if version_raw.get("export", True) is False:
                 continue  # ASO's $export: false - described but not served
             sdk = _string(version_raw.get("sdk", default_sdk), f"{version_where}.sdk")

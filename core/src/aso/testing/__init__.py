@@ -11,7 +11,8 @@ Fixtures (all function-scoped, real servers on loopback sockets, nothing mocked)
     An :class:`ArmEmulatorHandle`: the ARM emulator's endpoint, CA bundle and principal, with
     ``client(SomeManagementClient)`` for a real Azure SDK client and ``env()`` for the settings
     an operator needs. Your plugin's ``aso_arm_profiles`` are loaded. ``arm_control`` is its
-    control API (:class:`ArmControlClient`: faults, drift, request counts).
+    control API (:class:`ArmControlClient`: faults, drift, request counts), ``arm_http``
+    plain HTTPS calls with a real token (:class:`ArmHttp`: status codes and headers as sent).
 ``kube_api``
     A :class:`KubeApi`: a local Kubernetes API server (``.custom``, ``.core`` clients,
     ``.kubeconfig``) holding the CRDs of ``kube_crds``.
@@ -49,7 +50,7 @@ A whole end-to-end test of a plugin::
         assert vault["status"]["id"].endswith("/vaults/kv")
 """
 
-from aso.testing.arm import ArmControlClient, ArmEmulatorHandle, RequestCounts
+from aso.testing.arm import ArmControlClient, ArmEmulatorHandle, ArmHttp, RequestCounts
 from aso.testing.kube import (
     ConversionWebhook,
     KubeApi,
@@ -73,6 +74,7 @@ from aso.testing.operator import OperatorProcess, PluginPath, plugin_path
 __all__ = [
     "ArmControlClient",
     "ArmEmulatorHandle",
+    "ArmHttp",
     "ConversionWebhook",
     "KubeApi",
     "OperatorProcess",

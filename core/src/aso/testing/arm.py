@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import requests
 
-from aso.common import LoopThread
+from aso.common import LoopThread, stop_process
 
 ARM_SCOPE = "https://management.azure.com/.default"
 T = TypeVar("T")
@@ -306,11 +307,18 @@ class ArmEmulatorHandle:
             tenant_id or self.tenant_id,
             client_id or self.client_id,
             client_secret or self.client_secret,
-            authority=self.endpoint,
-            disable_instance_discovery=True,
-            connection_verify=self.ca_bundle,
             use_env_settings=False,
+            **self.identity_kwargs(),
         )
+
+    def identity_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments that point any azure-identity credential at the emulator's token
+        endpoint (``CertificateCredential``, ``ClientAssertionCredential``, ...)."""
+        return {
+            "authority": self.endpoint,
+            "disable_instance_discovery": True,
+            "connection_verify": self.ca_bundle,
+        }
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments that point any azure-mgmt client at the emulator.
@@ -360,6 +368,39 @@ class ArmEmulatorHandle:
             "REQUESTS_CA_BUNDLE": self.ca_bundle,
             "SSL_CERT_FILE": self.ca_bundle,
         }
+
+
+class ArmHttp:
+    """Plain HTTPS calls to the emulator with a real bearer token, past any Azure SDK client.
+
+    For what an SDK client hides (status codes and headers exactly as sent, a body the SDK
+    would not build) and for what a user does outside aso (``az redis regenerate-keys``, a
+    resource made by hand). ``session`` is the ``requests.Session`` (CA bundle, token, no
+    proxy variables), for a URL the emulator handed out, such as a ``Location`` header.
+    """
+
+    def __init__(self, arm: ArmEmulatorHandle) -> None:
+        self.endpoint = arm.endpoint
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = arm.ca_bundle
+        token = arm.credential().get_token(ARM_SCOPE).token
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, resource_id: str, api_version: str, body: Any = None) -> requests.Response:
+        """``method`` on ``resource_id`` (or an action below it) at ``api_version``, any answer."""
+        return self.session.request(
+            method, f"{self.endpoint}{resource_id}?api-version={api_version}", json=body, timeout=10
+        )
+
+    def call_json(self, method: str, resource_id: str, api_version: str, body: Any = None) -> dict[str, Any]:
+        """The JSON body of a call that must succeed (``{}`` for an empty one); raises
+        ``requests.HTTPError`` with ARM's error body otherwise."""
+        resp = self.call(method, resource_id, api_version, body)
+        if resp.status_code >= 400:
+            raise requests.HTTPError(f"{method} {resource_id}: {resp.status_code} {resp.text}", response=resp)
+        result: dict[str, Any] = resp.json() if resp.content else {}
+        return result
 
 
 def _handle_from_info(info: dict[str, Any], control: ArmControlClient) -> ArmEmulatorHandle:
@@ -433,14 +474,7 @@ class EmulatorProcess:
         return _handle_from_info(control.info(), control)
 
     def stop(self) -> int:
-        if self.proc is None:
-            return 0
-        self.proc.terminate()
-        try:
-            return self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(30)
+        return 0 if self.proc is None else stop_process(self.proc)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -503,6 +537,12 @@ def arm_emulator_factory() -> Iterator[Callable[..., ArmEmulatorHandle]]:
     finally:
         for runner in reversed(started):
             runner.stop()
+
+
+@pytest.fixture
+def arm_http(arm_emulator: ArmEmulatorHandle) -> ArmHttp:
+    """Plain HTTPS calls to the (reset) ARM emulator with the default principal's token."""
+    return ArmHttp(arm_emulator)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from aso.common import free_port
+from aso.common import free_port, stop_process
 from aso.testing.arm import ArmEmulatorHandle
 from aso.testing.kube import (
     ConversionWebhook,
@@ -78,6 +78,13 @@ class OperatorProcess:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def second(self, workdir: Path, env: dict[str, str]) -> OperatorProcess:
+        """Another operator against the same backends and plugins (a standby, another shard) with
+        its own ``workdir`` (made here) and ``env``; not started, and the caller stops it. It serves
+        no conversion webhook (this one's port is this one's)."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        return OperatorProcess(kube=self.kube, arm=self.arm, workdir=workdir, plugins=self.plugins, env=env)
 
     def start(self, timeout: float = 60.0) -> OperatorProcess:
         """Start ``aso run`` with ``env`` and wait until it answers ``/readyz``; a no-op while it runs."""
@@ -141,13 +148,8 @@ class OperatorProcess:
             self.proc.wait(30)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(20)
+        if self.proc is not None:
+            stop_process(self.proc, 20)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from typing import Any
 
 import kubernetes
 
+from aso.common import stop_process
+
 __all__ = ["SandboxProcess", "pid_alive"]
 
 
@@ -94,12 +96,8 @@ class SandboxProcess:
 
     def kill(self) -> None:
         """SIGTERM the sandbox, SIGKILL it if it is still there after 30 s (for failed starts)."""
-        try:
-            self.stop(30)
-        except subprocess.TimeoutExpired:
-            assert self.proc is not None
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 def pid_alive(pid: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aso import ApiVersion, Export, NameRule, OwnerKind, ResourceKind, Scope, hookimpl
+from aso import Export, KindVersion, NameRule, OwnerKind, ResourceKind, Scope, hookimpl
 
 GROUP = "documentdb.azure.com"
 SCHEMAS = "aso_cosmosdb"
@@ -13,8 +13,8 @@ ACCOUNTS = "Microsoft.DocumentDB/databaseAccounts"
 
 #: Both versions of every kind; ASO v2 stores v1api20240815storage, so v1api20240815 is the hub.
 VERSIONS = (
-    ApiVersion(name="v1api20231115", arm_api_version="2023-11-15"),
-    ApiVersion(name="v1api20240815", arm_api_version="2024-08-15"),
+    KindVersion(name="v1api20231115", arm_api_version="2023-11-15"),
+    KindVersion(name="v1api20240815", arm_api_version="2024-08-15"),
 )
 HUB = "v1api20240815"
 

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aso import (
-    ApiVersion,
     ArmErrorInfo,
     Classification,
     Export,
     Extensions,
+    KindVersion,
     NameRule,
     Next,
     OwnerKind,
@@ -31,12 +31,12 @@ from aso import (
 GROUP = "cache.azure.com"
 
 #: (Kubernetes version, ARM api-version), oldest first; every kind serves all of them.
-VERSIONS: tuple[ApiVersion, ...] = (
-    ApiVersion(name="v1api20201201", arm_api_version="2020-12-01"),
-    ApiVersion(name="v1api20230401", arm_api_version="2023-04-01"),
-    ApiVersion(name="v1api20230801", arm_api_version="2023-08-01"),
-    ApiVersion(name="v20230801", arm_api_version="2023-08-01"),
-    ApiVersion(name="v20241101", arm_api_version="2024-11-01"),
+VERSIONS: tuple[KindVersion, ...] = (
+    KindVersion(name="v1api20201201", arm_api_version="2020-12-01"),
+    KindVersion(name="v1api20230401", arm_api_version="2023-04-01"),
+    KindVersion(name="v1api20230801", arm_api_version="2023-08-01"),
+    KindVersion(name="v20230801", arm_api_version="2023-08-01"),
+    KindVersion(name="v20241101", arm_api_version="2024-11-01"),
 )
 #: ASO v2 stores ``v20241101storage`` for every kind of the group.
 HUB = "v20241101"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aso import ApiVersion, NameRule, ResourceKind, Scope, hookimpl
+from aso import KindVersion, NameRule, ResourceKind, Scope, hookimpl
 
 RESOURCE_GROUP = ResourceKind(
     group="resources.azure.com",
@@ -14,8 +14,8 @@ RESOURCE_GROUP = ResourceKind(
     arm_type="Microsoft.Resources/resourceGroups",
     owner=Scope.SUBSCRIPTION,
     versions=(
-        ApiVersion(name="v1api20200601", arm_api_version="2020-06-01"),
-        ApiVersion(name="v1api20210401", arm_api_version="2021-04-01"),
+        KindVersion(name="v1api20200601", arm_api_version="2020-06-01"),
+        KindVersion(name="v1api20210401", arm_api_version="2021-04-01"),
     ),
     storage_version="v1api20200601",
     schema_package="aso_resources",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aso import ApiVersion, Export, NameRule, OwnerKind, ResourceKind, Scope, hookimpl
+from aso import Export, KindVersion, NameRule, OwnerKind, ResourceKind, Scope, hookimpl
 
 GROUP = "sql.azure.com"
 #: The API version every kind serves, under ASO v2's two names for it.
 VERSIONS = (
-    ApiVersion(name="v1api20211101", arm_api_version="2021-11-01"),
-    ApiVersion(name="v20211101", arm_api_version="2021-11-01"),
+    KindVersion(name="v1api20211101", arm_api_version="2021-11-01"),
+    KindVersion(name="v20211101", arm_api_version="2021-11-01"),
 )
 #: ASO v2 stores SQL objects in the newer spelling's storage version (v20211101storage).
 STORAGE_VERSION = "v20211101"

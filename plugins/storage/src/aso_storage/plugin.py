@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aso import (
-    ApiVersion,
     Export,
     Extensions,
+    KindVersion,
     NameRule,
     Next,
     OwnerKind,
@@ -27,10 +27,10 @@ PACKAGE = "aso_storage"
 #: The versions differ only by fields added in later APIs, which the core keeps in the property
 #: bag on the way through the hub, so no converter is needed.
 VERSIONS = (
-    ApiVersion(name="v1api20210401", arm_api_version="2021-04-01"),
-    ApiVersion(name="v1api20220901", arm_api_version="2022-09-01"),
-    ApiVersion(name="v1api20230101", arm_api_version="2023-01-01"),
-    ApiVersion(name="v20230101", arm_api_version="2023-01-01"),
+    KindVersion(name="v1api20210401", arm_api_version="2021-04-01"),
+    KindVersion(name="v1api20220901", arm_api_version="2022-09-01"),
+    KindVersion(name="v1api20230101", arm_api_version="2023-01-01"),
+    KindVersion(name="v20230101", arm_api_version="2023-01-01"),
 )
 HUB = "v20230101"
 

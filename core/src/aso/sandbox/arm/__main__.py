@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from aso.sandbox.runner import clear_ready, mark_ready, prepare_dirs, start_arm, wait_for_stop, write_env
+from aso.common import wait_for_stop
+from aso.sandbox.runner import clear_ready, mark_ready, prepare_dirs, start_arm, write_env
 
 
 async def _main(dir: Path, state: Path | None, port: int, retry_after: int | None) -> None:

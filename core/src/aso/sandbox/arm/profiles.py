@@ -40,7 +40,6 @@ from aso.armprofiles import (
     ArmLro,
     ArmNameRule,
     ArmProfile,
-    ArmRefusal,
     ArmValueRule,
     ArmVariant,
     ArmVersion,
@@ -218,6 +217,19 @@ _OVERRIDE_KEYS = {
 }
 
 
+def _value_rule(data: Mapping[str, Any]) -> ArmValueRule:
+    """An :class:`ArmValueRule` from its plain-data form (lists become tuples)."""
+    return ArmValueRule(
+        **{
+            **data,
+            "allowed": tuple(data.get("allowed") or ()),
+            "when": {k: tuple(w) for k, w in (data.get("when") or {}).items()},
+            "present": tuple(data.get("present") or ()),
+            "ancestor_has": dict(data.get("ancestor_has") or {}),
+        }
+    )
+
+
 def _override(data: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments of an :class:`ArmOverride` from its plain-data form; an LRO spec is
     relative to the profile's own (``put: {mode: sync}`` changes only the mode)."""
@@ -306,28 +318,10 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "builtin") -> Pr
         kwargs["parent_missing_error"] = {"*": o} if isinstance(o, str) else dict(o)
     if d.get("not_found"):
         kwargs["not_found"] = (d["not_found"]["code"], d["not_found"]["message"])
-    if d.get("values"):
-        kwargs["values"] = tuple(
-            ArmValueRule(
-                **{
-                    **v,
-                    "allowed": tuple(v.get("allowed") or ()),
-                    "when": {k: tuple(w) for k, w in (v.get("when") or {}).items()},
-                }
-            )
-            for v in d["values"]
-        )
-    if d.get("refusals"):
-        kwargs["refusals"] = tuple(
-            ArmRefusal(
-                **{
-                    **r,
-                    "present": tuple(r.get("present") or ()),
-                    "ancestor_has": dict(r.get("ancestor_has") or {}),
-                }
-            )
-            for r in d["refusals"]
-        )
+    # ``refusals`` is the older key of the combination rules (read into ``values`` by ArmProfile).
+    for name in ("values", "refusals"):
+        if d.get(name):
+            kwargs[name] = tuple(_value_rule(r) for r in d[name])
     if d.get("busy"):
         kwargs["busy"] = ArmBusy(**d["busy"])
     if d.get("after_delete"):

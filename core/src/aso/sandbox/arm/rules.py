@@ -1,9 +1,10 @@
 """Rules a provider holds requests to beyond the shape of a body.
 
-Documented value ranges (``values``), the answer to a write while the previous operation runs
-(``busy``), a provider's own 404 for a missing child (``not_found``), how a type without a profile
-is spelled (its parent's declared casing), and the work a delete leaves on other resources
-(``after_delete``: Redis unlinking). Each reads the resolved profile of the request's API version.
+Documented value ranges and refused combinations (``values``), the answer to a write while the
+previous operation runs (``busy``), a provider's own 404 for a missing child (``not_found``), how a
+type without a profile is spelled (its parent's declared casing), and the work a delete leaves on
+other resources (``after_delete``: Redis unlinking). Each reads the resolved profile of the
+request's API version.
 """
 
 from __future__ import annotations
@@ -46,32 +47,28 @@ def declared_type(store: Store, p: ArmPath) -> str:
 
 
 def check_values(
-    profile: Profile, body: dict[str, Any], name: str, parent: dict[str, Any] | None = None
+    store: Store, profile: Profile, p: ArmPath, body: dict[str, Any], name: str, parent: dict[str, Any] | None
 ) -> None:
-    """The profile's documented value ranges (400 with the provider's code); rules ``of_parent``
-    read the stored parent's body (skipped when there is none)."""
+    """What the profile's rules (``values``) refuse: a value outside its documented range, or a
+    combination (400 with the provider's code). Rules ``of_parent`` read the stored ``parent``'s
+    body (skipped without one); rules with an ``ancestor`` need that ancestor's state."""
     for rule in profile.values:
         source = parent if rule.of_parent else body
-        if source is None or not rule.applies(source):
+        if source is None or not rule.applies(source) or not rule.has_present(body):
             continue
-        value = get_path(source, rule.path)
-        if value is not None and not rule.accepts(value):
-            raise ErrorReply(
-                rule.status, rule.code, rule.message.format(path=rule.path, name=name, value=value)
-            )
-
-
-def check_refusals(store: Store, profile: Profile, p: ArmPath, body: dict[str, Any], name: str) -> None:
-    """The combinations the provider refuses (``refusals``), some with an ancestor's state."""
-    for refusal in profile.refusals:
-        if not refusal.matches_body(body):
-            continue
-        if refusal.ancestor is not None:
-            ancestor = _ancestor(store, p, refusal.ancestor)
-            if ancestor is None or not refusal.matches_ancestor(ancestor.body):
+        if rule.ancestor is not None:
+            ancestor = _ancestor(store, p, rule.ancestor)
+            if ancestor is None or not rule.matches_ancestor(ancestor.body):
                 continue
-        path = refusal.present[0] if refusal.present else ""
-        raise ErrorReply(refusal.status, refusal.code, refusal.message.format(name=name, path=path))
+        value = get_path(source, rule.path) if rule.path else None
+        if rule.path and (value is None or rule.accepts(value)):
+            continue
+        path = rule.path or (rule.present[0] if rule.present else "")
+        raise ErrorReply(
+            rule.status,
+            rule.code,
+            rule.message.format(path=path, name=name, value="" if value is None else value),
+        )
 
 
 def _ancestor(store: Store, p: ArmPath, arm_type: str) -> StoredResource | None:

@@ -683,8 +683,7 @@ class ArmEmulator:
                 ):
                     raise ErrorReply(status, code, message.format(name=name))
         parent = self.store.get(p.parent_id) if len(p.names) > 1 else None
-        rules.check_values(profile, body_in, name, parent.body if parent is not None else None)
-        rules.check_refusals(self.store, profile, p, body_in, name)
+        rules.check_values(self.store, profile, p, body_in, name, parent.body if parent is not None else None)
         rules.refuse_if_busy(self.operations, existing, profile, "PUT", body_in)
         sent = copy_json(body_in)
         request_body, hidden = strip_request(body_in, profile)
@@ -798,8 +797,7 @@ class ArmEmulator:
                 raise errors.resource_group_not_found(p.resource_group or "")
             raise errors.resource_not_found(self._describe(p), p.resource_group)
         name = p.names[-1] if p.names else p.resource_group or ""
-        rules.check_values(profile, body_in, name)
-        rules.check_refusals(self.store, profile, p, body_in, name)
+        rules.check_values(self.store, profile, p, body_in, name, None)
         rules.refuse_if_busy(self.operations, existing, profile, "PATCH")
         request_body, hidden = strip_request(body_in, profile)
         for path, (status, code, message) in profile.immutable.items():

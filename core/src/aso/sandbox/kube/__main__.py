@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from pathlib import Path
 
 import click
+
+from aso.common import wait_for_stop
 
 from .server import KubeApiServer
 
@@ -23,13 +23,8 @@ async def _serve(
     click.echo(f"Kubernetes API server listening on {server.url}", err=True)
     if kubeconfig is not None:
         click.echo(f"export KUBECONFIG={kubeconfig}", err=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await wait_for_stop()
     finally:
         await server.stop()
 

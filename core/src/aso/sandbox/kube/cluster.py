@@ -39,8 +39,8 @@ APPLY_PATCH = "application/apply-patch+yaml"
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 
 
-class _Retry(Exception):
-    """The object changed while a write awaited a conversion; the caller starts over."""
+class WriteRetry(Exception):
+    """The object changed while a write awaited a conversion; the caller re-reads it and starts over."""
 
 
 @dataclass(kw_only=True)
@@ -167,6 +167,19 @@ class Cluster:
         body["apiVersion"], body["kind"] = expected, rt.kind
         _meta(body) if "metadata" in body else body.setdefault("metadata", {})
         return body
+
+    def _check_named_body(self, rt: ResourceType, version: str, ns: str, name: str, body: Any) -> Json:
+        """The body of a write to the object ``name`` (an update or an apply): its name, when set,
+        is the one on the URL."""
+        obj = self._check_body(rt, version, body)
+        meta = obj["metadata"]
+        if meta.get("name", name) != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
+        meta["name"] = name
+        self._check_namespace(rt, ns, meta)
+        return obj
 
     def _check_namespace(self, rt: ResourceType, ns: str, meta: Json) -> None:
         if not rt.namespaced:
@@ -427,14 +440,8 @@ class Cluster:
         opts: WriteOptions,
         subresource: str | None,
     ) -> Json:
-        obj = self._check_body(rt, version.name, body)
+        obj = self._check_named_body(rt, version.name, ns, name, body)
         meta = obj["metadata"]
-        if meta.get("name", name) != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
-            )
-        meta["name"] = name
-        self._check_namespace(rt, ns, meta)
         current = self.store.get(rt.key, ns if rt.namespaced else "", name)
         if current is None:
             if rt.key == builtin.EVENTS.key and subresource is None:
@@ -453,8 +460,8 @@ class Cluster:
             raise errors.stale(rt.group, rt.plural, name)
         (current_v,) = await self.converter.convert(rt, [current], version.name)
         try:
-            return await self._write_update(rt, version, current, current_v, obj, opts, subresource)
-        except _Retry:
+            return await self.write_update(rt, version, current, current_v, obj, opts, subresource)
+        except WriteRetry:
             raise errors.stale(rt.group, rt.plural, name) from None
 
     async def patch(
@@ -510,12 +517,12 @@ class Cluster:
                     f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
                 )
             try:
-                return await self._write_update(rt, version, current, current_v, patched, opts, subresource)
-            except _Retry:
+                return await self.write_update(rt, version, current, current_v, patched, opts, subresource)
+            except WriteRetry:
                 continue
         raise errors.stale(rt.group, rt.plural, name)
 
-    async def _write_update(
+    async def write_update(
         self,
         rt: ResourceType,
         version: Version,
@@ -527,6 +534,8 @@ class Cluster:
         *,
         applied: bool = False,
     ) -> Json:
+        """Admit and store ``new`` over ``current`` (an update, a patch, an apply, or a subresource
+        served elsewhere such as scale); :class:`WriteRetry` when ``current`` changed meanwhile."""
         new["apiVersion"], new["kind"] = rt.api_version(version.name), rt.kind
         self._decode(rt, version, new, opts)
         old_meta = current_v["metadata"]
@@ -588,7 +597,7 @@ class Cluster:
             return new
         meta = current["metadata"]
         if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is not current:
-            raise _Retry()
+            raise WriteRetry()
         if self._finalized(rt, stored):
             event = self._remove(rt, meta.get("namespace", ""), meta["name"])
             assert event is not None
@@ -641,14 +650,8 @@ class Cluster:
                     )
                 ],
             )
-        config = self._check_body(rt, version.name, config)
+        config = self._check_named_body(rt, version.name, ns, name, config)
         meta = config["metadata"]
-        if meta.get("name", name) != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
-            )
-        meta["name"] = name
-        self._check_namespace(rt, ns, meta)
         for _attempt in range(10):
             current = self.store.get(rt.key, ns if rt.namespaced else "", name)
             current_v = None
@@ -682,28 +685,12 @@ class Cluster:
                 raise errors.stale(rt.group, rt.plural, name)
             result["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
             try:
-                return await self._write_update(
+                return await self.write_update(
                     rt, version, current, current_v, result, opts, subresource, applied=True
                 )
-            except _Retry:
+            except WriteRetry:
                 continue
         raise errors.stale(rt.group, rt.plural, name)
-
-    #: Raised by :meth:`write_update` when the object changed meanwhile (re-read and retry).
-    Retry = _Retry
-
-    async def write_update(
-        self,
-        rt: ResourceType,
-        version: Version,
-        current: Json,
-        current_v: Json,
-        new: Json,
-        opts: WriteOptions,
-        subresource: str | None,
-    ) -> Json:
-        """Admit and store ``new`` over ``current`` (for subresources served elsewhere, e.g. scale)."""
-        return await self._write_update(rt, version, current, current_v, new, opts, subresource)
 
     @staticmethod
     def _finalized(rt: ResourceType, obj: Json) -> bool:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from aso.common import merge_patch
+from aso.common import get_path, merge_patch, set_path
 
 from . import errors
+from .cluster import WriteRetry
 from .patch import PatchError, json_patch
 
 if TYPE_CHECKING:
@@ -27,28 +28,9 @@ Json = dict[str, Any]
 SCALE_API_VERSION = "autoscaling/v1"
 
 
-def _steps(path: str) -> list[str]:
-    return path.lstrip(".").split(".")
-
-
 def read(obj: Json, path: str) -> Any:
-    value: Any = obj
-    for step in _steps(path):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(step)
-    return value
-
-
-def write(obj: Json, path: str, value: Any) -> None:
-    *parents, last = _steps(path)
-    node = obj
-    for step in parents:
-        child = node.get(step)
-        if not isinstance(child, dict):
-            child = node[step] = {}
-        node = child
-    node[last] = value
+    """The value at a scale path (``.spec.replicas``, JSONPath-like with a leading dot)."""
+    return get_path(obj, path.lstrip("."))
 
 
 def to_scale(obj: Json, spec: ScaleSpec) -> Json:
@@ -139,10 +121,10 @@ async def serve(
         if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
             raise errors.stale(rt.group, rt.plural, name)
         new = copy.deepcopy(current_v)
-        write(new, spec.spec_replicas_path, replicas)
+        set_path(new, spec.spec_replicas_path.lstrip("."), replicas)
         try:
             written = await cluster.write_update(rt, version, current, current_v, new, opts, "scale")
-        except cluster.Retry:
+        except WriteRetry:
             continue
         return to_scale(written, spec)
     raise errors.stale(rt.group, rt.plural, name)

@@ -3,6 +3,16 @@
 The order is the real server's: prune unknown fields (reporting their paths for the
 ``fieldValidation`` modes), apply ``default``s, then validate. Paths are written the way
 Kubernetes names fields: ``spec.items[0].name``, map keys as ``spec.tags[key]``.
+
+Validation is the ``jsonschema`` library's (Draft 2020-12), the one JSON Schema validator of aso
+(the schema checks of :mod:`aso.schemas` and the tests use it too): a structural schema is
+translated once into JSON Schema (``nullable``, ``x-kubernetes-int-or-string``, OpenAPI's boolean
+``exclusiveMinimum``/``exclusiveMaximum``, Kubernetes' formats, the object root's
+``apiVersion``/``kind``/``metadata`` left to the metadata checks), its validator compiled and kept
+per schema, and each error turned into the field error the real server words. Pruning and
+defaulting stay hand-written: no JSON Schema library removes unknown fields or fills defaults the
+way Kubernetes does (``x-kubernetes-preserve-unknown-fields``, embedded resources, ``nullable``
+against ``default``).
 """
 
 from __future__ import annotations
@@ -10,11 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import re
+import functools
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
+
+import jsonschema
 
 from . import errors
 from .builtin import OBJECT_META
@@ -96,37 +108,79 @@ def apply_defaults(value: Any, schema: Json | None) -> None:
                 apply_defaults(item, items)
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+# -- validation ---------------------------------------------------------------------------------
+
+# Keywords of a structural schema that mean the same in JSON Schema and are passed on as they are.
+_SAME_KEYWORDS = (
+    "enum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "multipleOf",
+    "format",
+)
+_ANY_BUT_NULL = ["object", "array", "string", "number", "integer", "boolean"]
+# Marks, in a translated schema, what the error messages need of the original (ignored by jsonschema).
+_K8S_TYPE = "x-aso-k8s-type"
+_REQUIRED = "x-aso-required"
 
 
-def _type_ok(value: Any, expected: str) -> bool:
-    actual = _json_type(value)
-    if expected == actual:
+def _to_json_schema(node: Json, *, root: bool = False, required: bool = False) -> Json:
+    """The JSON Schema (Draft 2020-12) that validates what the structural ``node`` does.
+
+    ``required``: the node is a required property of its parent, so ``null`` there is "Required
+    value" (Kubernetes' reading) unless the node is ``nullable``.
+    """
+    out: Json = {key: node[key] for key in _SAME_KEYWORDS if key in node}
+    nullable = bool(node.get("nullable"))
+    if node.get("x-kubernetes-int-or-string"):
+        types = ["integer", "string"]
+    elif node.get("type"):
+        types = [node["type"]]
+    else:
+        types = [] if nullable or not required else list(_ANY_BUT_NULL)
+    if types:
+        out["type"] = [*types, "null"] if nullable else types
+    out[_K8S_TYPE] = "integer,string" if node.get("x-kubernetes-int-or-string") else node.get("type")
+    if required and not nullable:
+        out[_REQUIRED] = True
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if bound in node:
+            out[exclusive if node.get(exclusive) is True else bound] = node[bound]
+    names = set(node.get("required") or ())
+    if names:
+        out["required"] = list(node["required"])
+    properties = {
+        name: _to_json_schema(sub, required=name in names)
+        for name, sub in (node.get("properties") or {}).items()
+    }
+    if root or node.get("x-kubernetes-embedded-resource"):  # the metadata checks' business
+        for key in _ROOT_FIELDS:
+            properties.pop(key, None)
+            if isinstance(node.get("additionalProperties"), dict):
+                properties[key] = {}
+    if properties:
+        out["properties"] = properties
+    for key in ("items", "additionalProperties", "not"):
+        if isinstance(node.get(key), dict):  # a boolean additionalProperties is pruning's business
+            out[key] = _to_json_schema(node[key])
+    for key in ("allOf", "anyOf", "oneOf"):
+        if node.get(key):
+            out[key] = [_to_json_schema(sub) for sub in node[key]]
+    return out
+
+
+def _format_ok(value: Any, fmt: str) -> bool:
+    """Kubernetes' formats (``int32`` for numbers, the others for strings); others pass."""
+    if fmt == "int32":
+        return isinstance(value, bool) or not isinstance(value, int | float) or -(2**31) <= value < 2**31
+    if not isinstance(value, str):
         return True
-    if expected == "number" and actual == "integer":
-        return True
-    return expected == "integer" and actual == "number" and float(value).is_integer()
-
-
-@lru_cache(maxsize=1024)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _format_ok(value: str, fmt: str) -> bool:
     try:
         if fmt == "date-time":
             datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -141,159 +195,140 @@ def _format_ok(value: str, fmt: str) -> bool:
     return True
 
 
-def validate(value: Any, schema: Json | None, path: str = "", *, root: bool = True) -> list[Cause]:
-    """Validate against a structural schema; return the field errors, empty when valid."""
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker(formats=())
+    for fmt in ("date-time", "date", "byte", "uuid", "int32"):
+        checker.checks(fmt)(functools.partial(_format_ok, fmt=fmt))
+    return checker
+
+
+_FORMATS = _format_checker()
+
+# Compiled validators by the id of the structural schema they were made from (a CRD version keeps
+# its schema object for its life; the schema is kept here too, so an id is never reused under us).
+_VALIDATORS: dict[int, tuple[Json, jsonschema.Draft202012Validator]] = {}
+_MAX_VALIDATORS = 1024
+
+
+def _validator(schema: Json) -> jsonschema.Draft202012Validator:
+    cached = _VALIDATORS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    if len(_VALIDATORS) >= _MAX_VALIDATORS:
+        _VALIDATORS.clear()
+    validator = jsonschema.Draft202012Validator(_to_json_schema(schema, root=True), format_checker=_FORMATS)
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
+def validate(value: Any, schema: Json | None) -> list[Cause]:
+    """Validate an object against its structural schema; return the field errors, empty when valid."""
     if schema is None:
         return []
+    found = list(_validator(schema).iter_errors(value))
+    # Kubernetes reports a value of the wrong type once, and nothing else about it; a null that
+    # may be null passes every other keyword.
+    wrong_type = {_field(e) for e in found if e.validator == "type"}
     causes: list[Cause] = []
-    _validate(value, schema, path, causes, root)
-    return causes
-
-
-def _validate(value: Any, schema: Json, path: str, causes: list[Cause], root: bool) -> None:
-    shown = path or "<root>"
-    if value is None:
-        if schema.get("nullable") or (
-            not schema.get("type") and not schema.get("x-kubernetes-int-or-string")
-        ):
-            return
-        causes.append(
-            errors.type_invalid(path, "null", f'{shown} in body must be of type {schema.get("type")}: "null"')
-        )
-        return
-    if schema.get("x-kubernetes-int-or-string"):
-        if not isinstance(value, str) and _json_type(value) != "integer":
-            actual = _json_type(value)
-            causes.append(
-                errors.type_invalid(
-                    path, actual, f'{shown} in body must be of type integer,string: "{actual}"'
-                )
-            )
-            return
-    else:
-        expected = schema.get("type")
-        if expected and not _type_ok(value, expected):
-            actual = _json_type(value)
-            causes.append(
-                errors.type_invalid(path, actual, f'{shown} in body must be of type {expected}: "{actual}"')
-            )
-            return
-    enum = schema.get("enum")
-    if enum is not None and value not in enum:
-        causes.append(errors.not_supported(path, value, list(enum)))
-    if isinstance(value, str):
-        _validate_string(value, schema, path, shown, causes)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        _validate_number(value, schema, path, shown, causes)
-    elif isinstance(value, list):
-        _validate_array(value, schema, path, shown, causes)
-    elif isinstance(value, dict):
-        _validate_object(value, schema, path, shown, causes, root)
-    for sub in schema.get("allOf") or []:
-        _validate(value, sub, path, causes, False)
-    any_of = schema.get("anyOf")
-    if any_of and not any(not validate(value, sub, path, root=False) for sub in any_of):
-        causes.append(errors.invalid(path, value, f"{shown} in body must match at least one schema in anyOf"))
-    one_of = schema.get("oneOf")
-    if one_of and sum(1 for sub in one_of if not validate(value, sub, path, root=False)) != 1:
-        causes.append(errors.invalid(path, value, f"{shown} in body must match exactly one schema in oneOf"))
-    negated = schema.get("not")
-    if isinstance(negated, dict) and not validate(value, negated, path, root=False):
-        causes.append(errors.invalid(path, value, f"{shown} in body must not validate the schema (not)"))
-
-
-def _validate_string(value: str, schema: Json, path: str, shown: str, causes: list[Cause]) -> None:
-    max_length = schema.get("maxLength")
-    if max_length is not None and len(value) > max_length:
-        causes.append(errors.too_long(path, max_length))
-    min_length = schema.get("minLength")
-    if min_length is not None and len(value) < min_length:
-        causes.append(
-            errors.invalid(path, value, f"{shown} in body should be at least {min_length} chars long")
-        )
-    pattern = schema.get("pattern")
-    if pattern is not None and not _regex(pattern).search(value):
-        causes.append(errors.invalid(path, value, f"{shown} in body should match '{pattern}'"))
-    fmt = schema.get("format")
-    if fmt and not _format_ok(value, fmt):
-        causes.append(errors.invalid(path, value, f'{shown} in body must be of type {fmt}: "{value}"'))
-
-
-def _validate_number(value: float, schema: Json, path: str, shown: str, causes: list[Cause]) -> None:
-    minimum = schema.get("minimum")
-    if minimum is not None:
-        if schema.get("exclusiveMinimum") and value <= minimum:
-            causes.append(errors.invalid(path, value, f"{shown} in body should be greater than {minimum}"))
-        elif value < minimum:
-            causes.append(
-                errors.invalid(path, value, f"{shown} in body should be greater than or equal to {minimum}")
-            )
-    maximum = schema.get("maximum")
-    if maximum is not None:
-        if schema.get("exclusiveMaximum") and value >= maximum:
-            causes.append(errors.invalid(path, value, f"{shown} in body should be less than {maximum}"))
-        elif value > maximum:
-            causes.append(
-                errors.invalid(path, value, f"{shown} in body should be less than or equal to {maximum}")
-            )
-    multiple = schema.get("multipleOf")
-    if multiple and (value / multiple) % 1 != 0:
-        causes.append(errors.invalid(path, value, f"{shown} in body should be a multiple of {multiple}"))
-    if schema.get("format") == "int32" and not -(2**31) <= value < 2**31:
-        causes.append(errors.invalid(path, value, f"{shown} in body must be of type int32"))
-
-
-def _validate_array(value: list[Any], schema: Json, path: str, shown: str, causes: list[Cause]) -> None:
-    max_items = schema.get("maxItems")
-    if max_items is not None and len(value) > max_items:
-        causes.append(errors.too_many(path, len(value), max_items))
-    min_items = schema.get("minItems")
-    if min_items is not None and len(value) < min_items:
-        causes.append(
-            errors.invalid(path, len(value), f"{shown} in body should have at least {min_items} items")
-        )
-    if schema.get("uniqueItems"):
-        seen: list[Any] = []
-        for item in value:
-            if item in seen:
-                causes.append(
-                    errors.Cause(
-                        reason="FieldValueDuplicate",
-                        field=path,
-                        message=f"Duplicate value: {errors.render_value(item)}",
-                    )
-                )
-                break
-            seen.append(item)
-    items = schema.get("items")
-    if isinstance(items, dict):
-        for i, item in enumerate(value):
-            _validate(item, items, f"{path}[{i}]", causes, False)
-
-
-def _validate_object(
-    value: Json, schema: Json, path: str, shown: str, causes: list[Cause], root: bool
-) -> None:
-    props: Json = schema.get("properties") or {}
-    for name in schema.get("required") or []:
-        if name not in value or (value[name] is None and not (props.get(name) or {}).get("nullable")):
-            causes.append(errors.required(_join(path, name)))
-    max_props = schema.get("maxProperties")
-    if max_props is not None and len(value) > max_props:
-        causes.append(errors.too_many(path, len(value), max_props))
-    min_props = schema.get("minProperties")
-    if min_props is not None and len(value) < min_props:
-        causes.append(
-            errors.invalid(path, len(value), f"{shown} in body should have at least {min_props} properties")
-        )
-    additional = schema.get("additionalProperties")
-    embedded = root or bool(schema.get("x-kubernetes-embedded-resource"))
-    for key, child in value.items():
-        if embedded and key in _ROOT_FIELDS:
+    for error in found:
+        path = _field(error)
+        if error.validator != "type" and (path in wrong_type or error.instance is None):
             continue
-        if key in props:
-            if key in (schema.get("required") or []) and child is None:
-                continue
-            _validate(child, props[key], _join(path, key), causes, False)
-        elif isinstance(additional, dict):
-            _validate(child, additional, f"{path}[{key}]" if path else key, causes, False)
+        causes += _causes(error, path)
+    return list(dict.fromkeys(causes))
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    """The Kubernetes field path of an error: ``spec.items[0].name``, ``spec.tags[key]``."""
+    path = ""
+    instance_path = list(error.absolute_path)
+    schema_path = list(error.absolute_schema_path)
+    i = 0
+    while i < len(schema_path):
+        token = schema_path[i]
+        if token == "properties" and i + 1 < len(schema_path):
+            path = _join(path, str(instance_path.pop(0)))
+            i += 1
+        elif token == "additionalProperties":
+            key = instance_path.pop(0)
+            path = f"{path}[{key}]" if path else str(key)
+        elif token == "items":
+            path = f"{path}[{instance_path.pop(0)}]"
+        i += 1
+    return path
+
+
+def _causes(error: jsonschema.ValidationError, path: str) -> Iterator[Cause]:
+    """The field errors of one jsonschema error, in the API server's words."""
+    keyword = error.validator
+    # A reported error always has these (jsonschema types them as possibly unset).
+    value: Any = error.instance
+    bound: Any = error.validator_value
+    schema: Json = error.schema if isinstance(error.schema, dict) else {}
+    shown = path or "<root>"
+    if keyword == "type":
+        if value is None and schema.get(_REQUIRED):
+            yield errors.required(path)
+            return
+        actual = _json_type(value)
+        expected = schema.get(_K8S_TYPE)
+        yield errors.type_invalid(path, actual, f'{shown} in body must be of type {expected}: "{actual}"')
+    elif keyword == "required":
+        for name in bound:
+            if name not in value:
+                yield errors.required(_join(path, name))
+    elif keyword == "enum":
+        yield errors.not_supported(path, value, list(bound))
+    elif keyword == "maxLength":
+        yield errors.too_long(path, bound)
+    elif keyword == "minLength":
+        yield errors.invalid(path, value, f"{shown} in body should be at least {bound} chars long")
+    elif keyword == "pattern":
+        yield errors.invalid(path, value, f"{shown} in body should match '{bound}'")
+    elif keyword == "format" and bound == "int32":
+        yield errors.invalid(path, value, f"{shown} in body must be of type int32")
+    elif keyword == "format":
+        yield errors.invalid(path, value, f'{shown} in body must be of type {bound}: "{value}"')
+    elif keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        relation = "greater than" if "inimum" in keyword else "less than"
+        or_equal = "" if keyword.startswith("exclusive") else " or equal to"
+        yield errors.invalid(path, value, f"{shown} in body should be {relation}{or_equal} {bound}")
+    elif keyword == "multipleOf":
+        yield errors.invalid(path, value, f"{shown} in body should be a multiple of {bound}")
+    elif keyword in ("maxItems", "maxProperties"):
+        yield errors.too_many(path, len(value), bound)
+    elif keyword == "minItems":
+        yield errors.invalid(path, len(value), f"{shown} in body should have at least {bound} items")
+    elif keyword == "minProperties":
+        yield errors.invalid(path, len(value), f"{shown} in body should have at least {bound} properties")
+    elif keyword == "uniqueItems":
+        duplicate = next((item for i, item in enumerate(value) if item in value[:i]), value[-1])
+        yield Cause(
+            reason="FieldValueDuplicate",
+            field=path,
+            message=f"Duplicate value: {errors.render_value(duplicate)}",
+        )
+    elif keyword == "anyOf":
+        yield errors.invalid(path, value, f"{shown} in body must match at least one schema in anyOf")
+    elif keyword == "oneOf":
+        yield errors.invalid(path, value, f"{shown} in body must match exactly one schema in oneOf")
+    elif keyword == "not":
+        yield errors.invalid(path, value, f"{shown} in body must not validate the schema (not)")
+    else:
+        yield errors.invalid(path, value, f"{shown} in body: {error.message}")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
