@@ -215,15 +215,17 @@ def test_types_without_a_profile_are_arm_generic_resources(
     raw.call("PUT", cache, "2023-08-01", _cache_body())
     raw.wait_redis(cache, "2023-08-01")
     caplog.set_level(logging.INFO, logger="aso.sandbox.arm.server")
-    policy = f"{cache}/accessPolicies/reader"
-    body = {"properties": {"permissions": "+get"}}
-    made = raw.call("PUT", policy, "2024-03-01", body)
+    connection = f"{cache}/privateEndpointConnections/endpoint1"
+    body = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved"}}}
+    made = raw.call("PUT", connection, "2024-03-01", body)
     assert made.status_code == 201
-    assert made.json()["type"] == "Microsoft.Cache/Redis/accessPolicies"
-    assert made.json()["properties"] == {"permissions": "+get"}
-    raw.call("PUT", policy, "2024-03-01", body)
+    assert made.json()["type"] == "Microsoft.Cache/Redis/privateEndpointConnections"
+    assert made.json()["properties"] == {"privateLinkServiceConnectionState": {"status": "Approved"}}
+    raw.call("PUT", connection, "2024-03-01", body)
     logged = [
-        r for r in caplog.records if "accessPolicies" in r.getMessage() and "no profile" in r.getMessage()
+        r
+        for r in caplog.records
+        if "privateEndpointConnections" in r.getMessage() and "no profile" in r.getMessage()
     ]
     assert len(logged) <= 1  # once per type (the emulator may have named it in an earlier test)
 
