@@ -10,16 +10,9 @@ import pytest
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from aso import ArmProfile, ArmVariant
-from aso.testing.arm import ArmEmulatorHandle
-
-from .test_profiles import Raw
+from aso.testing.arm import ArmHttp
 
 API = "2021-05-15"
-
-
-@pytest.fixture
-def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
-    return Raw(arm_emulator)
 
 
 @pytest.fixture
@@ -44,13 +37,13 @@ def _put(rm: ResourceManagementClient, rid: str, body: dict[str, Any]) -> None:
 
 
 def test_an_autoscale_offer_reports_400_rus_and_a_minimum_of_1000(
-    rm: ResourceManagementClient, raw: Raw, account: str
+    rm: ResourceManagementClient, arm_http: ArmHttp, account: str
 ) -> None:
     db = f"{account}/mongodbDatabases/db1"
     _put(rm, db, {"location": "westus2", "properties": {"resource": {"id": "db1"}}})
     offer = f"{db}/throughputSettings/default"
     _put(rm, offer, {"properties": {"resource": {"autoscaleSettings": {"maxThroughput": 5000}}}})
-    got = raw.call("GET", offer, API).json()["properties"]["resource"]
+    got = arm_http.call("GET", offer, API).json()["properties"]["resource"]
     assert got == {
         "throughput": 400,
         "autoscaleSettings": {"maxThroughput": 5000},
@@ -58,26 +51,26 @@ def test_an_autoscale_offer_reports_400_rus_and_a_minimum_of_1000(
     }
     # Back to manual throughput: what was set, and the manual minimum.
     _put(rm, offer, {"properties": {"resource": {"throughput": 700}}})
-    got = raw.call("GET", offer, API).json()["properties"]["resource"]
+    got = arm_http.call("GET", offer, API).json()["properties"]["resource"]
     assert got == {"throughput": 700, "minimumThroughput": "400"}
 
 
 def test_a_manual_offer_reports_what_was_set_and_a_minimum_of_400(
-    rm: ResourceManagementClient, raw: Raw, account: str
+    rm: ResourceManagementClient, arm_http: ArmHttp, account: str
 ) -> None:
     coll = f"{account}/mongodbDatabases/db1/collections/c1"
     _put(rm, f"{account}/mongodbDatabases/db1", {"properties": {"resource": {"id": "db1"}}})
     _put(rm, coll, {"properties": {"resource": {"id": "c1"}, "options": {"throughput": 400}}})
     offer = f"{coll}/throughputSettings/default"
     _put(rm, offer, {"properties": {"resource": {"throughput": 500}}})
-    assert raw.call("GET", offer, API).json()["properties"]["resource"] == {
+    assert arm_http.call("GET", offer, API).json()["properties"]["resource"] == {
         "throughput": 500,
         "minimumThroughput": "400",
     }
 
 
 def test_mongodb_databases_and_collections_carry_no_sql_system_properties(
-    rm: ResourceManagementClient, raw: Raw, account: str
+    rm: ResourceManagementClient, arm_http: ArmHttp, account: str
 ) -> None:
     db = f"{account}/mongodbDatabases/db1"
     _put(
@@ -88,8 +81,10 @@ def test_mongodb_databases_and_collections_carry_no_sql_system_properties(
     coll = f"{db}/collections/c1"
     index = [{"key": {"keys": ["col1"]}}]
     _put(rm, coll, {"location": "westus2", "properties": {"resource": {"id": "c1", "indexes": index}}})
-    assert raw.call("GET", db, API).json()["properties"] == {"resource": {"id": "db1"}}
-    assert raw.call("GET", coll, API).json()["properties"] == {"resource": {"id": "c1", "indexes": index}}
+    assert arm_http.call("GET", db, API).json()["properties"] == {"resource": {"id": "db1"}}
+    assert arm_http.call("GET", coll, API).json()["properties"] == {
+        "resource": {"id": "c1", "indexes": index}
+    }
 
 
 def test_a_variant_needs_a_condition() -> None:
@@ -119,22 +114,29 @@ def _range_message(low: int, step: int) -> str:
     ],
 )
 def test_throughput_outside_cosmos_dbs_range_or_steps_is_refused_with_its_message(
-    rm: ResourceManagementClient, raw: Raw, account: str, resource: dict[str, Any], low: int, step: int
+    rm: ResourceManagementClient,
+    arm_http: ArmHttp,
+    account: str,
+    resource: dict[str, Any],
+    low: int,
+    step: int,
 ) -> None:
     db = f"{account}/mongodbDatabases/db1"
     _put(rm, db, {"properties": {"resource": {"id": "db1"}}})
-    refused = raw.call("PUT", f"{db}/throughputSettings/default", API, {"properties": {"resource": resource}})
+    refused = arm_http.call(
+        "PUT", f"{db}/throughputSettings/default", API, {"properties": {"resource": resource}}
+    )
     assert refused.status_code == 400
     assert refused.json()["error"] == {"code": "BadRequest", "message": _range_message(low, step)}
     # The same range for throughput sent with a new database (`options`).
     options = {"properties": {"resource": {"id": "db2"}, "options": resource}}
-    refused = raw.call("PUT", f"{account}/mongodbDatabases/db2", API, options)
+    refused = arm_http.call("PUT", f"{account}/mongodbDatabases/db2", API, options)
     assert refused.status_code == 400
     assert refused.json()["error"] == {"code": "BadRequest", "message": _range_message(low, step)}
 
 
 def test_sql_api_resources_carry_the_system_properties_of_their_kind(
-    rm: ResourceManagementClient, raw: Raw
+    rm: ResourceManagementClient, arm_http: ArmHttp
 ) -> None:
     group = rm.resource_groups.create_or_update("cosmos-sql", {"location": "westus2"})
     account = f"{group.id}/providers/Microsoft.DocumentDB/databaseAccounts/sqlapi0001"
@@ -147,9 +149,9 @@ def test_sql_api_resources_carry_the_system_properties_of_their_kind(
     sproc = f"{container}/storedProcedures/p1"
     _put(rm, sproc, {"properties": {"resource": {"id": "p1", "body": "function () {}"}}})
     system = {"_rid", "_self", "_etag", "_ts"}
-    got = raw.call("GET", db, API).json()["properties"]["resource"]
+    got = arm_http.call("GET", db, API).json()["properties"]["resource"]
     assert set(got) == {"id", *system, "_colls", "_users"}
-    got = raw.call("GET", container, API).json()["properties"]["resource"]
+    got = arm_http.call("GET", container, API).json()["properties"]["resource"]
     assert {*system, "_docs", "_sprocs", "_triggers", "_udfs", "_conflicts", "statistics"} <= set(got)
     assert got["statistics"] == [
         {
@@ -160,4 +162,4 @@ def test_sql_api_resources_carry_the_system_properties_of_their_kind(
             "partitionKeys": [],
         }
     ]
-    assert set(raw.call("GET", sproc, API).json()["properties"]["resource"]) == {"id", "body", *system}
+    assert set(arm_http.call("GET", sproc, API).json()["properties"]["resource"]) == {"id", "body", *system}

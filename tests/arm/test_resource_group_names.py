@@ -7,17 +7,10 @@ from __future__ import annotations
 import pytest
 
 from aso import ArmNameRule
-from aso.testing.arm import ArmEmulatorHandle
-
-from .test_profiles import Raw
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 API = "2020-06-01"
 ALLOWED = "The name can only be a letter, digit, '-', '.', '(', ')' or '_'."
-
-
-@pytest.fixture
-def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
-    return Raw(arm_emulator)
 
 
 def _group(arm: ArmEmulatorHandle, name: str) -> str:
@@ -28,10 +21,10 @@ def _group(arm: ArmEmulatorHandle, name: str) -> str:
     ("name", "invalid"), [("Create new resource group", "   "), ("bad!name", "!"), ("a*b*c", "**")]
 )
 def test_a_group_name_with_characters_arm_does_not_allow_is_refused(
-    raw: Raw, arm_emulator: ArmEmulatorHandle, name: str, invalid: str
+    arm_http: ArmHttp, arm_emulator: ArmEmulatorHandle, name: str, invalid: str
 ) -> None:
     for method, body in (("PUT", {"location": "westus2"}), ("GET", None)):
-        refused = raw.call(method, _group(arm_emulator, name), API, body)
+        refused = arm_http.call(method, _group(arm_emulator, name), API, body)
         assert refused.status_code == 400
         assert refused.json()["error"] == {
             "code": "InvalidResourceGroup",
@@ -43,17 +36,19 @@ def test_a_group_name_with_characters_arm_does_not_allow_is_refused(
 
 @pytest.mark.parametrize("name", ["x" * 91, "ends.with.a.period."])
 def test_a_group_name_too_long_or_ending_in_a_period_is_refused(
-    raw: Raw, arm_emulator: ArmEmulatorHandle, name: str
+    arm_http: ArmHttp, arm_emulator: ArmEmulatorHandle, name: str
 ) -> None:
-    refused = raw.call("PUT", _group(arm_emulator, name), API, {"location": "westus2"})
+    refused = arm_http.call("PUT", _group(arm_emulator, name), API, {"location": "westus2"})
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "InvalidResourceGroup"
     assert "1 to 90 characters" in refused.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("name", ["x" * 90, "a", "rg.with_(all)-allowed.9", "grüße-東京"])
-def test_every_name_the_rule_allows_is_taken(raw: Raw, arm_emulator: ArmEmulatorHandle, name: str) -> None:
-    assert raw.call("PUT", _group(arm_emulator, name), API, {"location": "westus2"}).status_code == 201
+def test_every_name_the_rule_allows_is_taken(
+    arm_http: ArmHttp, arm_emulator: ArmEmulatorHandle, name: str
+) -> None:
+    assert arm_http.call("PUT", _group(arm_emulator, name), API, {"location": "westus2"}).status_code == 201
 
 
 def test_a_name_rule_lists_the_characters_it_does_not_allow() -> None:

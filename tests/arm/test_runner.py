@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
 
 import requests
@@ -80,9 +81,9 @@ async def test_run_sandbox_writes_env_and_ready(tmp_path: Path) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(run_sandbox(tmp_path / "sb", None, stop=stop))
     ready = tmp_path / "sb" / "ready"
-    for _ in range(200):
-        if ready.exists() or task.done():
-            break
+    deadline = time.monotonic() + 60  # the sandbox starts its servers; a loaded machine is slow
+    # The ready file is the sandbox's only signal (no event to await): poll for it.
+    while not (ready.exists() or task.done()) and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     assert ready.exists()
     env = read_env_file(tmp_path / "sb" / "sandbox.env")

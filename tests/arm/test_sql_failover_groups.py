@@ -6,16 +6,9 @@ from __future__ import annotations
 import pytest
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from aso.testing.arm import ArmEmulatorHandle
-
-from .test_profiles import Raw
+from aso.testing.arm import ArmHttp
 
 API = "2021-11-01"
-
-
-@pytest.fixture
-def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
-    return Raw(arm_emulator)
 
 
 @pytest.fixture
@@ -43,16 +36,16 @@ def _server(rm: ResourceManagementClient, group: str, name: str, location: str) 
     ],
 )
 def test_a_database_defaults_its_secondary_to_the_paired_region(
-    rm: ResourceManagementClient, raw: Raw, group: str, location: str, secondary: str
+    rm: ResourceManagementClient, arm_http: ArmHttp, group: str, location: str, secondary: str
 ) -> None:
     server = _server(rm, group, f"pair-{location}", location)
     db = f"{server}/databases/db1"
     rm.resources.begin_create_or_update_by_id(db, {"location": location}, api_version=API).result()
-    assert raw.call("GET", db, API).json()["properties"]["defaultSecondaryLocation"] == secondary
+    assert arm_http.call("GET", db, API).json()["properties"]["defaultSecondaryLocation"] == secondary
 
 
 def test_a_failover_group_is_created_and_dropped_as_sql_does(
-    rm: ResourceManagementClient, raw: Raw, group: str
+    rm: ResourceManagementClient, arm_http: ArmHttp, group: str
 ) -> None:
     primary = _server(rm, group, "fog-primary", "eastus")
     secondary = _server(rm, group, "fog-secondary", "eastus2")
@@ -66,12 +59,12 @@ def test_a_failover_group_is_created_and_dropped_as_sql_does(
             },
         }
     }
-    created = raw.call("PUT", fog, API, body)
+    created = arm_http.call("PUT", fog, API, body)
     assert created.status_code == 202
     assert {"Azure-AsyncOperation", "Location"} <= set(created.headers)
     assert created.json()["operation"] == "CreateFailoverGroup"
     rm.resources.begin_create_or_update_by_id(fog, body, api_version=API).result()
-    got = raw.call("GET", fog, API).json()
+    got = arm_http.call("GET", fog, API).json()
     assert got["location"] == "East US"  # the primary server's region, as displayed
     assert "provisioningState" not in got["properties"]
     assert got["properties"]["readOnlyEndpoint"] == {"failoverPolicy": "Disabled"}
@@ -80,11 +73,11 @@ def test_a_failover_group_is_created_and_dropped_as_sql_does(
         "CATCH_UP",
     )
 
-    dropped = raw.call("DELETE", fog, API)
+    dropped = arm_http.call("DELETE", fog, API)
     assert dropped.status_code == 202
     assert dropped.json()["operation"] == "DropFailoverGroup"
     rm.resources.begin_delete_by_id(fog, api_version=API).result()
-    gone = raw.call("GET", fog, API)
+    gone = arm_http.call("GET", fog, API)
     assert gone.status_code == 404
     assert gone.json()["error"]["code"] == "ResourceNotFound"
 
@@ -93,10 +86,10 @@ def test_a_failover_group_is_created_and_dropped_as_sql_does(
     "child", ["failoverGroups", "firewallRules", "ipv6FirewallRules", "virtualNetworkRules"]
 )
 def test_a_missing_proxy_child_is_answered_by_azure_sql(
-    rm: ResourceManagementClient, raw: Raw, group: str, child: str
+    rm: ResourceManagementClient, arm_http: ArmHttp, group: str, child: str
 ) -> None:
     server = _server(rm, group, "proxy-children", "eastus")
-    missing = raw.call("GET", f"{server}/{child}/nothing", API)
+    missing = arm_http.call("GET", f"{server}/{child}/nothing", API)
     assert missing.status_code == 404
     assert missing.json()["error"] == {
         "code": "ResourceNotFound",
@@ -106,10 +99,10 @@ def test_a_missing_proxy_child_is_answered_by_azure_sql(
 
 
 def test_a_missing_elastic_pool_is_named_as_azure_sql_registered_its_type(
-    rm: ResourceManagementClient, raw: Raw, group: str
+    rm: ResourceManagementClient, arm_http: ArmHttp, group: str
 ) -> None:
     server = _server(rm, group, "pools", "eastus")
-    missing = raw.call("GET", f"{server}/elasticPools/nothing", API)
+    missing = arm_http.call("GET", f"{server}/elasticPools/nothing", API)
     assert missing.status_code == 404
     assert missing.json()["error"]["message"].startswith(
         "The Resource 'Microsoft.Sql/servers/pools/elasticpools/nothing' under resource group 'sql-fog' "

@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from aso.testing.arm import ArmEmulatorHandle
-
-from .test_profiles import Raw
+from aso.testing.arm import ArmEmulatorHandle, ArmHttp
 
 API = "2021-04-01"
-
-
-@pytest.fixture
-def raw(arm_emulator: ArmEmulatorHandle) -> Raw:
-    return Raw(arm_emulator)
 
 
 @pytest.fixture
@@ -26,7 +19,7 @@ def group(arm_emulator: ArmEmulatorHandle) -> str:
 
 
 def test_an_invalid_account_name_is_refused_with_storages_message(
-    raw: Raw, group: str, arm_emulator: ArmEmulatorHandle
+    arm_http: ArmHttp, group: str, arm_emulator: ArmEmulatorHandle
 ) -> None:
     name = "==--039+"
     account = f"{group}/providers/Microsoft.Storage/storageAccounts/{name}"
@@ -36,7 +29,7 @@ def test_an_invalid_account_name_is_refused_with_storages_message(
         "properties": {"accessTier": "Hot"},
         "sku": {"name": "Standard_LRS"},
     }
-    refused = raw.call("PUT", account, API, body)
+    refused = arm_http.call("PUT", account, API, body)
     assert refused.status_code == 400
     assert refused.json()["error"] == {
         "code": "AccountNameInvalid",
@@ -45,6 +38,6 @@ def test_an_invalid_account_name_is_refused_with_storages_message(
     }
     assert arm_emulator.control.resources("Microsoft.Storage/storageAccounts") == []
     # Deleting what was never made is no error; reading it is a 404.
-    assert raw.call("DELETE", account, API).status_code == 204
-    missing = raw.call("GET", account, API)
+    assert arm_http.call("DELETE", account, API).status_code == 204
+    missing = arm_http.call("GET", account, API)
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "ResourceNotFound")

@@ -207,15 +207,17 @@ def test_types_without_a_profile_are_arm_generic_resources(
     arm_http.call("PUT", cache, "2023-08-01", _cache_body())
     wait_redis(arm_http, cache, "2023-08-01")
     caplog.set_level(logging.INFO, logger="aso.sandbox.arm.server")
-    policy = f"{cache}/accessPolicies/reader"
-    body = {"properties": {"permissions": "+get"}}
-    made = arm_http.call("PUT", policy, "2024-03-01", body)
+    connection = f"{cache}/privateEndpointConnections/endpoint1"
+    body = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved"}}}
+    made = arm_http.call("PUT", connection, "2024-03-01", body)
     assert made.status_code == 201
-    assert made.json()["type"] == "Microsoft.Cache/Redis/accessPolicies"
-    assert made.json()["properties"] == {"permissions": "+get"}
-    arm_http.call("PUT", policy, "2024-03-01", body)
+    assert made.json()["type"] == "Microsoft.Cache/Redis/privateEndpointConnections"
+    assert made.json()["properties"] == {"privateLinkServiceConnectionState": {"status": "Approved"}}
+    arm_http.call("PUT", connection, "2024-03-01", body)
     logged = [
-        r for r in caplog.records if "accessPolicies" in r.getMessage() and "no profile" in r.getMessage()
+        r
+        for r in caplog.records
+        if "privateEndpointConnections" in r.getMessage() and "no profile" in r.getMessage()
     ]
     assert len(logged) <= 1  # once per type (the emulator may have named it in an earlier test)
 

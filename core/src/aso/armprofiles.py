@@ -53,6 +53,8 @@ class ArmLro:
     seconds, announced through ``headers`` (``Azure-AsyncOperation`` and/or ``Location``).
     ``accepted_body`` is what a 202 carries: ``empty``, ``resource`` or ``operation``.
     ``update_sync`` makes updates of an existing resource synchronous (Storage accounts).
+    ``creating_state`` is the ``provisioningState`` a create reports while it runs (``Creating``;
+    Redis access policies and their assignments say ``Updating``).
     An ``async`` spec without ``headers`` is ARM's "201 + provisioningState" pattern: clients
     poll the resource itself, and each GET of it counts as a poll. ``retry_after`` is the
     ``Retry-After`` seconds of the answers while it runs; ``None`` sends none (some services do
@@ -70,6 +72,7 @@ class ArmLro:
     accepted_body: str = "empty"
     operation_name: str = ""
     update_sync: bool = False
+    creating_state: str = "Creating"
 
     @property
     def is_async(self) -> bool:
@@ -88,6 +91,8 @@ class ArmLro:
             found.append(f"polls {self.polls}: must be 0 or more")
         if isinstance(self.retry_after, int | float) and self.retry_after < 0:
             found.append(f"retry_after {self.retry_after}: must be 0 or more, or null (no Retry-After)")
+        if not isinstance(self.creating_state, str) or not self.creating_state:
+            found.append(f"creating_state {self.creating_state!r}: must be a provisioningState name")
         return found
 
 

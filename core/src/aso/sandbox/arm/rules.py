@@ -38,7 +38,7 @@ def not_found(p: ArmPath, profile: Profile, described: str) -> ErrorReply:
 
 def declared_type(store: Store, p: ArmPath) -> str:
     """A type without a profile, spelled as its parent's type is declared (a child of
-    ``Microsoft.Cache/Redis`` is ``Microsoft.Cache/Redis/accessPolicies``)."""
+    ``Microsoft.Cache/Redis`` is ``Microsoft.Cache/Redis/privateEndpointConnections``)."""
     if len(p.types) > 1:
         parent = store.get(p.parent_id)
         if parent is not None and isinstance(parent.body.get("type"), str):

@@ -705,7 +705,7 @@ class ArmEmulator:
         failure = self.faults.take_failure("PUT", p.full_type)
         if failure is not None and not spec.is_async:
             raise ErrorReply(failure.status, failure.code, failure.message)
-        state = "Succeeded" if not spec.is_async else ("Updating" if existing else "Creating")
+        state = "Succeeded" if not spec.is_async else ("Updating" if existing else spec.creating_state)
         body, computed = self._build(p, profile, request_body, existing, ctx, state)
         secrets_ = dict(existing.secrets) if existing else {s: new_key() for s in profile.secrets}
         secrets_.update(hidden)
