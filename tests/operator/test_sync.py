@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aso_testkinds.plugin import WIDGET
 
-from aso.operator.sync import ObjectLocks, SyncEntry, SyncSchedule, run_sync_loop
+from aso.operator.sync import ObjectLocks, RecentlyDone, SyncEntry, SyncSchedule, run_sync_loop
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -115,3 +115,34 @@ async def test_the_loop_hands_due_objects_over_at_most_parallel_at_a_time() -> N
     await asyncio.wait_for(run_sync_loop(schedule, sync_one, parallel=2, stop=stop), timeout=10)
     assert sorted(seen) == list("abcdef")
     assert most <= 2
+
+
+def test_recently_done_covers_only_the_generation_done_and_only_for_its_time() -> None:
+    clock = Clock()
+    done = RecentlyDone(ttl=120.0, clock=clock)
+    done.record("a", 1)
+    assert done.covers("a", 1)
+    assert not done.covers("a", 2)  # the spec changed since: not covered
+    assert not done.covers("b", 1)
+    assert not done.covers("a", None)  # no generation: nothing to compare, never covered
+    clock.now += 60
+    done.record("b", 3)
+    clock.now += 61  # "a" is 121 s old, "b" 61 s
+    assert not done.covers("a", 1)
+    assert done.covers("b", 3)
+    assert len(done) == 1  # the expired entry is gone, not only hidden
+    done.forget("b")
+    assert not done.covers("b", 3)
+
+
+def test_recording_again_moves_an_object_to_the_end() -> None:
+    clock = Clock()
+    done = RecentlyDone(ttl=100.0, clock=clock)
+    done.record("a", 1)
+    clock.now += 50
+    done.record("b", 1)
+    clock.now += 40
+    done.record("a", 2)  # done again later: it expires after "b" now
+    clock.now += 70  # "b" is 110 s old, "a" 70 s
+    assert done.covers("a", 2)
+    assert not done.covers("b", 1)

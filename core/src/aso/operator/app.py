@@ -44,7 +44,7 @@ from aso.operator.reconciler import (
     Reconciler,
 )
 from aso.operator.settings import Settings
-from aso.operator.sync import ObjectLocks, SyncEntry, SyncSchedule, run_sync_loop
+from aso.operator.sync import ObjectLocks, RecentlyDone, SyncEntry, SyncSchedule, run_sync_loop
 from aso.operator.webhook_tls import WebhookCertificates
 
 __all__ = ["Operator", "run"]
@@ -106,6 +106,9 @@ class Operator:
         #: update), fed by the watch and by the handlers.
         self.schedule = SyncSchedule(settings.sync_period, settings.sync_jitter)
         self.locks = ObjectLocks()
+        #: Objects reconciled to the end lately: a create cause for one at the same generation is
+        #: kopf acting on an event older than its own patch (see RecentlyDone), not a new object.
+        self.recently_done = RecentlyDone()
         self._register()
 
     # -- kopf wiring ----------------------------------------------------------------------------
@@ -184,6 +187,7 @@ class Operator:
             uid = str(body.metadata.uid)
             if deleted:
                 self.schedule.forget(uid)
+                self.recently_done.forget(uid)
             elif uid not in self.schedule:
                 self.schedule.observe(_entry(kind, body))
 
@@ -192,12 +196,15 @@ class Operator:
         async def on_change(body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, **_: Any) -> None:
             await self._handle(kind, body, patch, logger, retry, self.reconciler.reconcile)
 
+        async def on_create(body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, **_: Any) -> None:
+            await self._handle(kind, body, patch, logger, retry, self.reconciler.reconcile, created=True)
+
         async def on_delete(body: kopf.Body, patch: kopf.Patch, logger: Any, retry: int, **_: Any) -> None:
             await self._handle(kind, body, patch, logger, retry, self.reconciler.delete)
             self._forget(body)
 
         kopf.on.resume(**where, id="reconcile-resume")(on_change)
-        kopf.on.create(**where, id="reconcile-create")(on_change)
+        kopf.on.create(**where, id="reconcile-create")(on_create)
         kopf.on.update(**where, id="reconcile-update")(on_change)
         kopf.on.delete(**where, id="delete")(on_delete)
 
@@ -209,10 +216,15 @@ class Operator:
         logger: Any,
         retry: int,
         action: Callable[[ObjectContext], Awaitable[Any]],
+        created: bool = False,
     ) -> None:
+        uid, generation = str(body.metadata.uid), body.metadata.get("generation")
         # The copies and the conversion are made once a slot is free: thousands of handlers may
         # wait here at a restart, and a waiting one holds nothing but kopf's body.
-        async with self.locks.hold(str(body.metadata.uid)), self.gate.slot(_gate_key(kind, body)):
+        async with self.locks.hold(uid), self.gate.slot(_gate_key(kind, body)):
+            if created and self.recently_done.covers(uid, generation):
+                logger.debug("created and reconciled at generation %s already: a stale event", generation)
+                return
             raw = _plain(body)
             before = find_ready(raw.get("status"))
             try:
@@ -220,6 +232,8 @@ class Operator:
                 if action == self.reconciler.reconcile:
                     # Done for kopf; the schedule comes back for the next poll or sync.
                     self.schedule.reset(_entry(kind, body), poll)
+                    if poll is None:
+                        self.recently_done.record(uid, generation)
             finally:
                 self._after(kind, raw, patch, before)
 

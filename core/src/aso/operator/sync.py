@@ -23,7 +23,7 @@ from typing import Any
 
 from aso.kinds import ResourceKind
 
-__all__ = ["ObjectLocks", "SyncEntry", "SyncSchedule", "run_sync_loop"]
+__all__ = ["ObjectLocks", "RecentlyDone", "SyncEntry", "SyncSchedule", "run_sync_loop"]
 
 
 @dataclass(frozen=True)
@@ -154,3 +154,45 @@ class ObjectLocks:
                 del self._locks[uid]
             else:
                 self._locks[uid] = (lock, users - 1)
+
+
+class RecentlyDone:
+    """Which objects were reconciled to the end in the last ``ttl`` seconds, and at which
+    generation.
+
+    kopf waits ``consistency_timeout`` (5 s) for its own patch to come back on the watch; when the
+    API server is slower than that (thousands of objects applied at once), kopf goes on with the
+    older event it has, one without its record of the handled create, and calls the create
+    handler again for an object done moments ago. Such a call, at the generation just done, has
+    nothing to do: without this memory it cost an ARM read, a status write and a second event per
+    object. Entries leave in the order they came once older than ``ttl``."""
+
+    def __init__(self, ttl: float = 120.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._done: dict[str, tuple[float, int | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+    def record(self, uid: str, generation: int | None) -> None:
+        self._done.pop(uid, None)  # re-inserted at the end: the dict stays in time order
+        self._done[uid] = (self.clock(), generation)
+        self._expire()
+
+    def covers(self, uid: str, generation: int | None) -> bool:
+        """Whether ``uid`` was done at ``generation`` less than ``ttl`` seconds ago."""
+        self._expire()
+        done = self._done.get(uid)
+        return done is not None and generation is not None and done[1] == generation
+
+    def forget(self, uid: str) -> None:
+        self._done.pop(uid, None)
+
+    def _expire(self) -> None:
+        oldest = self.clock() - self.ttl
+        while self._done:
+            uid, (at, _) = next(iter(self._done.items()))
+            if at >= oldest:
+                return
+            del self._done[uid]
