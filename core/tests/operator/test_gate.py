@@ -24,12 +24,13 @@ class Clock:
         return self.now
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Let the loop run until ``condition()`` holds (each step hands control to every ready task)."""
+async def _until(condition: Callable[[], bool], step: float = 0.0) -> None:
+    """Let the loop run until ``condition()`` holds: each step hands control to every ready task
+    (``step`` 0), or also lets timers fire (a ``step`` in seconds); 1,000 steps at most."""
     for _ in range(1000):
         if condition():
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(step)
     raise AssertionError("condition never held")
 
 
@@ -203,21 +204,12 @@ async def test_the_loop_lag_meter_says_busy_while_the_loop_is_blocked() -> None:
 
     meter = asyncio.create_task(lag.run(tick))
     try:
-        await _until_async(lambda: ticks >= 1)
+        await _until(lambda: ticks >= 1, step=0.01)
         seen = ticks
         blocked_until = time.monotonic() + 0.1
         while time.monotonic() < blocked_until:
             pass  # a handler hogging the loop: the meter's next timer runs 0.1 s late
-        await _until_async(lambda: ticks > seen)
+        await _until(lambda: ticks > seen, step=0.01)
         assert lag.busy()
     finally:
         meter.cancel()
-
-
-async def _until_async(condition: Callable[[], bool]) -> None:
-    """Like :func:`_until`, for conditions that need timers to fire."""
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition never held")
