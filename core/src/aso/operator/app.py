@@ -221,21 +221,24 @@ class Operator:
         uid, generation = str(body.metadata.uid), body.metadata.get("generation")
         # The copies and the conversion are made once a slot is free: thousands of handlers may
         # wait here at a restart, and a waiting one holds nothing but kopf's body.
-        async with self.locks.hold(uid), self.gate.slot(_gate_key(kind, body)):
+        async with self.locks.hold(uid):
+            # A stale create (see RecentlyDone) is told apart under the object's lock, after the
+            # call it repeats: it takes no slot of the gate to do nothing.
             if created and self.recently_done.covers(uid, generation):
                 logger.debug("created and reconciled at generation %s already: a stale event", generation)
                 return
-            raw = _plain(body)
-            before = find_ready(raw.get("status"))
-            try:
-                poll = await self._act(kind, raw, patch, logger, retry, action)
-                if action == self.reconciler.reconcile:
-                    # Done for kopf; the schedule comes back for the next poll or sync.
-                    self.schedule.reset(_entry(kind, body), poll)
-                    if poll is None:
-                        self.recently_done.record(uid, generation)
-            finally:
-                self._after(kind, raw, patch, before)
+            async with self.gate.slot(_gate_key(kind, body)):
+                raw = _plain(body)
+                before = find_ready(raw.get("status"))
+                try:
+                    poll = await self._act(kind, raw, patch, logger, retry, action)
+                    if action == self.reconciler.reconcile:
+                        # Done for kopf; the schedule comes back for the next poll or sync.
+                        self.schedule.reset(_entry(kind, body), poll)
+                        if poll is None:
+                            self.recently_done.record(uid, generation)
+                finally:
+                    self._after(kind, raw, patch, before)
 
     async def _sync(self, entry: SyncEntry) -> None:
         """One object's periodic sync: read fresh, reconcile as a handler would, write the staged
