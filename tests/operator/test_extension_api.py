@@ -29,7 +29,8 @@ from aso import (
 from aso.host import Registry, load_registry
 from aso.operator.arm import ArmResponse
 from aso.operator.context import ObjectContext
-from aso.operator.reconciler import Reconciler
+from aso.operator.kubeapi import KubeApiError, NotFound
+from aso.operator.reconciler import FINALIZER, Reconciler
 from aso.operator.settings import Settings
 
 pytestmark = pytest.mark.timeout(30)
@@ -134,10 +135,12 @@ def _setup(
     reconciler._client = lambda spec: arm  # type: ignore[method-assign,assignment,return-value]
     # The id as the first call records it (that call returns before any ARM request).
     annotations = {"serviceoperator.azure.com/resource-id": WIDGET_ID} if recorded else {}
+    finalizers = [FINALIZER] if recorded else []
+    metadata = {"name": "w1", "namespace": "default", "uid": "u-w1", "resourceVersion": "7"}
     body = {
         "apiVersion": "test.aso.dev/v1api20240101",
         "kind": "Widget",
-        "metadata": {"name": "w1", "namespace": "default", "uid": "u-w1", "annotations": annotations},
+        "metadata": {**metadata, "annotations": annotations, "finalizers": finalizers},
         "spec": {"owner": {"name": "rg"}, "location": "westus2", "size": "Small"},
     }
     ctx = ObjectContext(kind=kind, body=body, patch={}, log=logging.getLogger("test"))
@@ -153,7 +156,8 @@ def _run(
 
 
 def test_the_id_is_written_before_the_first_arm_request() -> None:
-    """The ARM id reaches the object (the operator's writer) before anything is sent to Azure."""
+    """The ARM id and the finalizer reach the object (the operator's writer) before anything is
+    sent to Azure."""
     reconciler, arm, ctx = _setup(Extensions(), recorded=False)
     seen: list[tuple[int, Mapping[str, Any]]] = []
 
@@ -162,9 +166,36 @@ def test_the_id_is_written_before_the_first_arm_request() -> None:
 
     ctx.write_now = write_now
     asyncio.run(reconciler.reconcile(ctx))
-    assert seen == [(0, {"metadata": {"annotations": {"serviceoperator.azure.com/resource-id": WIDGET_ID}}})]
+    # With the finalizer, on the condition that the object is the one read (its resourceVersion).
+    written = {
+        "annotations": {"serviceoperator.azure.com/resource-id": WIDGET_ID},
+        "finalizers": [FINALIZER],
+        "resourceVersion": "7",
+    }
+    assert seen == [(0, {"metadata": written})]
     assert [m for m, _ in arm.calls] == ["GET", "PUT"]
     assert ctx.annotations["serviceoperator.azure.com/resource-id"] == WIDGET_ID
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [(KubeApiError(409, "the object has been modified"), "Conflict"), (NotFound(404, "gone"), "ObjectGone")],
+)
+def test_nothing_is_sent_to_azure_when_the_id_and_finalizer_cannot_be_written(
+    error: KubeApiError, reason: str
+) -> None:
+    """The object changed since it was read (the finalizers list would be replaced whole) or is
+    gone: a retry with the object as it is now, and no ARM request."""
+    reconciler, arm, ctx = _setup(Extensions(), recorded=False)
+
+    async def write_now(patch: Mapping[str, Any]) -> None:
+        raise error
+
+    ctx.write_now = write_now
+    with pytest.raises(RetryableError) as raised:
+        asyncio.run(reconciler.reconcile(ctx))
+    assert raised.value.reason == reason
+    assert arm.calls == []
 
 
 def test_pre_reconcile_runs_before_arm_body_and_may_use_arm() -> None:

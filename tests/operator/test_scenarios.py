@@ -187,6 +187,26 @@ def test_owner_created_after_child_and_exports(
     assert config.data == {"url": "https://w1.widgets.example"}
 
 
+def test_an_object_not_yet_written_to_azure_has_no_finalizer_and_deletes_at_once(
+    k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
+) -> None:
+    """The finalizer comes with the ARM id, just before the first write to Azure: until then a
+    delete has nothing to clean up, and the object is not held (nor patched once more per create)."""
+    aso_operator.start()
+    create(k8s, widget("w-early", owner="rg-never"))
+    obj = wait_ready(k8s, WIDGET, "w-early", status="False", reason="WaitingForOwner")
+    assert "serviceoperator.azure.com/finalizer" not in (obj["metadata"].get("finalizers") or [])
+    k8s.custom.delete_namespaced_custom_object(*WIDGET[:2], "default", WIDGET[2], "w-early")
+    wait_for(lambda: get(k8s, WIDGET, "w-early") is None, timeout=10, what="w-early gone")
+    counts = arm_emulator.control.counts()
+    assert [counts.get(m, "microsoft.asotest/widgets") for m in ("PUT", "DELETE")] == [0, 0]
+
+    create(k8s, resource_group("rg-now"))
+    create(k8s, widget("w-now", owner="rg-now"))
+    obj = wait_ready(k8s, WIDGET, "w-now", timeout=40)
+    assert obj["metadata"]["finalizers"] == ["serviceoperator.azure.com/finalizer"]
+
+
 def test_deleting_owner_cascades_without_deleting_children_one_by_one(
     k8s: KubeApi, arm_emulator: ArmEmulatorHandle, aso_operator: OperatorProcess
 ) -> None:

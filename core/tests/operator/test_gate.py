@@ -1,7 +1,7 @@
 """The reconcile gate: at most ``limit`` at work; quick kinds first, FIFO otherwise, whether a kind
-runs long asked when a slot frees (not when its waiter queued); slow work only while the loop has
-time to spare; background work promoted after ``promote_after``; a cancelled waiter neither holds
-nor loses a slot."""
+runs long asked when a slot frees (not when its waiter queued); slow work only while the operator
+has time to spare (the loop not saturated, no burst of quick work on); background work promoted
+after ``promote_after``; a cancelled waiter neither holds nor loses a slot."""
 
 from __future__ import annotations
 
@@ -57,9 +57,10 @@ async def _queue_up(
 
 
 def _gate(long: set[str], limit: int = 1, clock: Callable[[], float] | None = None) -> WorkGate:
+    # quiet=0: these test the order of the queues, not the wait after quick work asked.
     if clock is None:
-        return WorkGate(limit, long.__contains__)
-    return WorkGate(limit, long.__contains__, promote_after=30.0, clock=clock)
+        return WorkGate(limit, long.__contains__, quiet=0.0)
+    return WorkGate(limit, long.__contains__, promote_after=30.0, clock=clock, quiet=0.0)
 
 
 async def test_never_more_than_the_limit_at_work() -> None:
@@ -161,7 +162,7 @@ async def test_a_waiter_cancelled_after_it_was_handed_the_slot_passes_it_on() ->
 async def test_slow_work_waits_while_the_loop_is_busy_and_goes_when_it_is_not() -> None:
     clock = Clock()
     busy = True
-    gate = WorkGate(2, {"Cache"}.__contains__, promote_after=30.0, clock=clock, busy=lambda: busy)
+    gate = WorkGate(2, {"Cache"}.__contains__, promote_after=30.0, clock=clock, busy=lambda: busy, quiet=1.0)
     order: list[str] = []
     release = asyncio.Event()
     release.set()
@@ -171,11 +172,43 @@ async def test_slow_work_waits_while_the_loop_is_busy_and_goes_when_it_is_not() 
     gate.poke()
     await _until(lambda: order == ["group"])
     assert gate.waiting("Cache") == gate.waiting(BACKGROUND) == 1
+    clock.now = 1.0  # quiet since the group asked
+    gate.poke()
+    await _until(lambda: gate.waiting("Cache") == 1)
+    assert order == ["group"]  # still busy
     busy = False
     gate.poke()  # the load meter's tick
     await asyncio.gather(*slow)
     assert order[0] == "group"
     assert sorted(order[1:]) == ["cache", "poll"]
+
+
+async def test_slow_work_waits_while_a_burst_of_quick_work_is_on() -> None:
+    """A loop can be saturated and still run its timers on time: quick work asking for more slots
+    within ``quiet`` seconds than there are is a burst, more of which is on its way, so slow work
+    waits until it is over. A quick call now and then (an object retrying) holds nothing back."""
+    clock = Clock()
+    gate = WorkGate(2, {"Cache"}.__contains__, promote_after=30.0, clock=clock, quiet=5.0)
+    order: list[str] = []
+    release = asyncio.Event()
+    release.set()
+    await asyncio.gather(*await _queue_up(gate, order, release, [("retry", "Group")]))
+    clock.now = 1.0
+    await asyncio.gather(*await _queue_up(gate, order, release, [("cache", "Cache")]))
+    assert order == ["retry", "cache"]  # one quick ask is no burst
+
+    clock.now = 10.0
+    burst = [("group-1", "Group"), ("group-2", "Group")]
+    await asyncio.gather(*await _queue_up(gate, order, release, burst))
+    clock.now = 12.0
+    slow = await _queue_up(gate, order, release, [("cache-2", "Cache"), ("poll", BACKGROUND)])
+    gate.poke()
+    await _until(lambda: gate.waiting("Cache") == gate.waiting(BACKGROUND) == 1)
+    assert order[-2:] == ["group-1", "group-2"]  # free slots, but the burst is on
+    clock.now = 15.0  # the burst's asks are 5 s old
+    gate.poke()  # the load meter's tick
+    await asyncio.gather(*slow)
+    assert sorted(order[-2:]) == ["cache-2", "poll"]
 
 
 async def test_slow_work_that_waited_long_enough_goes_however_busy_the_loop() -> None:
@@ -213,3 +246,41 @@ async def test_the_loop_lag_meter_says_busy_while_the_loop_is_blocked() -> None:
         assert lag.busy()
     finally:
         meter.cancel()
+
+
+async def test_a_kind_not_seen_yet_probes_with_a_few_slots_until_its_pace_is_known() -> None:
+    """The first burst of a kind waits behind ``probes`` of its objects: had they all started at
+    once, a slow kind's burst would have taken every slot before the first came back running."""
+    clock = Clock()
+    pace: dict[str, bool] = {}
+    busy = True
+    gate = WorkGate(10, pace.get, promote_after=30.0, clock=clock, busy=lambda: busy, quiet=0.0, probes=2)
+    order: list[str] = []
+    release = asyncio.Event()
+    caches = await _queue_up(gate, order, release, [(f"cache-{i}", "Cache") for i in range(4)])
+    assert order == ["cache-0", "cache-1"]
+    assert gate.waiting("Cache") == 2
+    pace["Cache"] = True  # the probes came back running in Azure
+    groups = await _queue_up(gate, order, release, [("group", "Group")])
+    assert order == ["cache-0", "cache-1", "group"]  # a new kind probes before the slow kind's rest
+    assert gate.waiting("Cache") == 2  # slow, and the loop is busy
+    busy = False
+    gate.poke()
+    await _until(lambda: len(order) == 5)
+    release.set()
+    await asyncio.gather(*caches, *groups)
+    assert sorted(order[3:]) == ["cache-2", "cache-3"]
+
+
+async def test_waiters_of_a_kind_whose_probes_never_end_are_promoted() -> None:
+    clock = Clock()
+    gate = WorkGate(10, {}.get, promote_after=30.0, clock=clock, quiet=0.0, probes=1)
+    order: list[str] = []
+    release = asyncio.Event()
+    tasks = await _queue_up(gate, order, release, [("first", "Cache"), ("second", "Cache")])
+    assert order == ["first"]
+    clock.now = 30.0
+    gate.poke()
+    await _until(lambda: order == ["first", "second"])
+    release.set()
+    await asyncio.gather(*tasks)

@@ -84,14 +84,15 @@ class Operator:
         self.connection: ClusterConnection = load_connection(settings.kubeconfig)
         self.kube = KubeClient(self.connection)
         self.reconciler = Reconciler(settings, registry, self.kube)
-        #: Kinds whose creates or updates have been seen running on in Azure (learned as it runs):
-        #: a change to one of them starts something long, so it waits behind quick work.
-        self.long_kinds: set[str] = set()
+        #: Each kind's pace, learned as it runs: True once a create or update of it was seen running
+        #: on in Azure (a change to one starts something long, so it waits behind quick work),
+        #: False once a handler call of it ended otherwise; a kind not handled yet is not here.
+        self.runs_long: dict[str, bool] = {}
         #: Bounds the handlers working at once (MAX_CONCURRENT_RECONCILES); none of them sleeps.
         #: Work that can finish now goes first, slow work while there is time to spare (gate.py).
         self.lag = LoopLag()
         self.gate = WorkGate(
-            settings.max_concurrent_reconciles, self.long_kinds.__contains__, busy=self.lag.busy
+            settings.max_concurrent_reconciles, self.runs_long.get, busy=self.lag.busy
         )
         self.kopf_registry = kopf.OperatorRegistry()
         logging.getLogger("kopf.objects").addFilter(_ProgressIsNotAnError())
@@ -206,7 +207,11 @@ class Operator:
         kopf.on.resume(**where, id="reconcile-resume")(on_change)
         kopf.on.create(**where, id="reconcile-create")(on_create)
         kopf.on.update(**where, id="reconcile-update")(on_change)
-        kopf.on.delete(**where, id="delete")(on_delete)
+        # kopf adds its finalizer to an object that a delete handler matches, and removes it from
+        # one that none matches. This one matches the objects holding the finalizer, which the
+        # reconciler adds with the ARM id before the first write to Azure: kopf neither adds it
+        # (a patch and a watch event per new object, before any handler could wait) nor removes it.
+        kopf.on.delete(**where, id="delete", when=_holds_finalizer)(on_delete)
 
     async def _handle(
         self,
@@ -319,7 +324,7 @@ class Operator:
             ctx.set_ready(ready=False, severity=exc.severity, reason=exc.reason, message=exc.message)
             poll = backoff(0, exc.delay, self.settings.retry_max_delay)
             if exc.method != "DELETE":
-                self.long_kinds.add(kind.kind)
+                self.runs_long[kind.kind] = True
                 return poll
             raise kopf.TemporaryError(f"{exc.reason}: {exc.message}", delay=poll) from exc
         except AsoError as exc:
@@ -345,6 +350,7 @@ class Operator:
             ) from exc
         finally:
             metrics.RECONCILES.labels(kind.kind, result).inc()
+            self.runs_long.setdefault(kind.kind, False)  # its pace is known now, whatever it was
         return None
 
     def _after(
@@ -613,6 +619,10 @@ def _entry(kind: ResourceKind, body: Mapping[str, Any]) -> SyncEntry:
     return SyncEntry(
         kind, str(meta.get("namespace") or "default"), str(meta.get("name")), str(meta.get("uid"))
     )
+
+
+def _holds_finalizer(body: kopf.Body, **_: Any) -> bool:
+    return FINALIZER in (body.metadata.get("finalizers") or [])
 
 
 def _settled(raw: Mapping[str, Any]) -> bool:

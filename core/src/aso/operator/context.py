@@ -109,16 +109,38 @@ class ObjectContext:
         if self.annotations.get(key) != value:
             self.patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
-    async def flush(self) -> None:
-        """Write the staged annotations now instead of when the handler returns."""
+    def holds(self, finalizer: str) -> bool:
+        return finalizer in (self.metadata.get("finalizers") or [])
+
+    async def flush(self, finalizer: str | None = None) -> None:
+        """Write the staged annotations now instead of when the handler returns, with ``finalizer``
+        added if the object lacks it. Adding it is conditional on the object being the one read
+        (its resourceVersion): a finalizers list is replaced whole, and the object may have been
+        deleted and created again under its name meanwhile."""
+        metadata: dict[str, Any] = {}
         staged = (self.patch.get("metadata") or {}).pop("annotations", None)
-        if not staged:
+        if staged:
+            metadata["annotations"] = staged
+        finalizers = list(self.metadata.get("finalizers") or [])
+        if finalizer is not None and finalizer not in finalizers:
+            finalizers.append(finalizer)
+            metadata["finalizers"] = finalizers
+            if self.metadata.get("resourceVersion"):
+                metadata["resourceVersion"] = self.metadata["resourceVersion"]
+        if not metadata:
             return
         if self.write_now is None:
             raise RuntimeError("this context cannot write before its handler returns")
-        await self.write_now({"metadata": {"annotations": staged}})
-        annotations = {k: v for k, v in {**self.annotations, **staged}.items() if v is not None}
-        self.body = {**self.body, "metadata": {**self.metadata, "annotations": annotations}}
+        await self.write_now({"metadata": metadata})
+        written = dict(self.metadata)
+        if staged:
+            written["annotations"] = {
+                k: v for k, v in {**self.annotations, **staged}.items() if v is not None
+            }
+        if "finalizers" in metadata:
+            written["finalizers"] = finalizers
+            written.pop("resourceVersion", None)  # changed by the write; not read again here
+        self.body = {**self.body, "metadata": written}
 
     def set_status(self, status: Mapping[str, Any]) -> None:
         self._status = dict(status)

@@ -34,7 +34,7 @@ from aso.operator.context import ObjectContext, Target
 from aso.operator.credentials import CredentialSpec, build_credential
 from aso.operator.exports import export
 from aso.operator.extension_runner import run_extension
-from aso.operator.kubeapi import KubeClient
+from aso.operator.kubeapi import KubeApiError, KubeClient, NotFound
 from aso.operator.lookups import Lookups
 from aso.operator.operations import (
     OPERATION_ANNOTATION,
@@ -102,6 +102,23 @@ def classify(error: ArmErrorInfo) -> Classification:
     return Classification(retry=False, severity="Error", reason=error.code)
 
 
+async def _flush(ctx: ObjectContext) -> None:
+    """The ARM id and the finalizer, written before anything is written to Azure."""
+    try:
+        await ctx.flush(finalizer=FINALIZER)
+    except NotFound as exc:
+        raise RetryableError(
+            "the object was deleted before anything was written to Azure", reason="ObjectGone"
+        ) from exc
+    except KubeApiError as exc:
+        if exc.status != 409:
+            raise
+        raise RetryableError(
+            "the object changed while its finalizer was being added; trying again with it as it is now",
+            reason="Conflict",
+        ) from exc
+
+
 class Reconciler:
     """Create/update, delete and drift sync for any registered kind."""
 
@@ -124,11 +141,12 @@ class Reconciler:
             if target.policy == "skip":
                 await self._observe(ctx, target)
                 return
-            if ctx.annotations.get(RESOURCE_ID_ANNOTATION) != target.arm_id:
-                # Written now, before the first write to Azure: a delete from then on deletes what
-                # may exist.
+            if ctx.annotations.get(RESOURCE_ID_ANNOTATION) != target.arm_id or not ctx.holds(FINALIZER):
+                # Written now, before the first write to Azure, with the finalizer: a delete from
+                # then on deletes what may exist. Before it, a delete leaves nothing behind (nothing
+                # was written to Azure), so the finalizer costs no write and no watch event earlier.
                 ctx.annotate(RESOURCE_ID_ANNOTATION, target.arm_id)
-                await ctx.flush()
+                await _flush(ctx)
             operation = self._recorded_operation(ctx, target, "PUT")
             if operation is not None:
                 await self._follow(ctx, target, operation)
