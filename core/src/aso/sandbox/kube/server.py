@@ -743,7 +743,8 @@ class KubeApiServer:
         state_dir: Path | str | None = None,
         crds: Sequence[CrdSource] = (),
         resolve_service: ServiceResolver | None = None,
-        history_size: int = 20_000,
+        history_size: int = 200_000,
+        history_seconds: float = 300.0,
         bookmark_interval: float = 10.0,
         event_ttl: float = 3600.0,
     ) -> None:
@@ -751,7 +752,7 @@ class KubeApiServer:
         self._port = port
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self._crds = list(crds)
-        self.store = Store(self.state_dir, history_size=history_size)
+        self.store = Store(self.state_dir, history_size=history_size, history_seconds=history_seconds)
         self.converter = WebhookConverter(resolve_service=resolve_service)
         self.cluster = Cluster(self.store, self.converter)
         self._handlers = Handlers(self.cluster, bookmark_interval=bookmark_interval)

@@ -2,11 +2,14 @@
 
 Objects are indexed by (group, plural) → namespace → name, so a GET or PATCH costs the same at
 ten objects as at ten thousand. Every write takes the next value of one global
-``resourceVersion`` counter and is appended to a bounded per-kind history, from which watches
-resume; a watch asking for a version older than the history holds gets 410 Gone, like etcd after
-compaction. With a state directory, writes are journalled (JSON lines) and the journal is folded
-into a snapshot at start and stop, so a restarted server continues with the same objects and the
-same counter.
+``resourceVersion`` counter and is appended to a per-kind history, from which watches resume and
+continue pages are read; a version older than the history holds gets 410 Gone, like etcd after
+compaction. As the real API server compacts etcd every 5 minutes, the history keeps the events of
+the last ``history_seconds`` (300), bounded by ``history_size`` events (200,000) so that a burst
+cannot grow it without end: a paged list of 10,000 objects read while they are being written
+(3 events each) stays consistent, as it does on a real cluster. With a state directory, writes
+are journalled (JSON lines) and the journal is folded into a snapshot at start and stop, so a
+restarted server continues with the same objects and the same counter.
 
 Stored dicts are never mutated after :meth:`Store.save`: events and readers share them.
 """
@@ -17,6 +20,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +45,8 @@ class Event:
     old: Json | None
     # Serialised forms per (version, format), shared by every watcher of the event.
     cache: dict[Any, Any] = field(default_factory=dict)
+    # When it happened (time.monotonic): the history keeps the last ``history_seconds``.
+    at: float = field(default_factory=time.monotonic)
 
 
 class Gone(Exception):
@@ -62,7 +68,9 @@ def _meta(obj: Json) -> Json:
 
 
 class Store:
-    def __init__(self, state_dir: Path | None = None, *, history_size: int = 20_000) -> None:
+    def __init__(
+        self, state_dir: Path | None = None, *, history_size: int = 200_000, history_seconds: float = 300.0
+    ) -> None:
         self.rv = 0
         self._objects: dict[TypeKey, dict[str, dict[str, Json]]] = {}
         self.by_uid: dict[str, ObjectKey] = {}
@@ -73,6 +81,7 @@ class Store:
         # The counter at the last load: history before it is gone for kinds created since.
         self._compacted_default = 0
         self._history_size = history_size
+        self._history_seconds = history_seconds
         self._subscriptions: dict[TypeKey, set[Subscription]] = {}
         self._state_dir = state_dir
         self._journal: IO[str] | None = None
@@ -199,7 +208,8 @@ class Store:
         history = self._history.get(key)
         if history is None:
             history = self._history[key] = deque()
-        if len(history) >= self._history_size:
+        too_old = event.at - self._history_seconds
+        while history and (len(history) >= self._history_size or history[0].at < too_old):
             self._compacted[key] = history.popleft().rv
         history.append(event)
         for sub in self._subscriptions.get(key, ()):
