@@ -87,9 +87,23 @@ class OperatorProcess:
         return OperatorProcess(kube=self.kube, arm=self.arm, workdir=workdir, plugins=self.plugins, env=env)
 
     def start(self, timeout: float = 60.0) -> OperatorProcess:
-        """Start ``aso run`` with ``env`` and wait until it answers ``/readyz``; a no-op while it runs."""
+        """Start ``aso run`` with ``env`` and wait until it answers ``/readyz``; a no-op while it runs.
+
+        The metrics port is picked free just before the start, but another process (any outgoing
+        connection takes a port of the same range) can bind it first: then it starts again on
+        another port, up to three times."""
         if self.running:
             return self
+        tries = 0
+        while True:
+            try:
+                return self._start(timeout)
+            except RuntimeError as exc:
+                tries += 1
+                if tries == 3 or f"('127.0.0.1', {self.port}): address already in use" not in str(exc):
+                    raise
+
+    def _start(self, timeout: float) -> OperatorProcess:
         self.starts += 1
         # The webhook's port was picked earlier and is free until the operator binds it, so a
         # fresh pick can return it again: never serve metrics there.
