@@ -91,9 +91,7 @@ class Operator:
         #: Bounds the handlers working at once (MAX_CONCURRENT_RECONCILES); none of them sleeps.
         #: Work that can finish now goes first, slow work while there is time to spare (gate.py).
         self.lag = LoopLag()
-        self.gate = WorkGate(
-            settings.max_concurrent_reconciles, self.runs_long.get, busy=self.lag.busy
-        )
+        self.gate = WorkGate(settings.max_concurrent_reconciles, self.runs_long.get, busy=self.lag.busy)
         self.kopf_registry = kopf.OperatorRegistry()
         logging.getLogger("kopf.objects").addFilter(_ProgressIsNotAnError())
         self.ready = asyncio.Event()
