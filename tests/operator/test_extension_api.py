@@ -177,6 +177,23 @@ def test_the_id_is_written_before_the_first_arm_request() -> None:
     assert ctx.annotations["serviceoperator.azure.com/resource-id"] == WIDGET_ID
 
 
+def test_an_object_with_its_id_but_not_the_finalizer_gets_the_finalizer_before_any_write() -> None:
+    """Its id was recorded without the finalizer (reconcile-policy skip, which never writes, then
+    manage; or the finalizer removed by hand): the finalizer alone is written first."""
+    reconciler, arm, ctx = _setup(Extensions(), recorded=True)
+    ctx.body = {**ctx.body, "metadata": {**ctx.metadata, "finalizers": ["other.example/keep"]}}
+    seen: list[tuple[int, Mapping[str, Any]]] = []
+
+    async def write_now(patch: Mapping[str, Any]) -> None:
+        seen.append((len(arm.calls), patch))
+
+    ctx.write_now = write_now
+    asyncio.run(reconciler.reconcile(ctx))
+    written = {"finalizers": ["other.example/keep", FINALIZER], "resourceVersion": "7"}
+    assert seen == [(0, {"metadata": written})]
+    assert [m for m, _ in arm.calls] == ["GET", "PUT"]
+
+
 @pytest.mark.parametrize(
     ("error", "reason"),
     [(KubeApiError(409, "the object has been modified"), "Conflict"), (NotFound(404, "gone"), "ObjectGone")],

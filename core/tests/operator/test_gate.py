@@ -284,3 +284,13 @@ async def test_waiters_of_a_kind_whose_probes_never_end_are_promoted() -> None:
     await _until(lambda: order == ["first", "second"])
     release.set()
     await asyncio.gather(*tasks)
+
+
+async def test_the_record_of_quick_asks_stays_as_small_as_the_limit() -> None:
+    """Only the last ``limit`` quick asks can make a burst: an operator that never has slow work
+    keeps no more than that, however many reconciles it runs."""
+    gate = WorkGate(3, set().__contains__)
+    for _ in range(1000):
+        async with gate.slot("Group"):
+            pass
+    assert len(gate._quick_asks) == 3

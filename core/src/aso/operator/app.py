@@ -42,6 +42,7 @@ from aso.operator.reconciler import (
     RESOURCE_ID_ANNOTATION,
     SECRETS_ANNOTATION,
     Reconciler,
+    holds_finalizer,
 )
 from aso.operator.settings import Settings
 from aso.operator.sync import ObjectLocks, RecentlyDone, SyncEntry, SyncSchedule, run_sync_loop
@@ -209,7 +210,7 @@ class Operator:
         # one that none matches. This one matches the objects holding the finalizer, which the
         # reconciler adds with the ARM id before the first write to Azure: kopf neither adds it
         # (a patch and a watch event per new object, before any handler could wait) nor removes it.
-        kopf.on.delete(**where, id="delete", when=_holds_finalizer)(on_delete)
+        kopf.on.delete(**where, id="delete", when=lambda body, **_: holds_finalizer(body.metadata))(on_delete)
 
     async def _handle(
         self,
@@ -617,10 +618,6 @@ def _entry(kind: ResourceKind, body: Mapping[str, Any]) -> SyncEntry:
     return SyncEntry(
         kind, str(meta.get("namespace") or "default"), str(meta.get("name")), str(meta.get("uid"))
     )
-
-
-def _holds_finalizer(body: kopf.Body, **_: Any) -> bool:
-    return FINALIZER in (body.metadata.get("finalizers") or [])
 
 
 def _settled(raw: Mapping[str, Any]) -> bool:

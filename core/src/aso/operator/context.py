@@ -109,9 +109,6 @@ class ObjectContext:
         if self.annotations.get(key) != value:
             self.patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
-    def holds(self, finalizer: str) -> bool:
-        return finalizer in (self.metadata.get("finalizers") or [])
-
     async def flush(self, finalizer: str | None = None) -> None:
         """Write the staged annotations now instead of when the handler returns, with ``finalizer``
         added if the object lacks it. Adding it is conditional on the object being the one read

@@ -65,7 +65,8 @@ class WorkGate:
         self.quiet = quiet
         #: Slots a kind not seen yet may hold at once, until its first call tells its pace.
         self.probes = probes
-        self._quick_asks: collections.deque[float] = collections.deque()  # within the last `quiet` s
+        #: When quick work last asked for a slot: the last ``limit`` asks are all a burst needs.
+        self._quick_asks: collections.deque[float] = collections.deque(maxlen=limit)
         self._timer: asyncio.TimerHandle | None = None
         self._free = limit
         self._holding: collections.Counter[str] = collections.Counter()
@@ -93,13 +94,12 @@ class WorkGate:
 
     def _spare_time(self) -> bool:
         """Whether slow work may start now (see the module)."""
-        return len(self._recent_quick_asks()) < self.limit and not self.busy()
+        return not self._burst() and not self.busy()
 
-    def _recent_quick_asks(self) -> collections.deque[float]:
-        asks, since = self._quick_asks, self.clock() - self.quiet
-        while asks and asks[0] <= since:
-            asks.popleft()
-        return asks
+    def _burst(self) -> bool:
+        """Quick work asked for as many slots as there are in the last ``quiet`` seconds."""
+        asks = self._quick_asks
+        return len(asks) == self.limit and asks[0] > self.clock() - self.quiet
 
     async def _acquire(self, key: str) -> None:
         pace = self._pace(key)
@@ -178,9 +178,8 @@ class WorkGate:
     def _poke_when_quiet(self) -> None:
         """Come back once the burst of quick work is over (a busy loop's meter pokes too)."""
         loop = asyncio.get_running_loop()
-        asks = self._recent_quick_asks()
-        if len(asks) >= self.limit and (self._timer is None or self._timer.when() <= loop.time()):
-            wait = max(0.01, asks[-self.limit] + self.quiet - self.clock())
+        if self._burst() and (self._timer is None or self._timer.when() <= loop.time()):
+            wait = max(0.01, self._quick_asks[0] + self.quiet - self.clock())
             self._timer = loop.call_later(wait, self.poke)
 
 

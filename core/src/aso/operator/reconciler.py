@@ -57,6 +57,7 @@ __all__ = [
     "SECRETS_ANNOTATION",
     "Reconciler",
     "classify",
+    "holds_finalizer",
 ]
 
 FINALIZER = "serviceoperator.azure.com/finalizer"
@@ -102,6 +103,11 @@ def classify(error: ArmErrorInfo) -> Classification:
     return Classification(retry=False, severity="Error", reason=error.code)
 
 
+def holds_finalizer(metadata: Mapping[str, Any]) -> bool:
+    """Whether the object holds the operator's finalizer (added before its first write to Azure)."""
+    return FINALIZER in (metadata.get("finalizers") or [])
+
+
 async def _flush(ctx: ObjectContext) -> None:
     """The ARM id and the finalizer, written before anything is written to Azure."""
     try:
@@ -141,7 +147,8 @@ class Reconciler:
             if target.policy == "skip":
                 await self._observe(ctx, target)
                 return
-            if ctx.annotations.get(RESOURCE_ID_ANNOTATION) != target.arm_id or not ctx.holds(FINALIZER):
+            recorded = ctx.annotations.get(RESOURCE_ID_ANNOTATION) == target.arm_id
+            if not recorded or not holds_finalizer(ctx.metadata):
                 # Written now, before the first write to Azure, with the finalizer: a delete from
                 # then on deletes what may exist. Before it, a delete leaves nothing behind (nothing
                 # was written to Azure), so the finalizer costs no write and no watch event earlier.
